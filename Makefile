@@ -1,0 +1,39 @@
+# Every target installs what it needs on first use (venv, pip, npm ci), so a fresh clone
+# needs no other step. The stamp is rebuilt when a dependency file changes.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTHON ?= python3
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: setup test demo synth bench lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml package-lock.json
+	@echo "==> first run: creating $(VENV) and installing Python and Node dependencies (a few minutes)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMP)
+
+test: setup
+	$(BIN)/pytest
+
+demo: setup
+	$(BIN)/stop-recorder demo
+
+synth: setup
+	npx cdk synth --quiet $(CDK_ARGS) && echo "==> templates in cdk.out/ (try: make synth CDK_ARGS='-c destinations=newrelic,datadog')"
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+lint: setup
+	npx cdk synth --quiet $(CDK_ARGS) && $(BIN)/cfn-lint cdk.out/*.template.json
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis

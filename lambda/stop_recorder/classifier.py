@@ -1,0 +1,282 @@
+"""Turn a stopped task into a Classification: what broke, whose fix it is, and how to fix it.
+
+Text rules (rules.py) decide first, over the task's stoppedReason and then each container's
+reason. When no rule matches, or the rule only says that someone asked for the stop, the exit
+codes decide: they are often the only evidence of an OOM kill, a segfault or a finished batch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+from .model import Container, Task
+from .rules import BUILTIN_RULES, Rule
+from .taxonomy import CATEGORIES
+
+SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SIGABRT", 135: "SIGBUS",
+           136: "SIGFPE", 137: "SIGKILL", 139: "SIGSEGV", 141: "SIGPIPE", 143: "SIGTERM"}
+# Exit codes ECS itself causes when it stops the remaining containers of a task.
+_STOPPED_BY_ECS = (137, 143)
+_STOP_REQUESTS = ("user.stopped", "service.scaling")
+_SECRET = re.compile(r"arn:aws[\w-]*:(?:secretsmanager|ssm):[^\s,\"')\]]+")
+_HOST = re.compile(r"https?://([\w.-]+)|dial tcp (?:\[?[\w.:]*\]?:\d+|[\w.-]+)|lookup ([\w.-]+)")
+_FS = re.compile(r"\bfs-[0-9a-f]{8,17}\b")
+_SUBNET = re.compile(r"\bsubnet-[0-9a-f]{8,17}\b")
+_TARGET_GROUP = re.compile(r"arn:aws[\w-]*:elasticloadbalancing:[^\s)]+:targetgroup/[^\s)]+")
+_LOG_GROUP = re.compile(r"log group[:\s]+['\"]?([\w/.#-]+)", re.IGNORECASE)
+_LAST_CLAUSE = re.compile(r"[^:]*?(?:[\w'\"].*)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The answer to "why did this task stop?", flat enough to be a record and a metric."""
+
+    category: str
+    severity: str
+    is_failure: bool
+    failed_to_start: bool
+    responsible: str
+    rule: str
+    summary: str
+    hint: str
+    docs_url: str
+    culprit_container: str | None = None
+    culprit_exit_code: int | None = None
+    culprit_signal: str | None = None
+    logs_may_be_lost: bool = False
+    image: str | None = None
+    secret: str | None = None
+    log_group: str | None = None
+    target_group: str | None = None
+    subnet: str | None = None
+
+    def as_dict(self) -> dict:
+        """The fields as a plain dict, in declaration order."""
+        return asdict(self)
+
+
+def signal_name(exit_code: int | None) -> str | None:
+    """SIGKILL for 137 and so on; None for ordinary exit codes."""
+    return SIGNALS.get(exit_code) if exit_code is not None else None
+
+
+def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
+    """Classify one stopped task; custom rules are tried before the built-in ones."""
+    hit = _match(task, custom_rules) or _match(task, BUILTIN_RULES)
+    if hit is None:
+        return _by_exit_codes(task)
+    rule, container, match, source = hit
+    if rule.category in _STOP_REQUESTS:
+        return _stop_request(task, rule, match, source)
+    if container is None:
+        container = _implicated_container(task, rule.category)
+    category = rule.category
+    if container is not None and container.is_log_router and category in ("container.out_of_memory", "container.crashed"):
+        category = "log_router.crashed"
+    return _build(task, category, rule.id, _render(rule, match, source, task, container), container,
+                  hint=rule.hint, source=source)
+
+
+def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
+    """Classify a bare reason string, as if it were a task's stoppedReason."""
+    return classify(Task(stopped_reason=reason), custom_rules)
+
+
+def _match(task: Task, rules: Iterable[Rule]):
+    texts = _texts(task)
+    for rule in rules:
+        for container, original, lowered in texts:
+            match = rule.search(lowered, original)
+            if match is not None:
+                return rule, container, match, original
+    return None
+
+
+def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
+    texts = []
+    if task.stopped_reason:
+        texts.append((None, task.stopped_reason, task.stopped_reason.lower()))
+    for container in task.containers:
+        if container.reason:
+            texts.append((container, container.reason, container.reason.lower()))
+    return texts
+
+
+def _implicated_container(task: Task, category: str) -> Container | None:
+    """For a task-level message, the container it most likely concerns."""
+    if category == "health.container_check":
+        return next((c for c in task.containers if c.health_status == "UNHEALTHY"), None)
+    with_reason = [c for c in task.containers if c.reason]
+    if len(with_reason) == 1:
+        return with_reason[0]
+    if CATEGORIES[category].failed_to_start and len(task.containers) == 1:
+        return task.containers[0]
+    return None
+
+
+def _stop_request(task: Task, rule: Rule, match: re.Match, source: str) -> Classification:
+    """Someone asked for the stop; a container that then needed SIGKILL is the real news."""
+    killed = [c for c in task.containers if c.exit_code == 137 and not _oom(c)]
+    if killed:
+        victim = next((c for c in killed if not c.is_log_router), killed[0])
+        why = "a deployment or scale-in" if rule.category == "service.scaling" else "a stop request"
+        summary = (f"container {victim.name} did not exit within stopTimeout after SIGTERM during {why} "
+                   f"and was killed (exit 137); its last log lines may be lost")
+        return _build(task, "container.stop_timeout", f"{rule.id}+exit.137", summary, victim,
+                      logs_may_be_lost=True, source=source)
+    return _build(task, rule.category, rule.id, _render(rule, match, source, task, None), None, source=source)
+
+
+def _oom(container: Container) -> bool:
+    return bool(container.reason and "memory" in container.reason.lower())
+
+
+def _by_exit_codes(task: Task) -> Classification:
+    apps = [c for c in task.containers if not c.is_log_router]
+    routers = [c for c in task.containers if c.is_log_router]
+    own_exit = [c for c in apps if c.exit_code not in (None, 0, *_STOPPED_BY_ECS)]
+    if own_exit:
+        culprit = own_exit[0]
+        signal = signal_name(culprit.exit_code)
+        how = f"crashed with {signal} (exit {culprit.exit_code})" if signal else f"exited with code {culprit.exit_code}"
+        rule = "exit.signal" if signal else "exit.nonzero"
+        return _build(task, "container.crashed", rule, f"container {culprit.name} {how}", culprit)
+    router_crash = [r for r in routers if r.exit_code not in (None, 0, *_STOPPED_BY_ECS)]
+    completed = [c for c in apps if c.exit_code == 0]
+    if not router_crash and not completed:
+        router_crash = [r for r in routers if r.exit_code == 137]
+    if router_crash:
+        router = router_crash[0]
+        summary = f"log router {router.name} exited with code {router.exit_code}"
+        if signal_name(router.exit_code):
+            summary += f" ({signal_name(router.exit_code)})"
+        return _build(task, "log_router.crashed", "exit.log_router", summary + " and took the task down", router,
+                      logs_may_be_lost=True)
+    if completed:
+        culprit = completed[0]
+        killed_routers = [r for r in routers if r.exit_code == 137]
+        summary = f"container {culprit.name} exited 0: the task completed"
+        if killed_routers:
+            summary += (f"; log router {killed_routers[0].name} was killed (exit 137) at shutdown, "
+                        "so the last log lines may be lost")
+        return _build(task, "container.completed", "exit.zero", summary, culprit, logs_may_be_lost=bool(killed_routers))
+    signalled = [c for c in apps if c.exit_code in _STOPPED_BY_ECS]
+    if signalled:
+        culprit = signalled[0]
+        signal = signal_name(culprit.exit_code)
+        hint = None
+        if culprit.exit_code == 137:
+            hint = ("137 without a stop request is SIGKILL from inside the task: usually the kernel OOM killer "
+                    "on a child process. Check memory; otherwise read the last log lines.")
+        return _build(task, "container.crashed", f"exit.{culprit.exit_code}",
+                      f"container {culprit.name} was killed by {signal} (exit {culprit.exit_code}) without a stop request",
+                      culprit, hint=hint)
+    reason = task.stopped_reason or "no stop reason and no exit code"
+    return _build(task, "unknown", "none", f"unrecognised stop: {_clip(reason)}", None)
+
+
+def _build(task: Task, category_id: str, rule_id: str, summary: str, culprit: Container | None, *,
+           hint: str | None = None, logs_may_be_lost: bool = False, source: str | None = None) -> Classification:
+    category = CATEGORIES[category_id]
+    texts = " ".join(t for t in (source, task.stopped_reason) if t)
+    return Classification(
+        category=category.id,
+        severity=category.severity,
+        is_failure=category.is_failure,
+        failed_to_start=category.failed_to_start,
+        responsible=category.party,
+        rule=rule_id,
+        summary=summary,
+        hint=hint or category.hint,
+        docs_url=category.docs,
+        culprit_container=culprit.name if culprit else None,
+        culprit_exit_code=culprit.exit_code if culprit else None,
+        culprit_signal=signal_name(culprit.exit_code) if culprit else None,
+        logs_may_be_lost=logs_may_be_lost,
+        image=culprit.image if culprit and culprit.image else _image_in(texts),
+        secret=_first(_SECRET, texts),
+        log_group=_first(_LOG_GROUP, texts, group=1),
+        target_group=_first(_TARGET_GROUP, texts),
+        subnet=_first(_SUBNET, texts) or task.subnet,
+    )
+
+
+def _render(rule: Rule, match: re.Match, source: str, task: Task, container: Container | None) -> str:
+    groups = {k.removesuffix("_2"): v for k, v in match.groupdict().items() if v}
+    image = (container.image if container else None) or _image_in(source) or "of the task"
+    secret = _first(_SECRET, source)
+    fs = _first(_FS, source)
+    tg = groups.get("target_group") or _first(_TARGET_GROUP, source)
+    host = _host(source)
+    arch = task.attributes.get("ecs.cpu-architecture")
+    fields = {
+        "image": image,
+        "container": container.name if container else "of the task",
+        "tail": _clip(_last_clause(source)),
+        "platform_or": groups.get("platform") or (f"linux/{_arch(arch)}" if arch else "matching platform"),
+        "secret_or": secret or "a referenced secret",
+        "parameter_or": groups.get("parameter") or "(named in the reason)",
+        "service": groups.get("service") or "an AWS service",
+        "host": host or "a required endpoint",
+        "fs_part": f" ({fs})" if fs else "",
+        "tg_part": f" in target group {tg.split('targetgroup/')[-1].split('/')[0]}" if tg else "",
+        "container_part": f" (container {container.name})" if container else "",
+        "exit_part": f" (exit {container.exit_code})" if container and container.exit_code is not None else "",
+        "instance_or": groups.get("instance") or "hosting it",
+    }
+    try:
+        return rule.summary.format_map(fields)
+    except (KeyError, IndexError, ValueError):
+        return _clip(source)
+
+
+def _arch(arch: str) -> str:
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(arch, arch)
+
+
+_IMAGE_REF = re.compile(
+    r"(?:image|ref|pull(?:ing)?|manifest for|repository|access denied for)\s+[\"']?"
+    r"((?:[\w.-]+(?::\d+)?/)?[\w./-]*[\w-](?::[\w.-]+|@sha256:[0-9a-f]{64})?)", re.IGNORECASE)
+_REGISTRY_IMAGE = re.compile(r"\b(\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.com(?:\.cn)?/[\w./-]+(?::[\w.-]+|@sha256:[0-9a-f]{64})?)")
+
+
+def _image_in(text: str | None) -> str | None:
+    if not text:
+        return None
+    found = _REGISTRY_IMAGE.search(text)
+    if found:
+        return found.group(1).rstrip(":.")
+    found = _IMAGE_REF.search(text)
+    if found and ("/" in found.group(1) or ":" in found.group(1)) and not found.group(1).startswith("http"):
+        return found.group(1).rstrip(":.")
+    return None
+
+
+def _host(text: str) -> str | None:
+    found = _HOST.search(text)
+    if not found:
+        return None
+    return found.group(1) or found.group(2) or found.group(0).removeprefix("dial tcp ")
+
+
+def _first(pattern: re.Pattern, text: str | None, group: int = 0) -> str | None:
+    if not text:
+        return None
+    found = pattern.search(text)
+    return found.group(group).rstrip(".,;") if found else None
+
+
+def _last_clause(text: str) -> str:
+    """The most specific part of a nested Go error: what follows the last ': ' that leaves words."""
+    parts = [p.strip() for p in text.split(": ")]
+    for part in reversed(parts):
+        if len(part) > 12 and not part.startswith(("exit status", "signal:", "unknown", "code:")):
+            return part
+    return text.strip()
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

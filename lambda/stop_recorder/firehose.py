@@ -1,0 +1,68 @@
+"""The Firehose data-transformation contract: every recordId in, every recordId out.
+
+Choice for bad input: a record that is not JSON, or is JSON but not an ECS task event, comes
+back as ProcessingFailed. Firehose then writes the original bytes under the error prefix
+(`errors/processing-failed/…` in the archive, `failed/<vendor>/…` for vendor streams), where
+it can be inspected and replayed; nothing is dropped and nothing malformed reaches Athena.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+from .classifier import classify
+from .events import NotATaskEvent, parse_event
+from .record import build_record, encode
+from .rules import Rule
+
+OK = "Ok"
+FAILED = "ProcessingFailed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the processor returns for one Firehose record."""
+
+    record_id: str
+    result: str
+    data: bytes
+    category: str | None = None
+    severity: str | None = None
+    error: str | None = None
+
+
+def transform(data: bytes, *, redact: bool, custom_rules: Iterable[Rule] = ()) -> tuple[bytes, str, str]:
+    """Enrich one EventBridge event (raw JSON bytes); return the JSON line, category and severity."""
+    event = parse_event(json.loads(data))
+    classification = classify(event.task, custom_rules)
+    return encode(build_record(event, classification, redact=redact)), classification.category, classification.severity
+
+
+def process_records(records: Iterable[tuple[str, str]], *, redact: bool, custom_rules: Iterable[Rule] = ()) -> list[Outcome]:
+    """Transform (recordId, base64 data) pairs; never raises, never drops a recordId."""
+    outcomes = []
+    for record_id, data_b64 in records:
+        try:
+            raw = base64.b64decode(data_b64, validate=True)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            outcomes.append(Outcome(record_id, FAILED, b"", error=f"data is not base64: {exc}"))
+            continue
+        try:
+            line, category, severity = transform(raw, redact=redact, custom_rules=custom_rules)
+            outcomes.append(Outcome(record_id, OK, line, category, severity))
+        except (ValueError, NotATaskEvent) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            outcomes.append(Outcome(record_id, FAILED, raw, error=f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - one odd record must not fail the batch and lose its neighbours
+            outcomes.append(Outcome(record_id, FAILED, raw, error=f"unexpected {type(exc).__name__}: {exc}"))
+    return outcomes
+
+
+def response(outcomes: Iterable[Outcome]) -> dict:
+    """The Lambda response Firehose expects."""
+    return {"records": [
+        {"recordId": o.record_id, "result": o.result, "data": base64.b64encode(o.data).decode()} for o in outcomes
+    ]}

@@ -1,0 +1,1 @@
+"""Lambda entry points: parse the input, call one domain function, emit metrics."""

@@ -1,0 +1,31 @@
+"""Firehose transformation Lambda: enrich every record, return every recordId."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from stop_recorder.firehose import FAILED, process_records, response
+from stop_recorder.settings import METRIC_NAMESPACE, SERVICE_NAME, ProcessorSettings
+
+settings = ProcessorSettings.from_env()
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRIC_NAMESPACE, service=SERVICE_NAME)
+tracer = Tracer(service=SERVICE_NAME)
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+@logger.inject_lambda_context
+def handler(event: dict, context) -> dict:
+    """Transform one Firehose batch."""
+    stream = event.get("deliveryStreamArn", "")
+    records = event.get("records", [])
+    outcomes = process_records(((r.get("recordId", ""), r.get("data", "")) for r in records),
+                               redact=settings.redact_for(stream), custom_rules=settings.custom_rules)
+    failed = [o for o in outcomes if o.result == FAILED]
+    for outcome in failed:
+        logger.warning("record sent to the error prefix", extra={"record_id": outcome.record_id, "error": outcome.error})
+    metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=len(outcomes) - len(failed))
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failed))
+    return response(outcomes)

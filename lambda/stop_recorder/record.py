@@ -1,0 +1,140 @@
+"""Build the enriched record: the original detail plus flat fields for Athena and the vendors."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Mapping
+
+from .classifier import Classification, signal_name
+from .events import StopEvent
+from .model import iso, text
+from .schema import SCHEMA_VERSION
+
+REDACTED = "***redacted***"
+_STATUS = {"critical": "critical", "error": "error", "warning": "warn", "info": "info"}
+
+
+def redact_environment(detail: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Replace the values of containerOverrides[].environment with a marker, keeping the names.
+
+    Overrides are where people pass tokens to one-off tasks; the names are still useful.
+    Returns the input itself when there is nothing to redact, so the common case costs no copy.
+    """
+    overrides = detail.get("overrides")
+    containers = overrides.get("containerOverrides") if isinstance(overrides, Mapping) else None
+    if not isinstance(containers, list) or not any(isinstance(c, Mapping) and c.get("environment") for c in containers):
+        return detail
+    cleaned = copy.deepcopy(dict(detail))
+    for container in cleaned["overrides"]["containerOverrides"]:
+        environment = container.get("environment") if isinstance(container, dict) else None
+        if isinstance(environment, list):
+            for variable in environment:
+                if isinstance(variable, dict) and "value" in variable:
+                    variable["value"] = REDACTED
+    return cleaned
+
+
+def build_record(event: StopEvent, classification: Classification, *, redact: bool = True) -> dict[str, Any]:
+    """One flat record per stopped task; field names are listed in schema.FIELDS."""
+    detail = event.detail
+    task = event.task
+    task_arn = task.task_arn or ""
+    cluster = (task.cluster_arn or "").rsplit("/", 1)[-1] or None
+    family, revision = _family_revision(text(detail.get("taskDefinitionArn")))
+    service_name = task.group[len("service:"):] if task.group and task.group.startswith("service:") else None
+    service = service_name or family
+    exit_codes = {c.name: c.exit_code for c in task.containers if c.exit_code is not None}
+    moment = task.stopped_at or task.stopping_at
+    timestamp_ms = int(moment.timestamp() * 1000) if moment else _event_ms(event.event_time)
+    c = classification
+    status = _STATUS[c.severity]
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "event_id": event.event_id,
+        "event_time": event.event_time,
+        "account": event.account,
+        "region": event.region,
+        "cluster": cluster,
+        "cluster_arn": task.cluster_arn,
+        "task_arn": task.task_arn,
+        "task_id": task_arn.rsplit("/", 1)[-1] or None,
+        "task_version": detail.get("version") if isinstance(detail.get("version"), int) else None,
+        "service_name": service_name,
+        "service": service,
+        "group_name": task.group,
+        "started_by": task.started_by,
+        "task_family": family,
+        "task_revision": revision,
+        "task_definition_arn": text(detail.get("taskDefinitionArn")),
+        "launch_type": text(detail.get("launchType")),
+        "capacity_provider": text(detail.get("capacityProviderName")),
+        "platform_version": text(detail.get("platformVersion")),
+        "cpu_architecture": task.attributes.get("ecs.cpu-architecture"),
+        "availability_zone": text(detail.get("availabilityZone")),
+        "cpu": text(detail.get("cpu")),
+        "memory": text(detail.get("memory")),
+        "last_status": text(detail.get("lastStatus")),
+        "desired_status": text(detail.get("desiredStatus")),
+        "stop_code": task.stop_code,
+        "stopped_reason": task.stopped_reason,
+        "created_at": iso(task.created_at),
+        "started_at": iso(task.started_at),
+        "stopping_at": iso(task.stopping_at),
+        "stopped_at": iso(task.stopped_at),
+        "seconds_to_start": _seconds(task.created_at, task.started_at),
+        "seconds_running": _seconds(task.started_at, task.stopped_at),
+        "seconds_total": _seconds(task.created_at, task.stopped_at),
+        "exit_codes": exit_codes,
+        "containers": [
+            {"name": x.name, "image": x.image, "exit_code": x.exit_code, "signal": signal_name(x.exit_code),
+             "reason": x.reason, "last_status": x.last_status, "log_router": x.is_log_router}
+            for x in task.containers
+        ],
+        **c.as_dict(),
+    }
+    record["message"] = _message(record)
+    record["status"] = status
+    record["ddsource"] = "ecs"
+    record["ddtags"] = ",".join(
+        f"{k}:{v}" for k, v in (("cluster", cluster), ("service", service), ("task_family", family),
+                                 ("category", c.category), ("severity", c.severity)) if v
+    )
+    record["level"] = status
+    record["logtype"] = "ecs-task-stopped"
+    record["timestamp"] = timestamp_ms
+    record["detail"] = json.dumps(redact_environment(detail) if redact else detail, separators=(",", ":"), default=str)
+    return record
+
+
+def encode(record: Mapping[str, Any]) -> bytes:
+    """One JSON line, newline-terminated: Firehose adds no delimiter between records."""
+    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n").encode()
+
+
+def _message(r: Mapping[str, Any]) -> str:
+    where = " ".join(f"{k}={v}" for k, v in (("cluster", r["cluster"]), ("service", r["service_name"]),
+                                             ("task", r["task_id"]),
+                                             ("taskdef", f"{r['task_family']}:{r['task_revision']}" if r["task_family"] else None)) if v)
+    return f"ECS task stopped [{r['severity']}] {r['category']}: {r['summary']} ({where})"
+
+
+def _family_revision(arn: str | None) -> tuple[str | None, int | None]:
+    if not arn or "task-definition/" not in arn:
+        return None, None
+    name = arn.rsplit("task-definition/", 1)[-1]
+    family, _, revision = name.partition(":")
+    return family or None, int(revision) if revision.isdigit() else None
+
+
+def _seconds(start, end) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+def _event_ms(event_time: str | None) -> int | None:
+    from .model import timestamp
+
+    moment = timestamp(event_time)
+    return int(moment.timestamp() * 1000) if moment else None

@@ -1,0 +1,76 @@
+"""Capture: the EventBridge rule for STOPPED tasks, and a retry policy plus DLQ for every target."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .nag import acknowledge
+
+# EventBridge keeps retrying for a day; after that the event waits in the DLQ for 14 days.
+MAX_EVENT_AGE = Duration.hours(24)
+RETRY_ATTEMPTS = 185
+
+
+def event_pattern(clusters: Sequence[str]) -> dict:
+    """The rule's detail filter; clusters may be names or ARNs."""
+    detail: dict = {"lastStatus": ["STOPPED"]}
+    if clusters:
+        detail["clusterArn"] = [c if c.startswith("arn:") else {"suffix": f":cluster/{c}"} for c in clusters]
+    return detail
+
+
+class Capture(Construct):
+    """One rule on the default bus; each add_* call adds a target with its own DLQ."""
+
+    def __init__(self, scope: Construct, id_: str, *, clusters: Sequence[str]) -> None:
+        super().__init__(scope, id_)
+        self.rule = events.Rule(
+            self, "StoppedTasks",
+            description="Every ECS task that reaches STOPPED",
+            event_pattern=events.EventPattern(source=["aws.ecs"], detail_type=["ECS Task State Change"],
+                                              detail=event_pattern(clusters)),
+        )
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        self._target_count = 0
+
+    def _queue(self, name: str) -> sqs.Queue:
+        queue = sqs.Queue(self, f"{name}Dlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                          retention_period=Duration.days(14))
+        acknowledge(queue, "SQS3", "This queue is itself the dead-letter queue of an EventBridge target; it has no consumer to fail.")
+        self.dead_letter_queues[name] = queue
+        return queue
+
+    def add_firehose_target(self, name: str, stream: firehose.IDeliveryStream) -> sqs.Queue:
+        """Deliver to a Firehose stream; the CDK target has no retry/DLQ options, so override them."""
+        queue = self._queue(name)
+        self.rule.add_target(targets.FirehoseDeliveryStream(stream))
+        index = self._target_count
+        self._target_count += 1
+        cfn_rule = self.rule.node.default_child
+        cfn_rule.add_property_override(f"Targets.{index}.RetryPolicy", {
+            "MaximumRetryAttempts": RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds())})
+        cfn_rule.add_property_override(f"Targets.{index}.DeadLetterConfig", {"Arn": queue.queue_arn})
+        queue.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["sqs:SendMessage"],
+            resources=[queue.queue_arn],
+            conditions={"ArnEquals": {"aws:SourceArn": self.rule.rule_arn}},
+        ))
+        return queue
+
+    def add_lambda_target(self, name: str, function: lambda_.IFunction) -> sqs.Queue:
+        """Invoke a Lambda asynchronously with retries and a DLQ (CDK adds the queue policy)."""
+        queue = self._queue(name)
+        self.rule.add_target(targets.LambdaFunction(function, dead_letter_queue=queue, retry_attempts=RETRY_ATTEMPTS,
+                                                    max_event_age=MAX_EVENT_AGE))
+        self._target_count += 1
+        return queue

@@ -1,0 +1,138 @@
+"""Typed settings parsed from CDK context (cdk.json, overridable with -c key=value).
+
+Every key is validated here at synth time; a bad value stops synth with a message naming the
+key and what it accepts, long before anything reaches CloudFormation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from stop_recorder.rules import RuleError, load_custom_rules
+from stop_recorder.settings import parse_notify_categories, parse_thresholds
+
+DESTINATIONS = ("newrelic", "datadog")
+NEW_RELIC_REGIONS = ("US", "EU")
+DATADOG_SITES = ("us1", "us3", "us5", "eu", "ap1", "ap2", "gov")
+
+
+class ConfigError(ValueError):
+    """A context value is invalid; the message names the key and the allowed values."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecorderConfig:
+    destinations: tuple[str, ...] = ()
+    new_relic_region: str = "US"
+    datadog_site: str = "us1"
+    clusters: tuple[str, ...] = ()
+    archive_retention_days: int = 400
+    redact_archive: bool = True
+    custom_rules: str = ""
+    notify_categories: str = ""
+    storm_thresholds: str = "10,100,1000"
+    storm_window_minutes: int = 60
+    slack_webhook: bool = False
+    slack_workspace_id: str = ""
+    slack_channel_id: str = ""
+    metrics_by_cluster: bool = False
+    failed_to_start_threshold: int = 1
+    crash_threshold: int = 5
+    health_check_threshold: int = 5
+    alarm_period_minutes: int = 5
+    athena_bytes_scanned_cutoff_mb: int = 1024
+    powertools_layer_version: int = 27
+    processor_memory_mb: int = 256
+    alert_memory_mb: int = 256
+
+    @property
+    def chatbot_enabled(self) -> bool:
+        """Chatbot is on when both Slack ids are given."""
+        return bool(self.slack_workspace_id and self.slack_channel_id)
+
+
+def _text(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value).strip()
+
+
+def _choice_list(key: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else _text(key, value).split(",")
+    chosen = tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
+    bad = [c for c in chosen if c not in allowed]
+    if bad:
+        raise ConfigError(f"{key}: {', '.join(bad)} not allowed; use a comma list of: {', '.join(allowed)} (empty for none)")
+    return chosen
+
+
+def _choice(key: str, value: Any, allowed: tuple[str, ...], fold: Callable[[str], str]) -> str:
+    chosen = fold(_text(key, value))
+    if chosen not in allowed:
+        raise ConfigError(f"{key}: {value!r} not allowed; use one of: {', '.join(allowed)}")
+    return chosen
+
+
+def _int(key: str, value: Any, low: int, high: int) -> int:
+    text = _text(key, value)
+    if isinstance(value, bool) or not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{key}: {value!r} not allowed; use a whole number from {low} to {high}")
+    return int(text)
+
+
+def _flag(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(key, value).lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0", ""):
+        return False
+    raise ConfigError(f"{key}: {value!r} not allowed; use true or false")
+
+
+def load_config(get: Callable[[str], Any]) -> RecorderConfig:
+    """Build the config from a context getter such as `app.node.try_get_context`."""
+    default = RecorderConfig()
+
+    def raw(key: str, fallback: Any) -> Any:
+        value = get(key)
+        return fallback if value is None else value
+
+    config = RecorderConfig(
+        destinations=_choice_list("destinations", raw("destinations", ""), DESTINATIONS),
+        new_relic_region=_choice("newRelicRegion", raw("newRelicRegion", default.new_relic_region), NEW_RELIC_REGIONS, str.upper),
+        datadog_site=_choice("datadogSite", raw("datadogSite", default.datadog_site), DATADOG_SITES, str.lower),
+        clusters=tuple(c.strip() for c in _text("clusters", raw("clusters", "")).split(",") if c.strip()),
+        archive_retention_days=_int("archiveRetentionDays", raw("archiveRetentionDays", 400), 1, 36500),
+        redact_archive=_flag("redactArchive", raw("redactArchive", True)),
+        custom_rules=_text("customRules", raw("customRules", "")),
+        notify_categories=_text("notifyCategories", raw("notifyCategories", "")),
+        storm_thresholds=_text("stormThresholds", raw("stormThresholds", default.storm_thresholds)),
+        storm_window_minutes=_int("stormWindowMinutes", raw("stormWindowMinutes", 60), 1, 10080),
+        slack_webhook=_flag("slackWebhook", raw("slackWebhook", False)),
+        slack_workspace_id=_text("slackWorkspaceId", raw("slackWorkspaceId", "")),
+        slack_channel_id=_text("slackChannelId", raw("slackChannelId", "")),
+        metrics_by_cluster=_flag("metricsByCluster", raw("metricsByCluster", False)),
+        failed_to_start_threshold=_int("failedToStartThreshold", raw("failedToStartThreshold", 1), 1, 100000),
+        crash_threshold=_int("crashThreshold", raw("crashThreshold", 5), 1, 100000),
+        health_check_threshold=_int("healthCheckThreshold", raw("healthCheckThreshold", 5), 1, 100000),
+        alarm_period_minutes=_int("alarmPeriodMinutes", raw("alarmPeriodMinutes", 5), 1, 1440),
+        athena_bytes_scanned_cutoff_mb=_int("athenaBytesScannedCutoffMb", raw("athenaBytesScannedCutoffMb", 1024), 10, 10_000_000),
+        powertools_layer_version=_int("powertoolsLayerVersion", raw("powertoolsLayerVersion", 27), 1, 1000),
+        processor_memory_mb=_int("processorMemoryMb", raw("processorMemoryMb", 256), 128, 10240),
+        alert_memory_mb=_int("alertMemoryMb", raw("alertMemoryMb", 256), 128, 10240),
+    )
+    try:
+        load_custom_rules(config.custom_rules)
+    except RuleError as exc:
+        raise ConfigError(str(exc)) from exc
+    parse_notify_categories(config.notify_categories, "notifyCategories", ConfigError)
+    parse_thresholds(config.storm_thresholds, "stormThresholds", ConfigError)
+    if bool(config.slack_workspace_id) != bool(config.slack_channel_id):
+        raise ConfigError("slackWorkspaceId and slackChannelId: set both (AWS Chatbot) or neither")
+    return config

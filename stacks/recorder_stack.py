@@ -1,0 +1,40 @@
+"""The one stack: capture → archive (+ query) and vendors, alerting, dashboard."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from .archive import Archive
+from .capture import Capture
+from .config import RecorderConfig
+from .query import Query
+from .vendors import Vendors
+
+
+class StopRecorderStack(Stack):
+    """Records every STOPPED ECS task of this account and region."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: RecorderConfig, **kwargs) -> None:
+        super().__init__(scope, id_, description="stop-recorder: records, classifies and alerts on stopped ECS tasks",
+                         **kwargs)
+        self.config = config
+        self.capture = Capture(self, "Capture", clusters=config.clusters)
+        self.archive = Archive(self, "Archive", retention_days=config.archive_retention_days,
+                               redact_archive=config.redact_archive, custom_rules=config.custom_rules,
+                               memory_mb=config.processor_memory_mb, layer_version=config.powertools_layer_version)
+        self.capture.add_firehose_target("Archive", self.archive.stream)
+        self.query = Query(self, "Query", archive=self.archive.bucket, access_logs=self.archive.access_logs,
+                           bytes_scanned_cutoff_mb=config.athena_bytes_scanned_cutoff_mb)
+        self.vendors = Vendors(self, "Vendors", destinations=config.destinations, new_relic_region=config.new_relic_region,
+                               datadog_site=config.datadog_site, processor=self.archive.processor,
+                               bucket=self.archive.bucket)
+        for vendor, stream in self.vendors.streams.items():
+            self.capture.add_firehose_target(vendor.capitalize(), stream)
+
+        CfnOutput(self, "ArchiveBucket", value=self.archive.bucket.bucket_name)
+        CfnOutput(self, "AthenaWorkGroup", value=self.query.workgroup_name)
+        CfnOutput(self, "GlueTable", value=f"{self.query.database_name}.stopped_tasks")
+        for vendor, secret in self.vendors.secrets.items():
+            CfnOutput(self, f"{vendor.capitalize()}SecretArn", value=secret.secret_arn,
+                      description=f"put the {vendor} key here as {{\"api_key\": \"...\"}}")

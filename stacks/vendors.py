@@ -1,0 +1,102 @@
+"""Vendors: independent Firehose streams to New Relic and Datadog through the HTTP endpoint destination."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from .archive import processor_for
+from .nag import acknowledge, acknowledge_firehose_role
+
+NEW_RELIC_URLS = {
+    "US": "https://aws-api.newrelic.com/firehose/v1",
+    "EU": "https://aws-api.eu01.nr-data.net/firehose/v1",
+}
+DATADOG_URLS = {
+    "us1": "https://aws-kinesis-http-intake.logs.datadoghq.com/v1/input",
+    "us3": "https://aws-kinesis-http-intake.logs.us3.datadoghq.com/v1/input",
+    "us5": "https://aws-kinesis-http-intake.logs.us5.datadoghq.com/v1/input",
+    "eu": "https://aws-kinesis-http-intake.logs.datadoghq.eu/v1/input",
+    "ap1": "https://aws-kinesis-http-intake.logs.ap1.datadoghq.com/v1/input",
+    "ap2": "https://aws-kinesis-http-intake.logs.ap2.datadoghq.com/v1/input",
+    "gov": "https://aws-kinesis-http-intake.logs.ddog-gov.com/v1/input",
+}
+# New Relic's Firehose API rejects payloads above 1 MiB; Datadog recommends 4 MiB.
+NEW_RELIC_BUFFER = Size.mebibytes(1)
+DATADOG_BUFFER = Size.mebibytes(4)
+
+
+class Vendors(Construct):
+    """One delivery stream per enabled vendor; each fails over to the archive bucket, never into it."""
+
+    def __init__(self, scope: Construct, id_: str, *, destinations: tuple[str, ...], new_relic_region: str,
+                 datadog_site: str, processor: lambda_.IFunction, bucket: s3.IBucket) -> None:
+        super().__init__(scope, id_)
+        self._bucket, self._processor = bucket, processor
+        self.streams: dict[str, firehose.DeliveryStream] = {}
+        self.secrets: dict[str, secretsmanager.Secret] = {}
+        if "newrelic" in destinations:
+            secret = self._secret("newrelic", "New Relic license key (or Ingest License API key)")
+            destination = firehose.HttpEndpoint(
+                endpoint_config=firehose.HttpEndpointConfig(url=NEW_RELIC_URLS[new_relic_region], name="New Relic",
+                                                            secret=secret),
+                buffering_hints=firehose.HttpBufferingHints(interval=Duration.seconds(60), size=NEW_RELIC_BUFFER),
+                request_compression=firehose.HttpCompression.GZIP,
+                retry_options=firehose.HttpRetryOptions(duration=Duration.minutes(5)),
+                backup_mode=firehose.HttpBackupMode.FAILED,
+                s3_backup=_failed_backup(bucket, "newrelic"),
+                processors=[processor_for(processor)],
+                attributes=[firehose.HttpAttribute(name="logtype", value="ecs-task-stopped")],
+            )
+            self._stream("newrelic", destination)
+        if "datadog" in destinations:
+            secret = self._secret("datadog", "Datadog API key")
+            destination = firehose.Datadog(
+                api_key=secret,
+                endpoint=firehose.DatadogEndpoint.of(DATADOG_URLS[datadog_site]),
+                buffering_hints=firehose.HttpBufferingHints(interval=Duration.seconds(60), size=DATADOG_BUFFER),
+                request_compression=firehose.HttpCompression.GZIP,
+                retry_options=firehose.HttpRetryOptions(duration=Duration.minutes(5)),
+                backup_mode=firehose.HttpBackupMode.FAILED,
+                s3_backup=_failed_backup(bucket, "datadog"),
+                processors=[processor_for(processor)],
+            )
+            self._stream("datadog", destination)
+
+    def _secret(self, vendor: str, what: str) -> secretsmanager.Secret:
+        # The generated placeholder keeps the template free of any key; the operator writes the real
+        # one with put-secret-value as {"api_key": "..."}, the shape Firehose reads.
+        secret = secretsmanager.Secret(
+            self, f"{vendor.capitalize()}ApiKey",
+            description=f"stop-recorder: {what} for Firehose, as JSON {{\"api_key\": \"...\"}}",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template='{"placeholder": "replace with the real key"}', generate_string_key="api_key",
+                exclude_punctuation=True),
+        )
+        acknowledge(secret, "SMG4", "A vendor ingest key is issued and rotated in the vendor's console; Secrets Manager cannot rotate it.")
+        self.secrets[vendor] = secret
+        return secret
+
+    def _stream(self, vendor: str, destination: firehose.IDestination) -> None:
+        stream = firehose.DeliveryStream(
+            self, f"{vendor.capitalize()}Stream",
+            encryption=firehose.StreamEncryption.aws_owned_key(),
+            destination=destination,
+        )
+        acknowledge_firehose_role(stream, self._bucket, self._processor)
+        self.streams[vendor] = stream
+
+
+def _failed_backup(bucket: s3.IBucket, vendor: str) -> firehose.DestinationS3BackupProps:
+    return firehose.DestinationS3BackupProps(
+        bucket=bucket,
+        mode=firehose.BackupMode.FAILED,
+        data_output_prefix=f"failed/{vendor}/dt=!{{timestamp:yyyy-MM-dd}}/",
+        error_output_prefix=f"failed/{vendor}/errors/!{{firehose:error-output-type}}/dt=!{{timestamp:yyyy-MM-dd}}/",
+        compression=firehose.Compression.GZIP,
+        buffering_interval=Duration.seconds(60),
+    )
