@@ -13,9 +13,9 @@ from stacks.config import ConfigError, load_config
 from stacks.recorder_stack import StopRecorderStack
 
 
-def build_app(context: dict | None = None) -> tuple[cdk.App, StopRecorderStack]:
+def build_app(context: dict | None = None, outdir: str | None = None) -> tuple[cdk.App, StopRecorderStack]:
     """Build the app; tests pass context directly, the CLI passes it through cdk.json and -c."""
-    app = cdk.App(context=context) if context is not None else cdk.App()
+    app = cdk.App(context=context, outdir=outdir) if context is not None else cdk.App(outdir=outdir)
     config = load_config(app.node.try_get_context)
     env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
     stack = StopRecorderStack(app, app.node.try_get_context("stackName") or "StopRecorder", config=config, env=env)

@@ -106,8 +106,10 @@ def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
 
 def _implicated_container(task: Task, category: str) -> Container | None:
     """For a task-level message, the container it most likely concerns."""
-    if category == "health.container_check":
-        return next((c for c in task.containers if c.health_status == "UNHEALTHY"), None)
+    if category.startswith("health."):
+        unhealthy = next((c for c in task.containers if c.health_status == "UNHEALTHY"), None)
+        apps = [c for c in task.containers if not c.is_log_router]
+        return unhealthy or (apps[0] if len(apps) == 1 else None)
     with_reason = [c for c in task.containers if c.reason]
     if len(with_reason) == 1:
         return with_reason[0]
@@ -205,18 +207,19 @@ def _build(task: Task, category_id: str, rule_id: str, summary: str, culprit: Co
 
 def _render(rule: Rule, match: re.Match, source: str, task: Task, container: Container | None) -> str:
     groups = {k.removesuffix("_2"): v for k, v in match.groupdict().items() if v}
-    image = (container.image if container else None) or _image_in(source) or "of the task"
+    image = (container.image if container else None) or _image_in(source)
     secret = _first(_SECRET, source)
     fs = _first(_FS, source)
     tg = groups.get("target_group") or _first(_TARGET_GROUP, source)
     host = _host(source)
     arch = task.attributes.get("ecs.cpu-architecture")
     fields = {
-        "image": image,
+        "image_ref": f" {image}" if image else "",
+        "of_image": f" of {image}" if image else "",
+        "secret_ref": f" {secret}" if secret else "",
         "container": container.name if container else "of the task",
         "tail": _clip(_last_clause(source)),
         "platform_or": groups.get("platform") or (f"linux/{_arch(arch)}" if arch else "matching platform"),
-        "secret_or": secret or "a referenced secret",
         "parameter_or": groups.get("parameter") or "(named in the reason)",
         "service": groups.get("service") or "an AWS service",
         "host": host or "a required endpoint",
@@ -239,7 +242,8 @@ def _arch(arch: str) -> str:
 _IMAGE_REF = re.compile(
     r"(?:image|ref|pull(?:ing)?|manifest for|repository|access denied for)\s+[\"']?"
     r"((?:[\w.-]+(?::\d+)?/)?[\w./-]*[\w-](?::[\w.-]+|@sha256:[0-9a-f]{64})?)", re.IGNORECASE)
-_REGISTRY_IMAGE = re.compile(r"\b(\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.com(?:\.cn)?/[\w./-]+(?::[\w.-]+|@sha256:[0-9a-f]{64})?)")
+_PLATFORM_PREFIXES = ("linux/", "windows/", "http")
+_REGISTRY_IMAGE = re.compile(r"(?<![/\w.])(\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.com(?:\.cn)?/[\w./-]+(?::[\w.-]+|@sha256:[0-9a-f]{64})?)")
 
 
 def _image_in(text: str | None) -> str | None:
@@ -248,9 +252,10 @@ def _image_in(text: str | None) -> str | None:
     found = _REGISTRY_IMAGE.search(text)
     if found:
         return found.group(1).rstrip(":.")
-    found = _IMAGE_REF.search(text)
-    if found and ("/" in found.group(1) or ":" in found.group(1)) and not found.group(1).startswith("http"):
-        return found.group(1).rstrip(":.")
+    for found in _IMAGE_REF.finditer(text):
+        candidate = found.group(1)
+        if ("/" in candidate or ":" in candidate) and not candidate.startswith(_PLATFORM_PREFIXES):
+            return candidate.rstrip(":.")
     return None
 
 
@@ -272,7 +277,7 @@ def _last_clause(text: str) -> str:
     """The most specific part of a nested Go error: what follows the last ': ' that leaves words."""
     parts = [p.strip() for p in text.split(": ")]
     for part in reversed(parts):
-        if len(part) > 12 and not part.startswith(("exit status", "signal:", "unknown", "code:")):
+        if len(part) > 12 and not part.startswith(("exit status", "signal", "unknown", "code", "arn:", "unsuccessful")):
             return part
     return text.strip()
 

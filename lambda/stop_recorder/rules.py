@@ -44,7 +44,7 @@ def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: 
 
 
 # (id, category, needles, regex, summary). Summaries use named groups and the context fields
-# image, container, exit_code and tail (the last clause of the message).
+# image_ref/of_image, secret_ref, container, exit_part and tail (the last clause of the message).
 BUILTIN_RULES: tuple[Rule, ...] = (
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
@@ -78,15 +78,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.kms_denied", "secret.access_denied",
           ("kms",),
           r"kms:decrypt|kms\w*exception|kms.{0,80}(?:accessdenied|not authorized|disabled)|(?:accessdenied|not authorized).{0,200}kms",
-          "KMS refused to decrypt {secret_or}"),
+          "KMS refused to decrypt secret{secret_ref}"),
     _rule("secret.asm_denied", "secret.access_denied",
           ("secretsmanager:getsecretvalue", "secret from asm", "secrets manager"),
           r"secretsmanager:getsecretvalue|(?:secret from asm|secrets manager).{0,400}(?:accessdenied|not authorized)",
-          "execution role may not read {secret_or}"),
+          "execution role may not read secret{secret_ref}"),
     _rule("secret.ssm_denied", "secret.access_denied",
           ("ssm:getparameter", "from ssm", "parameter store"),
           r"ssm:getparameters?|(?:from ssm|parameter store).{0,400}(?:accessdenied|not authorized)",
-          "execution role may not read {secret_or}"),
+          "execution role may not read secret{secret_ref}"),
     _rule("secret.envfile_denied", "secret.access_denied",
           ("env file", "environment file", "environment variable file"),
           r"(?:env(?:ironment)?(?: variable)? files?).{0,300}(?:accessdenied|access denied|forbidden|\b403\b|not authorized)",
@@ -94,7 +94,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.asm_missing", "secret.invalid",
           ("secret from asm", "secrets manager"),
           r"(?:secret from asm|secrets manager).{0,400}(?:resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key|invalidrequestexception|decryptionfailure|unmarshal)",
-          "secret {secret_or} is missing or malformed"),
+          "secret{secret_ref} is missing or malformed"),
     _rule("secret.ssm_missing", "secret.invalid",
           ("ssm", "parameter"),
           r"invalid ssm parameters?:?\s*(?P<parameter>[\w/.:-]+)?|parameters? (?:not found|does not exist)|parameternotfound"
@@ -111,30 +111,30 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"ecr:(?:getauthorizationtoken|batchgetimage|getdownloadurlforlayer|batchchecklayeravailability)"
           r"|registry auth.{0,400}(?:accessdenied|not authorized|does not have permission)"
           r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials|\b401 unauthorized",
-          "registry refused to let the task pull {image}"),
+          "registry refused the image pull{of_image}"),
     # --- image content and identity
     _rule("pull.platform", "image.platform_mismatch",
           ("platform", "manifest list", "exec format error"),
           r"descriptor matching platform '(?P<platform>[^']+)'|no matching manifest for (?P<platform_2>\S+) in the manifest list"
           r"|image platform .{0,40}does not match|exec format error",
-          "image {image} has no {platform_or} variant"),
+          "image{image_ref} has no {platform_or} variant"),
     _rule("pull.rate_limited", "image.rate_limited",
           ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl"),
           r"(?:pull|image|registry|manifest|ref).{0,400}(?:toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl)",
-          "registry throttled the pull of {image}"),
+          "registry throttled the image pull{of_image}"),
     _rule("pull.forbidden", "image.access_denied",
           ("403", "denied", "not authorized", "insufficient_scope", "forbidden"),
           r"(?:pull|image|registry|manifest|ref).{0,400}(?:\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope)",
-          "registry refused to let the task pull {image}"),
+          "registry refused the image pull{of_image}"),
     _rule("pull.invalid", "image.invalid",
           ("unpack", "media type", "blob", "tar", "layer", "rootfs", "digest", "unexpected eof"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
           r"|failed to register layer|mismatched image rootfs|failed to extract layer|digest did not match|unexpected eof|archive/tar",
-          "image {image} cannot be unpacked: {tail}"),
+          "image{image_ref} cannot be unpacked: {tail}"),
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image"),
           r"(?:cannotpullcontainer|pull|manifest|failed to resolve|image|repository).{0,600}(?:not found|manifest unknown|name unknown|does not exist|no such image)",
-          "image {image} does not exist"),
+          "image{image_ref} does not exist"),
     # --- log driver
     _rule("logging.setup", "logging.setup_failed",
           ("logger", "logging driver", "log group", "log stream", "logs:", "awslogs", "firelens", "fluentd"),

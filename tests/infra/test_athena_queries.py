@@ -1,0 +1,93 @@
+"""The named queries, as synthesized, run over processor output in DuckDB with the Glue table's columns."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from datetime import date
+
+import pytest
+from conftest import SAMPLES, read_jsonl
+
+from stop_recorder.firehose import OK, process_records
+from stop_recorder.local.athena import LocalAthena, duckdb_type, qualified_name
+
+
+@pytest.fixture(scope="module")
+def athena(default_stack, tmp_path_factory):
+    events = read_jsonl(SAMPLES / "events.jsonl") + read_jsonl(SAMPLES / "storm.jsonl")
+    outcomes = process_records([(str(i), base64.b64encode(json.dumps(e).encode()).decode()) for i, e in enumerate(events)],
+                               redact=True)
+    assert all(o.result == OK for o in outcomes)
+    root = tmp_path_factory.mktemp("archive") / "stopped-tasks"
+    day = root / f"dt={date.today().isoformat()}"
+    day.mkdir(parents=True)
+    with gzip.open(day / "stop-recorder-archive-1.gz", "wb") as handle:
+        handle.write(b"".join(o.data for o in outcomes))  # Firehose concatenates; the newlines come from us
+    table = next(iter(default_stack.resources("AWS::Glue::Table").values()))["Properties"]
+    columns = [(c["Name"], c["Type"]) for c in table["TableInput"]["StorageDescriptor"]["Columns"]]
+    queries = {q["Properties"]["Name"]: q["Properties"]["QueryString"]
+               for q in default_stack.resources("AWS::Athena::NamedQuery").values()}
+    database, name = qualified_name(next(iter(queries.values())))
+    assert database == table["DatabaseName"] and name == table["TableInput"]["Name"]
+    return LocalAthena(database=database, table=name, columns=columns, root=root), queries
+
+
+def test_every_named_query_runs(athena):
+    engine, queries = athena
+    for name, sql in queries.items():
+        columns, rows = engine.run(sql)
+        assert columns, name
+
+
+def test_stops_by_category_counts_distinct_tasks(athena):
+    engine, queries = athena
+    _, rows = engine.run(queries["stops-by-category-and-cluster"])
+    crashed = {(r[0], r[1]): r[3] for r in rows}
+    assert crashed[("prod", "container.crashed")] == 150 + 1  # the storm's tasks plus one crash, duplicates ignored
+
+
+def test_failed_to_start_lists_the_platform_mismatch(athena):
+    engine, queries = athena
+    columns, rows = engine.run(queries["tasks-that-failed-to-start"])
+    categories = [dict(zip(columns, r))["category"] for r in rows]
+    assert "image.platform_mismatch" in categories and "container.crashed" not in categories
+    assert len(rows) == 15
+
+
+def test_crash_loop_is_found(athena):
+    engine, queries = athena
+    columns, rows = engine.run(queries["crash-loops"])
+    loops = [dict(zip(columns, r)) for r in rows]
+    assert [(l["service"], l["task_revision"], l["stops"]) for l in loops] == [("checkout", 13, 150)]
+
+
+def test_batch_success_ratio_answers_did_my_batch_finish(athena):
+    engine, queries = athena
+    columns, rows = engine.run(queries["batch-success-ratio"])
+    by_family = {r[0]: dict(zip(columns, r)) for r in rows}
+    nightly = by_family["new-arrivals-batch"]
+    assert (nightly["runs"], nightly["succeeded"], nightly["succeeded_logs_lost"]) == (3, 2, 1)
+    assert nightly["success_ratio"] == pytest.approx(0.667)
+
+
+def test_image_problems_show_the_architecture(athena):
+    engine, queries = athena
+    columns, rows = engine.run(queries["image-and-architecture-problems"])
+    mismatch = next(dict(zip(columns, r)) for r in rows if r[columns.index("category")] == "image.platform_mismatch")
+    assert mismatch["cpu_architecture"] == "x86_64" and mismatch["image"].endswith("books-app:2026.11.20-arm64")
+
+
+def test_a_query_on_a_missing_column_fails(athena):
+    engine, _ = athena
+    with pytest.raises(Exception, match="no_such_column"):
+        engine.run('SELECT no_such_column FROM "stoprecorder"."stopped_tasks"')
+
+
+@pytest.mark.parametrize("glue,expected", [
+    ("string", "VARCHAR"), ("map<string,int>", "MAP(VARCHAR, INTEGER)"),
+    ("array<struct<name:string,exit_code:int>>", 'STRUCT("name" VARCHAR, "exit_code" INTEGER)[]'),
+])
+def test_glue_types_translate(glue, expected):
+    assert duckdb_type(glue) == expected

@@ -1,0 +1,189 @@
+"""Every built-in rule against real public messages, and the exit-code logic that needs no message."""
+
+from __future__ import annotations
+
+import pytest
+
+from stop_recorder.classifier import classify, explain
+from stop_recorder.model import Container, Task
+from stop_recorder.rules import BUILTIN_RULES, RuleError, load_custom_rules
+from stop_recorder.taxonomy import CATEGORIES
+
+ROUTER_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.2"
+
+
+def as_task(fixture: dict) -> Task:
+    """Put a public message where ECS puts it: the task's stoppedReason or a container's reason."""
+    if fixture["where"] == "task":
+        return Task(stopped_reason=fixture["text"], stop_code="TaskFailedToStart")
+    return Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container(name="app", image="111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1",
+                                      reason=fixture["text"]),))
+
+
+def test_every_builtin_rule_has_a_real_message(stop_reasons):
+    covered = {r["rule"] for r in stop_reasons}
+    missing = [rule.id for rule in BUILTIN_RULES if rule.id not in covered]
+    assert missing == []
+
+
+def test_every_category_is_reachable_from_fixtures_or_exit_codes(stop_reasons):
+    from_messages = {r["category"] for r in stop_reasons}
+    from_exit_codes = {"container.crashed", "container.completed", "log_router.crashed", "container.stop_timeout", "unknown"}
+    assert set(CATEGORIES) - from_messages - from_exit_codes == set()
+
+
+def test_fixture_sources_are_public_urls(stop_reasons):
+    assert all(r["source"].startswith("https://") for r in stop_reasons)
+
+
+@pytest.mark.parametrize("index", range(54))
+def test_public_message_classifies_to_its_rule(stop_reasons, index):
+    fixture = stop_reasons[index]
+    result = classify(as_task(fixture))
+    assert (result.rule, result.category) == (fixture["rule"], fixture["category"]), fixture["text"]
+    assert result.summary and len(result.summary) <= 220
+    assert result.hint and result.docs_url.startswith("https://docs.aws.amazon.com/")
+
+
+def test_fixture_count_matches_parametrization(stop_reasons):
+    assert len(stop_reasons) == 54
+
+
+def test_platform_mismatch_names_image_and_platform():
+    task = Task(stopped_reason="CannotPullContainerError: pull image manifest has been retried 5 time(s): image Manifest "
+                               "does not contain descriptor matching platform 'linux/amd64'",
+                containers=(Container(name="batch", image="111122223333.dkr.ecr.us-east-1.amazonaws.com/api:v42"),))
+    result = classify(task)
+    assert result.summary == "image 111122223333.dkr.ecr.us-east-1.amazonaws.com/api:v42 has no linux/amd64 variant"
+    assert result.culprit_container == "batch"
+    assert result.failed_to_start and result.severity == "critical" and result.responsible == "application"
+
+
+def test_entities_are_extracted():
+    secret = explain("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+                     "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch "
+                     "secret arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf from secrets manager: "
+                     "ResourceNotFoundException: Secrets Manager can't find the specified secret.")
+    assert secret.secret == "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf"
+    elb = explain("Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:111122223333:"
+                  "targetgroup/web-tg/6d0ecf831eec9f09)")
+    assert elb.target_group.endswith("targetgroup/web-tg/6d0ecf831eec9f09")
+    eni = classify(Task(stopped_reason="Timeout waiting for network interface provisioning to complete.", subnet="subnet-0a1b2c3d4e5f60718"))
+    assert eni.subnet == "subnet-0a1b2c3d4e5f60718"
+
+
+def test_oom_in_container_reason_only():
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container("api", exit_code=137, reason="OutOfMemoryError: Container killed due to memory usage"),
+                            Container("log_router", ROUTER_IMAGE, exit_code=143)))
+    result = classify(task)
+    assert (result.category, result.culprit_container, result.culprit_signal) == ("container.out_of_memory", "api", "SIGKILL")
+
+
+@pytest.mark.parametrize("code,signal,rule", [(1, None, "exit.nonzero"), (2, None, "exit.nonzero"),
+                                              (139, "SIGSEGV", "exit.signal"), (134, "SIGABRT", "exit.signal")])
+def test_crash_by_exit_code(code, signal, rule):
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container("worker", exit_code=code), Container("sidecar", exit_code=143)))
+    result = classify(task)
+    assert (result.category, result.rule, result.culprit_container, result.culprit_exit_code, result.culprit_signal) == (
+        "container.crashed", rule, "worker", code, signal)
+
+
+def test_137_without_stop_request_is_a_crash_not_a_stop_timeout():
+    result = classify(Task(stopped_reason="Essential container in task exited",
+                           containers=(Container("worker", exit_code=137),)))
+    assert (result.category, result.culprit_signal) == ("container.crashed", "SIGKILL")
+    assert "OOM" in result.hint
+
+
+def test_143_without_stop_request_is_a_crash():
+    result = classify(Task(stopped_reason="Essential container in task exited", containers=(Container("w", exit_code=143),)))
+    assert (result.category, result.culprit_signal) == ("container.crashed", "SIGTERM")
+
+
+def test_137_after_stop_request_is_stop_timeout():
+    task = Task(stopped_reason="Scaling activity initiated by (deployment ecs-svc/5169280574093855189)",
+                stop_code="ServiceSchedulerInitiated", containers=(Container("api", exit_code=137),))
+    result = classify(task)
+    assert (result.category, result.severity, result.logs_may_be_lost) == ("container.stop_timeout", "warning", True)
+    assert result.culprit_container == "api"
+
+
+def test_clean_stop_request_is_benign():
+    task = Task(stopped_reason="Task stopped by user", stop_code="UserInitiated", containers=(Container("api", exit_code=143),))
+    result = classify(task)
+    assert (result.category, result.is_failure) == ("user.stopped", False)
+
+
+def test_batch_completed():
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container("batch", exit_code=0), Container("log_router", ROUTER_IMAGE, exit_code=0)))
+    result = classify(task)
+    assert (result.category, result.severity, result.logs_may_be_lost) == ("container.completed", "info", False)
+
+
+def test_batch_completed_but_router_killed_at_shutdown_says_logs_may_be_lost():
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container("batch", exit_code=0), Container("log_router", ROUTER_IMAGE, exit_code=137)))
+    result = classify(task)
+    assert result.category == "container.completed"
+    assert result.logs_may_be_lost is True
+    assert "may be lost" in result.summary
+
+
+@pytest.mark.parametrize("router", [Container("log_router", "amazon/aws-for-fluent-bit:2.19.0", exit_code=139),
+                                    Container("sidecar-logs", "fluent/fluent-bit:1.8", exit_code=1),
+                                    Container("firelens", None, exit_code=137)])
+def test_log_router_crash_is_not_the_application_crash(router):
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container("web", exit_code=143), router))
+    result = classify(task)
+    assert (result.category, result.culprit_container) == ("log_router.crashed", router.name)
+    assert result.responsible == "platform"
+
+
+def test_log_router_oom_message_counts_as_router_crash():
+    task = Task(stopped_reason="Essential container in task exited",
+                containers=(Container("web", exit_code=143),
+                            Container("log_router", ROUTER_IMAGE, exit_code=137, reason="OutOfMemoryError: Container killed due to memory usage")))
+    assert classify(task).category == "log_router.crashed"
+
+
+def test_log_router_recognised_by_image_only():
+    assert Container("logs", "906394416424.dkr.ecr.us-east-1.amazonaws.com/aws-for-fluent-bit:stable").is_log_router
+    assert not Container("api", "111122223333.dkr.ecr.us-east-1.amazonaws.com/api:1").is_log_router
+
+
+def test_missing_stop_code_and_containers():
+    result = classify(Task(stopped_reason="Task failed to start"))
+    assert (result.category, result.severity, result.is_failure) == ("unknown", "warning", True)
+
+
+def test_unknown_message_is_a_warning_never_info():
+    result = explain("something entirely new happened")
+    assert (result.category, result.severity, result.rule) == ("unknown", "warning", "none")
+
+
+def test_custom_rules_take_precedence():
+    rules = load_custom_rules('[{"id": "quota", "category": "capacity.unavailable", "pattern": "task failed to start", '
+                              '"summary": "our quota guard stopped it", "hint": "ask #platform"}]')
+    result = explain("Task failed to start", rules)
+    assert (result.rule, result.category, result.summary, result.hint) == (
+        "custom.quota", "capacity.unavailable", "our quota guard stopped it", "ask #platform")
+    builtin_overridden = explain("Task stopped by user", load_custom_rules(
+        [{"id": "ops", "category": "infrastructure.maintenance", "pattern": "stopped by user"}]))
+    assert builtin_overridden.category == "infrastructure.maintenance"
+
+
+@pytest.mark.parametrize("raw,message", [
+    ("not json", "not valid JSON"),
+    ('{"id": "x"}', "must be a JSON list"),
+    ('[{"id": "x", "category": "nope", "pattern": "a"}]', "category 'nope' is not one of"),
+    ('[{"id": "x", "category": "unknown", "pattern": "("}]', "does not compile"),
+    ('[{"id": "x", "category": "unknown"}]', "pattern must be"),
+])
+def test_bad_custom_rules_are_rejected_with_a_reason(raw, message):
+    with pytest.raises(RuleError, match=message):
+        load_custom_rules(raw)
