@@ -5,9 +5,11 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from .alerting import Alerting
 from .archive import Archive
 from .capture import Capture
 from .config import RecorderConfig
+from .dashboard import Dashboard
 from .query import Query
 from .vendors import Vendors
 
@@ -32,9 +34,19 @@ class StopRecorderStack(Stack):
         for vendor, stream in self.vendors.streams.items():
             self.capture.add_firehose_target(vendor.capitalize(), stream)
 
+        streams = {"archive": self.archive.stream, **self.vendors.streams}
+        self.alerting = Alerting(self, "Alerting", config=config, capture=self.capture, streams=streams,
+                                 processor=self.archive.processor, athena_workgroup=self.query.workgroup_name)
+        self.dashboard = Dashboard(self, "Dashboard", alert_function=self.alerting.function, processor=self.archive.processor,
+                                   streams=streams, queues=self.capture.dead_letter_queues)
+
         CfnOutput(self, "ArchiveBucket", value=self.archive.bucket.bucket_name)
         CfnOutput(self, "AthenaWorkGroup", value=self.query.workgroup_name)
         CfnOutput(self, "GlueTable", value=f"{self.query.database_name}.stopped_tasks")
+        CfnOutput(self, "AlertTopic", value=self.alerting.topic.topic_arn)
+        if self.alerting.webhook_secret is not None:
+            CfnOutput(self, "SlackWebhookSecretArn", value=self.alerting.webhook_secret.secret_arn,
+                      description="put the Slack incoming webhook URL here")
         for vendor, secret in self.vendors.secrets.items():
             CfnOutput(self, f"{vendor.capitalize()}SecretArn", value=secret.secret_arn,
                       description=f"put the {vendor} key here as {{\"api_key\": \"...\"}}")

@@ -1,0 +1,72 @@
+"""Alert Lambda: one stopped task in, metrics and at most one Slack message per channel out."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+
+from stop_recorder.adapters.dynamo import DynamoStormStore
+from stop_recorder.adapters.ecs import TaskDefinitionLogs
+from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
+from stop_recorder.alerts.flow import AlertOutcome, handle_stop
+from stop_recorder.events import parse_event
+from stop_recorder.settings import METRIC_NAMESPACE, SERVICE_NAME, AlertSettings
+
+CRASH_CATEGORIES = frozenset({"container.crashed", "container.out_of_memory", "log_router.crashed"})
+
+# A duplicate delivery emits no metric on purpose; Powertools would warn about that every time.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+settings = AlertSettings.from_env()
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRIC_NAMESPACE, service=SERVICE_NAME)
+tracer = Tracer(service=SERVICE_NAME)
+store = DynamoStormStore(boto3.client("dynamodb"), settings.table_name)
+notifiers = []
+if settings.topic_arn:
+    notifiers.append(ChatbotTopic(boto3.client("sns"), settings.topic_arn))
+if settings.webhook_secret_arn:
+    notifiers.append(SlackWebhook(SecretUrl(boto3.client("secretsmanager"), settings.webhook_secret_arn)))
+log_location = TaskDefinitionLogs(boto3.client("ecs"))
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+@logger.inject_lambda_context
+def handler(event: dict, context) -> dict:
+    """Handle one 'ECS Task State Change' (STOPPED) event."""
+    stop = parse_event(event)
+    logger.append_keys(task_id=(stop.task.task_arn or "").rsplit("/", 1)[-1], event_id=stop.event_id)
+    outcome = handle_stop(stop, settings=settings, store=store, notifiers=notifiers, now=time.time(),
+                          log_location=log_location)
+    verdict = outcome.verdict
+    logger.append_keys(category=verdict.category, severity=verdict.severity)
+    logger.info(verdict.summary, extra={"action": outcome.action, "count": outcome.count, "channels": outcome.channels,
+                                        "is_failure": verdict.is_failure, "rule": verdict.rule,
+                                        "cluster": (stop.task.cluster_arn or "").rsplit("/", 1)[-1],
+                                        "service_name": (stop.task.group or "").removeprefix("service:")})
+    if outcome.first_delivery:
+        emit_metrics(outcome, cluster=(stop.task.cluster_arn or "").rsplit("/", 1)[-1])
+    return {"action": outcome.action, "category": verdict.category, "count": outcome.count}
+
+
+def emit_metrics(outcome: AlertOutcome, *, cluster: str) -> None:
+    """Counts with bounded dimensions: none, Category (28 values), Severity (4), and Cluster if enabled."""
+    verdict = outcome.verdict
+    metrics.add_metric(name="StoppedTasks", unit=MetricUnit.Count, value=1)
+    flags = {"FailedTasks": verdict.is_failure, "FailedToStart": verdict.failed_to_start,
+             "Crashes": verdict.category in CRASH_CATEGORIES, "HealthCheckFailures": verdict.category.startswith("health."),
+             "Notifications": outcome.action == "notified", "NotificationsSuppressed": outcome.action == "suppressed"}
+    for name, on in flags.items():
+        if on:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    dimensions = [("StoppedTasksByCategory", "Category", verdict.category),
+                  ("StoppedTasksBySeverity", "Severity", verdict.severity)]
+    if settings.metrics_by_cluster and cluster:
+        dimensions.append(("StoppedTasksByCluster", "Cluster", cluster))
+    for name, dimension, value in dimensions:
+        with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=METRIC_NAMESPACE) as metric:
+            metric.add_dimension(name=dimension, value=value)

@@ -1,0 +1,126 @@
+"""Alarms, their actions, the encrypted topic, Chatbot guardrails and the alert target's DLQ."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SLACK = {"destinations": "newrelic,datadog", "slackWebhook": "true", "slackWorkspaceId": "T0123ABCD",
+         "slackChannelId": "C0456EFGH", "crashThreshold": "9"}
+
+
+@pytest.fixture(scope="module")
+def slack_stack(synth):
+    return synth(**SLACK)
+
+
+def alarms(stack) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in stack.resources("AWS::CloudWatch::Alarm").items()}
+
+
+def topic_ref(stack) -> dict:
+    [topic] = stack.resources("AWS::SNS::Topic")
+    return {"Ref": topic}
+
+
+def test_every_alarm_notifies_the_topic(slack_stack):
+    found = alarms(slack_stack)
+    assert found
+    for name, alarm in found.items():
+        assert alarm["AlarmActions"] == [topic_ref(slack_stack)], name
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_stop_alarms_use_configured_thresholds(slack_stack, default_stack):
+    def by_metric(stack):
+        return {a.get("MetricName"): a for a in alarms(stack).values() if a.get("Namespace") == "StopRecorder"}
+
+    custom, default = by_metric(slack_stack), by_metric(default_stack)
+    assert set(custom) == {"FailedToStart", "Crashes", "HealthCheckFailures"}
+    assert (custom["Crashes"]["Threshold"], default["Crashes"]["Threshold"]) == (9, 5)
+    assert default["FailedToStart"]["Threshold"] == 1 and default["HealthCheckFailures"]["Threshold"] == 5
+    assert default["FailedToStart"]["Dimensions"] == [{"Name": "service", "Value": "stop-recorder"}]
+
+
+def test_recorder_watches_itself(slack_stack):
+    found = alarms(slack_stack).values()
+    dlq_alarms = [a for a in found if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    assert len(dlq_alarms) == len(slack_stack.resources("AWS::SQS::Queue")) == 4  # archive, two vendors, alert
+    metrics = [a.get("MetricName") for a in found]
+    assert metrics.count("DeliveryToS3.Success") == 1 and metrics.count("DeliveryToHttpEndpoint.Success") == 2
+    assert metrics.count("ExecuteProcessing.Success") == 3
+    assert metrics.count("Errors") == 2 and metrics.count("Throttles") == 2
+
+
+def test_topic_is_encrypted_with_a_rotated_key_cloudwatch_can_use(slack_stack):
+    [topic] = slack_stack.resources("AWS::SNS::Topic").values()
+    key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key = slack_stack.template["Resources"][key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    principals = [s.get("Principal") for s in key["KeyPolicy"]["Statement"]]
+    assert {"Service": "cloudwatch.amazonaws.com"} in principals
+    policy = next(iter(slack_stack.resources("AWS::SNS::TopicPolicy").values()))["Properties"]["PolicyDocument"]
+    assert any(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" for s in policy["Statement"])
+
+
+def test_chatbot_channel_has_a_narrow_guardrail(slack_stack, default_stack):
+    [channel] = slack_stack.resources("AWS::Chatbot::SlackChannelConfiguration").values()
+    props = channel["Properties"]
+    assert (props["SlackWorkspaceId"], props["SlackChannelId"]) == ("T0123ABCD", "C0456EFGH")
+    assert props["SnsTopicArns"] == [topic_ref(slack_stack)]
+    text = json.dumps(slack_stack.template)
+    assert "AdministratorAccess" not in text and "ReadOnlyAccess" not in text
+    guardrail_id = props["GuardrailPolicies"][0]["Ref"]
+    statements = slack_stack.template["Resources"][guardrail_id]["Properties"]["PolicyDocument"]["Statement"]
+    actions = [a for s in statements for a in s["Action"]]
+    assert all(a.split(":")[1].startswith(("Describe", "List", "Get", "Filter")) for a in actions)
+    assert not default_stack.resources("AWS::Chatbot::SlackChannelConfiguration")
+
+
+def test_alert_lambda_is_a_capture_target_with_retries_and_dlq(slack_stack):
+    [rule] = slack_stack.resources("AWS::Events::Rule").values()
+    [function_id] = [k for k in slack_stack.resources("AWS::Lambda::Function") if k.startswith("AlertingAlertFunction")]
+    target = next(t for t in rule["Properties"]["Targets"] if t["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]})
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0].startswith("CaptureAlertDlq")
+
+
+def test_alert_lambda_environment_and_least_privilege(slack_stack):
+    [function] = [v for k, v in slack_stack.resources("AWS::Lambda::Function").items() if k.startswith("AlertingAlertFunction")]
+    env = function["Properties"]["Environment"]["Variables"]
+    assert {"STORM_TABLE", "ALERT_TOPIC_ARN", "SLACK_WEBHOOK_SECRET_ARN", "STORM_THRESHOLDS", "ATHENA_WORKGROUP"} <= set(env)
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = [p for p in slack_stack.resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
+    actions = {a for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]
+               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "ecs:DescribeTaskDefinition", "sns:Publish"} <= actions
+    assert not any(a.endswith(":*") or a == "*" for a in actions)
+    assert "dynamodb:Scan" not in actions and "dynamodb:DeleteItem" not in actions
+
+
+def test_storm_table_has_ttl_and_pitr(default_stack):
+    [table] = default_stack.resources("AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["Replicas"][0]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_dashboard_shows_stops_services_and_health(default_stack):
+    [dashboard] = default_stack.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for title in ("Stopped tasks by category", "Stopped tasks by severity", "Top failing services",
+                  "Firehose deliveries", "dead-letter queue depth", "Lambda errors and throttles"):
+        assert title in body
+
+
+def test_slack_config_is_still_nag_and_lint_clean(slack_stack, tmp_path):
+    import subprocess
+    import sys
+
+    nag = next(p for p in slack_stack.report["pluginReports"] if p["pluginName"] == "AwsSolutions")
+    assert nag["violations"] == []
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(slack_stack.template))
+    result = subprocess.run([sys.executable, "-m", "cfnlint", "--format", "parseable", str(path)], capture_output=True, text=True)
+    assert [line for line in result.stdout.splitlines() if ":E" in line] == []

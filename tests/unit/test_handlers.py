@@ -1,0 +1,108 @@
+"""The real Lambda handler modules, with Powertools, against moto: thin handlers, EMF metrics, fail-fast settings."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import sys
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from stop_recorder.settings import AlertSettings, ConfigError, ProcessorSettings
+
+CONTEXT = SimpleNamespace(function_name="stop-recorder-test", memory_limit_in_mb=256, aws_request_id="req-1",
+                          invoked_function_arn="arn:aws:lambda:us-east-1:111122223333:function:stop-recorder-test")
+
+
+def fresh(module: str):
+    sys.modules.pop(module, None)
+    return importlib.import_module(module)
+
+
+def emf(output: str) -> list[dict]:
+    """EMF blobs printed by Powertools, with single-value lists flattened."""
+    blobs = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blob = json.loads(line)
+            blobs.append({k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in blob.items()})
+    return blobs
+
+
+@pytest.fixture
+def quiet_tracer(monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "StopRecorder")
+
+
+def test_processor_handler_returns_every_record_and_counts(monkeypatch, capsys, quiet_tracer, sample_events):
+    monkeypatch.setenv("ARCHIVE_STREAM_NAME", "StopRecorder-archive")
+    handler = fresh("stop_recorder.handlers.processor")
+    records = [{"recordId": str(i), "approximateArrivalTimestamp": 1, "data": base64.b64encode(json.dumps(e).encode()).decode()}
+               for i, e in enumerate(sample_events[:5])] + [{"recordId": "bad", "data": base64.b64encode(b"{").decode()}]
+    event = {"invocationId": "i", "deliveryStreamArn": "arn:aws:firehose:us-east-1:111122223333:deliverystream/StopRecorder-archive",
+             "region": "us-east-1", "records": records}
+    result = handler.handler(event, CONTEXT)
+    assert [r["recordId"] for r in result["records"]] == [r["recordId"] for r in records]
+    assert [r["result"] for r in result["records"]] == ["Ok"] * 5 + ["ProcessingFailed"]
+    [blob] = emf(capsys.readouterr().out)
+    assert blob["RecordsProcessed"] == 5 and blob["RecordsFailed"] == 1 and blob["service"] == "stop-recorder"
+
+
+def test_archive_redaction_can_be_opted_out_but_vendors_stay_redacted():
+    settings = ProcessorSettings.from_env({"ARCHIVE_STREAM_NAME": "S-archive", "REDACT_ARCHIVE": "false"})
+    assert settings.redact_for("arn:aws:firehose:us-east-1:1:deliverystream/S-archive") is False
+    assert settings.redact_for("arn:aws:firehose:us-east-1:1:deliverystream/S-VendorsNewrelicStream") is True
+    assert ProcessorSettings.from_env({"ARCHIVE_STREAM_NAME": "S-archive"}).redact_for(
+        "arn:aws:firehose:us-east-1:1:deliverystream/S-archive") is True
+
+
+def test_alert_handler_emits_bounded_metrics_and_structured_logs(monkeypatch, capsys, caplog, quiet_tracer, sample_events):
+    with mock_aws():
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName="storm", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        monkeypatch.setenv("STORM_TABLE", "storm")
+        monkeypatch.setenv("METRICS_BY_CLUSTER", "true")
+        handler = fresh("stop_recorder.handlers.alert")
+        oom = next(e for e in sample_events if e["detail"]["taskDefinitionArn"].endswith("api:41")
+                   and e["detail"]["stopCode"] == "EssentialContainerExited")
+        first = handler.handler(oom, CONTEXT)
+        second = handler.handler(oom, CONTEXT)
+    assert first == {"action": "notified", "category": "container.out_of_memory", "count": 1}
+    assert second["action"] == "duplicate"
+    out = capsys.readouterr().out
+    blobs = emf(out)
+    aggregate = [b for b in blobs if "StoppedTasks" in b]
+    assert len(aggregate) == 1, "a duplicate delivery must not count twice"
+    assert aggregate[0]["Crashes"] == 1 and aggregate[0]["FailedTasks"] == 1 and "FailedToStart" not in aggregate[0]
+    by_dimension = {tuple(b["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]): b for b in blobs if "StoppedTasks" not in b}
+    assert by_dimension[("Category",)]["Category"] == "container.out_of_memory"
+    assert by_dimension[("Severity",)]["Severity"] == "error"
+    assert by_dimension[("Cluster",)]["Cluster"] == "prod"
+    logs = [json.loads(handler.logger.registered_formatter.format(r)) for r in caplog.records if r.name == "stop-recorder"]
+    entry = next(l for l in logs if l.get("action") == "notified")
+    assert entry["category"] == "container.out_of_memory" and entry["task_id"] == oom["detail"]["taskArn"].rsplit("/", 1)[-1]
+    assert entry["service_name"] == "api" and entry["severity"] == "error"
+
+
+def test_alert_handler_fails_fast_without_its_table(monkeypatch):
+    monkeypatch.delenv("STORM_TABLE", raising=False)
+    with pytest.raises(ConfigError, match="STORM_TABLE is required"):
+        fresh("stop_recorder.handlers.alert")
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"STORM_TABLE": "t", "STORM_THRESHOLDS": "1,10"}, "start at 2"),
+    ({"STORM_TABLE": "t", "STORM_WINDOW_SECONDS": "-5"}, "positive integer"),
+    ({"STORM_TABLE": "t", "NOTIFY_CATEGORIES": "container.exploded"}, "unknown categories container.exploded"),
+    ({"STORM_TABLE": "t", "CUSTOM_RULES": "[{"}, "CUSTOM_RULES"),
+    ({"STORM_TABLE": "t", "METRICS_BY_CLUSTER": "sometimes"}, "expected true or false"),
+])
+def test_alert_settings_name_the_bad_variable(env, message):
+    with pytest.raises(ConfigError, match=message):
+        AlertSettings.from_env(env)
