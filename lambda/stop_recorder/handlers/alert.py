@@ -31,6 +31,7 @@ if settings.topic_arn:
 if settings.webhook_secret_arn:
     notifiers.append(SlackWebhook(SecretUrl(boto3.client("secretsmanager"), settings.webhook_secret_arn)))
 log_location = TaskDefinitionLogs(boto3.client("ecs"))
+clock = time.time  # the local runner replays history and sets event time here
 
 
 @metrics.log_metrics
@@ -40,7 +41,7 @@ def handler(event: dict, context) -> dict:
     """Handle one 'ECS Task State Change' (STOPPED) event."""
     stop = parse_event(event)
     logger.append_keys(task_id=(stop.task.task_arn or "").rsplit("/", 1)[-1], event_id=stop.event_id)
-    outcome = handle_stop(stop, settings=settings, store=store, notifiers=notifiers, now=time.time(),
+    outcome = handle_stop(stop, settings=settings, store=store, notifiers=notifiers, now=clock(),
                           log_location=log_location)
     verdict = outcome.verdict
     logger.append_keys(category=verdict.category, severity=verdict.severity)

@@ -1,0 +1,218 @@
+"""`stop-recorder demo`: synthesize the stack, replay sample (or your) events through the local pipeline, print what happened."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from ..cli import InputError, read_documents, table
+from ..events import DETAIL_TYPE, iter_task_objects
+from .pipeline import LocalPipeline, PipelineResult
+from .template import TemplateSpec
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+DEMO_CONTEXT = {"destinations": "newrelic,datadog", "slackWebhook": "true",
+                "slackWorkspaceId": "TDEMO00001", "slackChannelId": "CDEMO00001"}
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so stdout stays the report."""
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def synthesize(out: Path) -> Path:
+    """Synthesize the stack with the demo context, reusing the last template when no source changed."""
+    if not (ROOT / "app.py").exists():
+        raise SystemExit("stop-recorder demo: app.py not found next to the package; pass --template cdk.out/StopRecorder.template.json")
+    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], **DEMO_CONTEXT}
+    sources = sorted([ROOT / "app.py", ROOT / "cdk.json", *(ROOT / "stacks").rglob("*.py"), *(ROOT / "stacks").rglob("*.sql"),
+                      *(ROOT / "lambda" / "stop_recorder").glob("*.py")])
+    digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode())
+    for source in sources:
+        digest.update(source.read_bytes())
+    outdir = out / "cdk.out"
+    template = outdir / "StopRecorder.template.json"
+    stamp = outdir / ".source-hash"
+    if template.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        say(f"template unchanged, reusing {template}")
+        return template
+    say("synthesizing the stack with cdk-nag (newrelic + datadog + Slack enabled for the demo; about 15 s)")
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context),
+           "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not template.exists():
+        sys.stderr.write(result.stderr[-4000:])
+        raise SystemExit("stop-recorder demo: synth failed (see above)")
+    stamp.write_text(digest.hexdigest())
+    return template
+
+
+def load_events(source: str | None) -> tuple[list[dict], list[bytes], list[str]]:
+    """Events to replay, raw records to put directly into the streams, and input errors."""
+    if source is None:
+        files, direct = [SAMPLES / "events.jsonl", SAMPLES / "storm.jsonl"], (SAMPLES / "malformed.jsonl").read_bytes()
+        events, errors = _read(files)
+        return events, [line for line in direct.splitlines() if line.strip()], errors
+    path = Path(source)
+    if not path.exists():
+        raise SystemExit(f"stop-recorder demo: --events {source}: no such file or directory")
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl")) if path.is_dir() else [path]
+    if not files:
+        raise SystemExit(f"stop-recorder demo: --events {source}: no .json or .jsonl files")
+    events, errors = _read(files)
+    return events, [], errors
+
+
+def _read(files: list[Path]) -> tuple[list[dict], list[str]]:
+    events, errors = [], []
+    for file in files:
+        with open(file, encoding="utf-8") as stream:
+            for location, document in read_documents(str(file), stream):
+                if isinstance(document, InputError):
+                    errors.append(str(document))
+                    continue
+                for item in iter_task_objects(document):
+                    events.append(as_envelope(item))
+    return events, errors
+
+
+def as_envelope(item) -> dict:
+    """Wrap a bare detail or describe-tasks task as the EventBridge event ECS would have sent."""
+    if not isinstance(item, dict) or "detail-type" in item or "taskArn" not in item:
+        return item
+    arn = str(item["taskArn"])
+    parts = arn.split(":")
+    return {"version": "0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}#{item.get('version')}")),
+            "detail-type": DETAIL_TYPE, "source": "aws.ecs", "account": parts[4] if len(parts) > 5 else "",
+            "time": str(item.get("stoppedAt") or item.get("updatedAt") or ""), "region": parts[3] if len(parts) > 5 else "",
+            "resources": [arn], "detail": item}
+
+
+def run_demo(*, events: str | None = None, out: str = "demo-out", template: str | None = None) -> int:
+    """The `demo` command."""
+    started = time.monotonic()
+    out_dir = Path(out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    template_path = Path(template) if template else synthesize(out_dir)
+    spec = TemplateSpec.load(template_path)
+    replay, direct, input_errors = load_events(events)
+    say(f"replaying {len(replay)} events" + (f" and {len(direct)} malformed records put straight into Firehose" if direct else ""))
+    with LocalPipeline(spec, workdir=out_dir, progress=say) as pipeline:
+        result = pipeline.run(replay, direct_put=direct)
+        _save(result, pipeline, out_dir)
+    print(report(result, spec))
+    for error in input_errors:
+        print(f"stop-recorder: {error}", file=sys.stderr)
+    say(f"done in {time.monotonic() - started:.1f} s; files in {out_dir}")
+    return 2 if input_errors else 0
+
+
+def _save(result: PipelineResult, pipeline: LocalPipeline, out: Path) -> None:
+    shutil.rmtree(out / "s3", ignore_errors=True)
+    for key in result.s3_keys:
+        target = out / "s3" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pipeline.s3.get_object(Bucket="stop-recorder-local-archive", Key=key)["Body"].read())
+    from .pipeline import LOGS
+
+    (out / "lambda-logs.jsonl").write_text(LOGS.getvalue())
+    (out / "slack-webhook.json").write_text(json.dumps(result.slack.messages, indent=1))
+    (out / "chatbot.json").write_text(json.dumps(result.chatbot, indent=1))
+    for vendor, receiver in result.receivers.items():
+        (out / f"{vendor}-records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in receiver.records))
+
+
+def report(result: PipelineResult, spec: TemplateSpec) -> str:
+    """The readable summary."""
+    lines: list[str] = []
+    add = lines.append
+    archive = result.streams["archive"]
+    add(_title("What was recorded"))
+    add(f"{result.events_in} events in, {result.matched} matched the rule "
+        f"(source aws.ecs, ECS Task State Change, lastStatus STOPPED).")
+    add(f"Archive stream: {archive.records_in} records in {archive.processor_invocations} processor batch(es): "
+        f"{archive.records_ok} enriched, {archive.records_failed} sent to the error prefix; "
+        f"{archive.bytes_in / 1024:.0f} KiB in, {archive.bytes_out / 1024:.0f} KiB out.")
+    for key in archive.objects:
+        add(f"  s3://…/{key}")
+    for key in archive.error_objects:
+        add(f"  s3://…/{key}   <- malformed input, kept for inspection")
+    add("")
+    add(_title("Classified stops (archive records; repeats folded)"))
+    rows = _folded_rows(result)
+    add(table(rows, [("n", "N"), ("cluster", "CLUSTER"), ("service", "SERVICE"), ("category", "CATEGORY"),
+                     ("severity", "SEVERITY"), ("culprit", "CULPRIT"), ("summary", "SUMMARY")]))
+    add("")
+    add(_title("Slack"))
+    actions = Counter(o["action"] for o in result.alert_outcomes)
+    add(f"Webhook messages posted: {len(result.slack.messages)}; Chatbot notifications: {len(result.chatbot)}.")
+    add(f"Storm control held back {actions.get('suppressed', 0)} repeat(s) and ignored {actions.get('duplicate', 0)} "
+        f"duplicate deliveries; {actions.get('quiet', 0)} benign stops (completed, scaling, user) stay quiet by design.")
+    for message in result.slack.messages:
+        context = [b for b in message["blocks"] if b["type"] == "context"]
+        add(f"  • {message['text'][:150]}")
+        if context:
+            add(f"      {context[0]['elements'][0]['text']}")
+    for error in result.alert_errors:
+        add(f"  ! alert failed (EventBridge would retry, then dead-letter): {error}")
+    add("")
+    add(_title("Vendors"))
+    for vendor, receiver in result.receivers.items():
+        stream = result.streams[vendor]
+        records = receiver.records
+        add(f"{vendor}: {len(records)} records in {stream.posts - stream.failed_posts} accepted request(s) "
+            f"(Firehose HTTP endpoint protocol, gzip, access key checked); {stream.failed_posts} failed attempt(s); "
+            f"{len(stream.error_objects)} object(s) under failed/{vendor}/.")
+        if records:
+            sample = records[0]
+            keys = ("message", "status", "level", "service", "ddsource", "logtype", "timestamp")
+            add("  first record as the vendor sees it: " + json.dumps({k: sample.get(k) for k in keys})[:400])
+    add("")
+    add(_title("Metrics (EMF) and alarms"))
+    plain = {k: v for k, v in result.metrics.items() if "[" not in k}
+    add("  " + ", ".join(f"{k}={v:g}" for k, v in sorted(plain.items())))
+    for alarm in spec.alarms:
+        total = plain.get(alarm["MetricName"], 0)
+        state = "ALARM" if total >= alarm["Threshold"] else "OK"
+        add(f"  {alarm['MetricName']:<22} total {total:>5g} vs threshold {alarm['Threshold']:g} per period -> {state}"
+            " (replayed history folded into one period)")
+    add("")
+    add(_title("Athena named queries (Trino SQL run in DuckDB over the archive)"))
+    for name, (columns, rows) in result.query_results.items():
+        add(f"-- {name}: {len(rows)} row(s)")
+        add(table([dict(zip(columns, map(_short, r))) for r in rows[:8]], [(c, c) for c in columns]))
+        add("")
+    return "\n".join(lines)
+
+
+def _folded_rows(result: PipelineResult) -> list[dict]:
+    records = result.archive_records
+    groups: dict[tuple, dict] = {}
+    for record in records:
+        summary = re.sub(r"\b[0-9a-f]{12,}\b", "…", record["summary"])
+        key = (record["cluster"], record["service"], record["category"], summary)
+        if key not in groups:
+            groups[key] = {"n": 0, "cluster": record["cluster"], "service": record["service"], "category": record["category"],
+                           "severity": record["severity"], "culprit": record["culprit_container"], "summary": record["summary"]}
+        groups[key]["n"] += 1
+    return list(groups.values())
+
+
+def _short(value) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= 70 else text[:69] + "…"
+
+
+def _title(text: str) -> str:
+    return f"{text}\n{'=' * len(text)}"
+

@@ -1,0 +1,150 @@
+"""End to end through the local runner, driven by the synthesized template (vendors and Slack enabled)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+from conftest import ROOT, SAMPLES, read_jsonl
+
+from stop_recorder.local.demo import DEMO_CONTEXT, load_events
+from stop_recorder.local.pipeline import BUCKET, LocalPipeline
+from stop_recorder.local.receivers import Fault
+from stop_recorder.local.template import TemplateSpec
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def spec(synth) -> TemplateSpec:
+    return TemplateSpec.from_template(synth(**DEMO_CONTEXT).template)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return load_events(None)
+
+
+def run(spec, tmp_path, events, direct=(), **kwargs):
+    with LocalPipeline(spec, workdir=tmp_path, **kwargs) as pipeline:
+        result = pipeline.run(events, direct_put=direct)
+        objects = {key: pipeline.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in result.s3_keys}
+    return result, objects
+
+
+@pytest.fixture(scope="module")
+def demo(spec, samples, tmp_path_factory):
+    events, direct, errors = samples
+    assert errors == []
+    return run(spec, tmp_path_factory.mktemp("demo"), events, direct)
+
+
+def test_template_drives_the_runner(spec):
+    assert spec.event_pattern["detail"] == {"lastStatus": ["STOPPED"]}
+    assert {s.kind for s in spec.streams} == {"archive", "newrelic", "datadog"}
+    archive = next(s for s in spec.streams if s.kind == "archive")
+    assert archive.prefix == "stopped-tasks/dt=!{timestamp:yyyy-MM-dd}/" and archive.processor_buffer_mb == 1
+    assert set(spec.queries) >= {"crash-loops", "batch-success-ratio"}
+
+
+def test_record_archive_query(demo):
+    result, objects = demo
+    events = read_jsonl(SAMPLES / "events.jsonl") + read_jsonl(SAMPLES / "storm.jsonl")
+    stopped = [e for e in events if e["detail"]["lastStatus"] == "STOPPED"]
+    assert result.matched == len(stopped) == len(events) - 1, "the RUNNING sample must not be recorded"
+    [archive_key] = [k for k in objects if k.startswith("stopped-tasks/dt=")]
+    lines = gzip.decompress(objects[archive_key]).split(b"\n")
+    assert lines[-1] == b"" and len(lines) - 1 == len(stopped)
+    assert {json.loads(line)["task_arn"] for line in lines[:-1]} == {e["detail"]["taskArn"] for e in stopped}
+    columns, rows = result.query_results["crash-loops"]
+    assert [dict(zip(columns, r))["stops"] for r in rows] == [150]
+    columns, rows = result.query_results["tasks-that-failed-to-start"]
+    assert len(rows) == 15
+
+
+def test_malformed_input_lands_under_the_error_prefix(demo):
+    result, objects = demo
+    errors = {k: v for k, v in objects.items() if k.startswith("errors/processing-failed/dt=")}
+    [body] = errors.values()
+    entries = [json.loads(line) for line in gzip.decompress(body).splitlines()]
+    originals = [line for line in (SAMPLES / "malformed.jsonl").read_bytes().splitlines() if line.strip()]
+    assert [base64.b64decode(e["rawData"]) for e in entries] == originals
+    assert result.streams["archive"].records_failed == 2
+
+
+def test_both_vendors_receive_every_record_through_the_firehose_protocol(demo):
+    result, _ = demo
+    for vendor in ("newrelic", "datadog"):
+        receiver = result.receivers[vendor]
+        assert len(receiver.records) == result.matched
+        accepted = [r for r in receiver.received if r.status == 200]
+        assert accepted and all(r.headers["Content-Encoding"] == "gzip" for r in accepted)
+        assert all(r.headers["X-Amz-Firehose-Access-Key"] == receiver.access_key for r in accepted)
+        record = receiver.records[0]
+        assert record["message"].startswith("ECS task stopped [") and record["timestamp"] > 1_700_000_000_000
+        assert record["status"] in ("critical", "error", "warn", "info") and record["ddsource"] == "ecs"
+        assert "s3cr3t-p4ss" not in json.dumps(receiver.records), "environment overrides must be redacted"
+    newrelic = result.receivers["newrelic"].received[0]
+    assert json.loads(newrelic.headers["X-Amz-Firehose-Common-Attributes"]) == {"commonAttributes": {"logtype": "ecs-task-stopped"}}
+
+
+def test_alerts_with_storm_control(demo):
+    result, _ = demo
+    actions = Counter(o["action"] for o in result.alert_outcomes)
+    checkout = [m["text"] for m in result.slack.messages if " in checkout:" in m["text"]]
+    # revision 12 crashed once; revision 13's 150-task loop posts at 1, 10 and 100, never at 2…9 or 11…99
+    assert sorted(re.search(r"container\.crashed( ×\d+)? in", t).group(1) or "" for t in checkout) == ["", "", " ×10", " ×100"]
+    assert actions["duplicate"] == 3 and actions["quiet"] == 5
+    assert len(result.slack.messages) == len(result.chatbot) == actions["notified"]
+    assert result.alert_errors == []
+    assert result.metrics["StoppedTasks"] == result.matched - actions["duplicate"]
+
+
+def test_failing_vendor_goes_to_its_failed_prefix_and_the_archive_is_untouched(spec, samples, tmp_path):
+    events, direct, _ = samples
+    result, objects = run(spec, tmp_path, events[:20], vendor_faults={"datadog": [Fault(500), Fault(503), Fault(500)]})
+    assert result.receivers["datadog"].records == [] and result.streams["datadog"].failed_posts == 3
+    [backup] = [v for k, v in objects.items() if k.startswith("failed/datadog/dt=")]
+    entries = [json.loads(line) for line in gzip.decompress(backup).splitlines()]
+    assert len(entries) == 20 and entries[0]["errorCode"] == "HttpEndpoint.ResponseFailure"
+    assert json.loads(base64.b64decode(entries[0]["rawData"]))["task_arn"] == events[0]["detail"]["taskArn"]
+    assert len(result.receivers["newrelic"].records) == 20
+    archive = [k for k in objects if k.startswith("stopped-tasks/")]
+    assert len(gzip.decompress(objects[archive[0]]).splitlines()) == 20
+    assert not any(k.startswith("failed/newrelic/") for k in objects)
+
+
+def test_a_processor_buffer_above_1_mib_would_break_the_6_mb_response_limit(spec, tmp_path):
+    storm = read_jsonl(SAMPLES / "storm.jsonl")
+    big = [json.loads(json.dumps(storm[i % len(storm)]).replace("checkout", "checkout" + "x" * 8)) for i in range(1600)]
+    archive = next(s for s in spec.streams if s.kind == "archive")
+    risky = replace(spec, streams=[replace(archive, processor_buffer_mb=3)])
+    result, objects = run(risky, tmp_path / "risky", big)
+    assert result.streams["archive"].records_failed > 0, "3 MiB of input returns more than 6 MB"
+    assert any(k.startswith("errors/processing-failed/") for k in objects)
+    safe = replace(spec, streams=[archive])
+    result, _ = run(safe, tmp_path / "safe", big)
+    assert result.streams["archive"].records_failed == 0 and result.streams["archive"].processor_invocations >= 3
+
+
+def test_demo_replays_a_describe_tasks_export(synth, tmp_path, sample_events):
+    export = tmp_path / "exports"
+    export.mkdir()
+    (export / "describe-tasks.json").write_text(json.dumps({"tasks": [e["detail"] for e in sample_events[:4]], "failures": []}))
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps(synth(**DEMO_CONTEXT).template))
+    result = subprocess.run(
+        [sys.executable, "-m", "stop_recorder.cli", "demo", "--events", str(export), "--out", str(tmp_path / "out"),
+         "--template", str(template)], cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "4 events in, 4 matched the rule" in result.stdout
+    assert "image.platform_mismatch" in result.stdout and "Athena named queries" in result.stdout
+    assert (tmp_path / "out" / "slack-webhook.json").exists()
+
