@@ -83,7 +83,7 @@ class Alerting(Construct):
             self, "AlertFunction", handler="stop_recorder.handlers.alert.handler",
             description="stop-recorder: metrics and Slack alerts for stopped ECS tasks, with storm control",
             memory_mb=config.alert_memory_mb, timeout=Duration.seconds(60), layer_version=config.powertools_layer_version,
-            environment=environment,
+            environment=environment, tracing=config.tracing,
         )
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources=[self.table.table_arn]))

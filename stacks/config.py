@@ -46,6 +46,7 @@ class RecorderConfig:
     powertools_layer_version: int = 27
     processor_memory_mb: int = 256
     alert_memory_mb: int = 256
+    tracing: bool = False
 
     @property
     def chatbot_enabled(self) -> bool:
@@ -126,6 +127,7 @@ def load_config(get: Callable[[str], Any]) -> RecorderConfig:
         powertools_layer_version=_int("powertoolsLayerVersion", raw("powertoolsLayerVersion", 27), 1, 1000),
         processor_memory_mb=_int("processorMemoryMb", raw("processorMemoryMb", 256), 128, 10240),
         alert_memory_mb=_int("alertMemoryMb", raw("alertMemoryMb", 256), 128, 10240),
+        tracing=_flag("tracing", raw("tracing", False)),
     )
     try:
         load_custom_rules(config.custom_rules)

@@ -29,8 +29,9 @@ def powertools_layer_arn(version: int) -> str:
 
 
 def recorder_function(scope: Construct, id_: str, *, handler: str, description: str, memory_mb: int,
-                      timeout: Duration, layer_version: int, environment: dict[str, str]) -> lambda_.Function:
-    """A least-privilege Lambda with structured logging, tracing and Powertools settings."""
+                      timeout: Duration, layer_version: int, environment: dict[str, str],
+                      tracing: bool = False) -> lambda_.Function:
+    """A least-privilege Lambda with structured logging, Powertools settings and optional X-Ray tracing."""
     log_group = logs.LogGroup(scope, f"{id_}Logs", retention=logs.RetentionDays.ONE_MONTH,
                               removal_policy=RemovalPolicy.DESTROY)
     role = iam.Role(scope, f"{id_}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -49,16 +50,18 @@ def recorder_function(scope: Construct, id_: str, *, handler: str, description: 
         role=role,
         log_group=log_group,
         layers=[layer],
-        tracing=lambda_.Tracing.ACTIVE,
+        tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
         environment={
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRIC_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
             **environment,
         },
     )
-    acknowledge(role, "IAM5", "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions "
-                "(tracing is on for every function).", "Resource::*")
+    if tracing:
+        acknowledge(role, "IAM5", "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+                    "Resource::*")
     acknowledge(function, "L1", "python3.13 is pinned on purpose: it is the runtime the AWS-managed Powertools v3 "
                 "layer and this code are tested against; moving up is a reviewed change.")
     return function

@@ -8,11 +8,12 @@ codes decide: they are often the only evidence of an OOM kill, a segfault or a f
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+import string
+from dataclasses import dataclass, fields
 from typing import Iterable
 
 from .model import Container, Task
-from .rules import BUILTIN_RULES, Rule
+from .rules import BUILTIN_RULES, BUILTIN_SCANNER, Rule
 from .taxonomy import CATEGORIES
 
 SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SIGABRT", 135: "SIGBUS",
@@ -53,8 +54,11 @@ class Classification:
     subnet: str | None = None
 
     def as_dict(self) -> dict:
-        """The fields as a plain dict, in declaration order."""
-        return asdict(self)
+        """The fields as a plain dict, in declaration order (shallow: every field is a scalar)."""
+        return {name: getattr(self, name) for name in _CLASSIFICATION_FIELDS}
+
+
+_CLASSIFICATION_FIELDS = tuple(f.name for f in fields(Classification))
 
 
 def signal_name(exit_code: int | None) -> str | None:
@@ -64,7 +68,8 @@ def signal_name(exit_code: int | None) -> str | None:
 
 def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify one stopped task; custom rules are tried before the built-in ones."""
-    hit = _match(task, custom_rules) or _match(task, BUILTIN_RULES)
+    texts = _texts(task)
+    hit = (_match(texts, custom_rules) if custom_rules else None) or _match_builtin(texts)
     if hit is None:
         return _by_exit_codes(task)
     rule, container, match, source = hit
@@ -84,13 +89,27 @@ def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
     return classify(Task(stopped_reason=reason), custom_rules)
 
 
-def _match(task: Task, rules: Iterable[Rule]):
-    texts = _texts(task)
+def _match(texts, rules: Iterable[Rule]):
     for rule in rules:
         for container, original, lowered in texts:
             match = rule.search(lowered, original)
             if match is not None:
                 return rule, container, match, original
+    return None
+
+
+def _match_builtin(texts):
+    """Built-in rules in order, skipping every rule none of whose needles occur in the text."""
+    found = [BUILTIN_SCANNER.scan(lowered) for _, _, lowered in texts]
+    if not any(found):
+        return None
+    for rule in BUILTIN_RULES:
+        needles = rule.needle_set
+        for (container, original, _), present in zip(texts, found):
+            if needles & present:
+                match = rule.pattern.search(original)
+                if match is not None:
+                    return rule, container, match, original
     return None
 
 
@@ -198,41 +217,58 @@ def _build(task: Task, category_id: str, rule_id: str, summary: str, culprit: Co
         culprit_signal=signal_name(culprit.exit_code) if culprit else None,
         logs_may_be_lost=logs_may_be_lost,
         image=culprit.image if culprit and culprit.image else _image_in(texts),
-        secret=_first(_SECRET, texts),
-        log_group=_first(_LOG_GROUP, texts, group=1),
-        target_group=_first(_TARGET_GROUP, texts),
-        subnet=_first(_SUBNET, texts) or task.subnet,
+        secret=_first(_SECRET, texts) if "arn:" in texts else None,
+        log_group=_first(_LOG_GROUP, texts, group=1) if "og group" in texts else None,
+        target_group=_first(_TARGET_GROUP, texts) if "targetgroup/" in texts else None,
+        subnet=(_first(_SUBNET, texts) if "subnet-" in texts else None) or task.subnet,
     )
 
 
 def _render(rule: Rule, match: re.Match, source: str, task: Task, container: Container | None) -> str:
+    """Fill the rule's summary; only the placeholders it names are computed (this runs per record)."""
     groups = {k.removesuffix("_2"): v for k, v in match.groupdict().items() if v}
-    image = (container.image if container else None) or _image_in(source)
-    secret = _first(_SECRET, source)
-    fs = _first(_FS, source)
-    tg = groups.get("target_group") or _first(_TARGET_GROUP, source)
-    host = _host(source)
-    arch = task.attributes.get("ecs.cpu-architecture")
-    fields = {
-        "image_ref": f" {image}" if image else "",
-        "of_image": f" of {image}" if image else "",
-        "secret_ref": f" {secret}" if secret else "",
-        "container": container.name if container else "of the task",
-        "tail": _clip(_last_clause(source)),
-        "platform_or": groups.get("platform") or (f"linux/{_arch(arch)}" if arch else "matching platform"),
-        "parameter_or": groups.get("parameter") or "(named in the reason)",
-        "service": groups.get("service") or "an AWS service",
-        "host": host or "a required endpoint",
-        "fs_part": f" ({fs})" if fs else "",
-        "tg_part": f" in target group {tg.split('targetgroup/')[-1].split('/')[0]}" if tg else "",
-        "container_part": f" (container {container.name})" if container else "",
-        "exit_part": f" (exit {container.exit_code})" if container and container.exit_code is not None else "",
-        "instance_or": groups.get("instance") or "hosting it",
+
+    def image() -> str | None:
+        return (container.image if container else None) or _image_in(source)
+
+    def platform() -> str:
+        arch = task.attributes.get("ecs.cpu-architecture")
+        return groups.get("platform") or (f"linux/{_arch(arch)}" if arch else "matching platform")
+
+    def target_group() -> str:
+        tg = groups.get("target_group") or _first(_TARGET_GROUP, source)
+        return f" in target group {tg.split('targetgroup/')[-1].split('/')[0]}" if tg else ""
+
+    compute = {
+        "image_ref": lambda: f" {image()}" if image() else "",
+        "of_image": lambda: f" of {image()}" if image() else "",
+        "secret_ref": lambda: f" {_first(_SECRET, source)}" if _first(_SECRET, source) else "",
+        "container": lambda: container.name if container else "of the task",
+        "tail": lambda: _clip(_last_clause(source)),
+        "platform_or": platform,
+        "parameter_or": lambda: groups.get("parameter") or "(named in the reason)",
+        "service": lambda: groups.get("service") or "an AWS service",
+        "host": lambda: _host(source) or "a required endpoint",
+        "fs_part": lambda: f" ({_first(_FS, source)})" if _first(_FS, source) else "",
+        "tg_part": target_group,
+        "container_part": lambda: f" (container {container.name})" if container else "",
+        "exit_part": lambda: f" (exit {container.exit_code})" if container and container.exit_code is not None else "",
+        "instance_or": lambda: groups.get("instance") or "hosting it",
     }
     try:
-        return rule.summary.format_map(fields)
+        return rule.summary.format_map({name: compute[name]() for name in _placeholders(rule.summary)})
     except (KeyError, IndexError, ValueError):
         return _clip(source)
+
+
+_PLACEHOLDERS: dict[str, tuple[str, ...]] = {}
+
+
+def _placeholders(template: str) -> tuple[str, ...]:
+    names = _PLACEHOLDERS.get(template)
+    if names is None:
+        names = _PLACEHOLDERS[template] = tuple(f for _, f, _, _ in string.Formatter().parse(template) if f)
+    return names
 
 
 def _arch(arch: str) -> str:
@@ -247,7 +283,7 @@ _REGISTRY_IMAGE = re.compile(r"(?<![/\w.])(\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.
 
 
 def _image_in(text: str | None) -> str | None:
-    if not text:
+    if not text or ("/" not in text and ":" not in text):
         return None
     found = _REGISTRY_IMAGE.search(text)
     if found:

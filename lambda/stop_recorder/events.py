@@ -29,7 +29,7 @@ class StopEvent:
 
 def parse_event(obj: Any) -> StopEvent:
     """Read one envelope, detail or describe-tasks task; raise NotATaskEvent for anything else."""
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, dict):
         raise NotATaskEvent(f"expected a JSON object, got {type(obj).__name__}")
     if "detail" in obj or "detail-type" in obj:
         if obj.get("detail-type") != DETAIL_TYPE or obj.get("source") != "aws.ecs":
@@ -38,7 +38,7 @@ def parse_event(obj: Any) -> StopEvent:
         envelope = obj
     else:
         detail, envelope = obj, {}
-    if not isinstance(detail, Mapping) or not text(detail.get("taskArn")):
+    if not isinstance(detail, dict) or not text(detail.get("taskArn")):
         raise NotATaskEvent("detail has no taskArn")
     arn_region, arn_account = _region_account(detail["taskArn"])
     return StopEvent(
@@ -56,7 +56,7 @@ def iter_task_objects(obj: Any) -> Iterator[Any]:
     if isinstance(obj, list):
         for item in obj:
             yield from iter_task_objects(item)
-    elif isinstance(obj, Mapping) and isinstance(obj.get("tasks"), list) and "taskArn" not in obj:
+    elif isinstance(obj, dict) and isinstance(obj.get("tasks"), list) and "taskArn" not in obj:
         yield from obj["tasks"]
     else:
         yield obj

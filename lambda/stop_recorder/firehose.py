@@ -37,9 +37,39 @@ class Outcome:
 
 def transform(data: bytes, *, redact: bool, custom_rules: Iterable[Rule] = ()) -> tuple[bytes, str, str]:
     """Enrich one EventBridge event (raw JSON bytes); return the JSON line, category and severity."""
-    event = parse_event(json.loads(data))
+    envelope = json.loads(data)
+    event = parse_event(envelope)
     classification = classify(event.task, custom_rules)
-    return encode(build_record(event, classification, redact=redact)), classification.category, classification.severity
+    detail_json = raw_detail(data, envelope)
+    record = build_record(event, classification, redact=redact, detail_json=detail_json)
+    return encode(record), classification.category, classification.severity
+
+
+def raw_detail(data: bytes, envelope: object) -> str | None:
+    """The `detail` object's JSON text, sliced from the input instead of serialized again.
+
+    Safe only when `detail` is the envelope's last key (EventBridge puts it last) and every value
+    before it is a string or a list of strings: then the first `"detail":` key token is the top-level
+    one and its value runs to the envelope's closing brace. Anything else returns None (serialize).
+    """
+    if not isinstance(envelope, dict) or next(reversed(envelope), None) != "detail" or not isinstance(envelope["detail"], dict):
+        return None
+    for key, value in envelope.items():
+        if key != "detail" and not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+            return None
+    start = data.find(b'"detail":')
+    if start <= 0 or data[:start].rstrip()[-1:] not in (b",", b"{"):
+        return None
+    body = data[start + 9:].rstrip()
+    if not body.endswith(b"}"):
+        return None
+    body = body[:-1].strip()
+    if not (body.startswith(b"{") and body.endswith(b"}")):
+        return None
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 def process_records(records: Iterable[tuple[str, str]], *, redact: bool, custom_rules: Iterable[Rule] = ()) -> list[Outcome]:
@@ -47,7 +77,7 @@ def process_records(records: Iterable[tuple[str, str]], *, redact: bool, custom_
     outcomes = []
     for record_id, data_b64 in records:
         try:
-            raw = base64.b64decode(data_b64, validate=True)
+            raw = binascii.a2b_base64(data_b64, strict_mode=True)  # C-level validation; b64decode(validate=) runs a regex first
         except (binascii.Error, ValueError, TypeError) as exc:
             outcomes.append(Outcome(record_id, FAILED, b"", error=f"data is not base64: {exc}"))
             continue

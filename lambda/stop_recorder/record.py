@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any, Mapping
 
@@ -22,21 +21,28 @@ def redact_environment(detail: Mapping[str, Any]) -> Mapping[str, Any]:
     Returns the input itself when there is nothing to redact, so the common case costs no copy.
     """
     overrides = detail.get("overrides")
-    containers = overrides.get("containerOverrides") if isinstance(overrides, Mapping) else None
-    if not isinstance(containers, list) or not any(isinstance(c, Mapping) and c.get("environment") for c in containers):
+    containers = overrides.get("containerOverrides") if isinstance(overrides, dict) else None
+    if not isinstance(containers, list) or not any(isinstance(c, dict) and c.get("environment") for c in containers):
         return detail
-    cleaned = copy.deepcopy(dict(detail))
-    for container in cleaned["overrides"]["containerOverrides"]:
+    # Copy only the path that changes; the rest of the detail is shared, not duplicated.
+    cleaned_containers = []
+    for container in containers:
         environment = container.get("environment") if isinstance(container, dict) else None
         if isinstance(environment, list):
-            for variable in environment:
-                if isinstance(variable, dict) and "value" in variable:
-                    variable["value"] = REDACTED
-    return cleaned
+            container = {**container, "environment": [
+                {**variable, "value": REDACTED} if isinstance(variable, dict) and "value" in variable else variable
+                for variable in environment]}
+        cleaned_containers.append(container)
+    return {**detail, "overrides": {**overrides, "containerOverrides": cleaned_containers}}
 
 
-def build_record(event: StopEvent, classification: Classification, *, redact: bool = True) -> dict[str, Any]:
-    """One flat record per stopped task; field names are listed in schema.FIELDS."""
+def build_record(event: StopEvent, classification: Classification, *, redact: bool = True,
+                 detail_json: str | None = None) -> dict[str, Any]:
+    """One flat record per stopped task; field names are listed in schema.FIELDS.
+
+    detail_json, when given, is the detail's own JSON text from the input; it is used as is
+    unless redaction has to change the detail.
+    """
     detail = event.detail
     task = event.task
     task_arn = task.task_arn or ""
@@ -78,10 +84,10 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
         "desired_status": text(detail.get("desiredStatus")),
         "stop_code": task.stop_code,
         "stopped_reason": task.stopped_reason,
-        "created_at": iso(task.created_at),
-        "started_at": iso(task.started_at),
-        "stopping_at": iso(task.stopping_at),
-        "stopped_at": iso(task.stopped_at),
+        "created_at": _iso(detail.get("createdAt"), task.created_at),
+        "started_at": _iso(detail.get("startedAt"), task.started_at),
+        "stopping_at": _iso(detail.get("stoppingAt"), task.stopping_at),
+        "stopped_at": _iso(detail.get("stoppedAt"), task.stopped_at),
         "seconds_to_start": _seconds(task.created_at, task.started_at),
         "seconds_running": _seconds(task.started_at, task.stopped_at),
         "seconds_total": _seconds(task.created_at, task.stopped_at),
@@ -103,7 +109,9 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
     record["level"] = status
     record["logtype"] = "ecs-task-stopped"
     record["timestamp"] = timestamp_ms
-    record["detail"] = json.dumps(redact_environment(detail) if redact else detail, separators=(",", ":"), default=str)
+    shown = redact_environment(detail) if redact else detail
+    record["detail"] = detail_json if detail_json is not None and shown is detail else json.dumps(
+        shown, separators=(",", ":"), default=str)
     return record
 
 
@@ -117,6 +125,13 @@ def _message(r: Mapping[str, Any]) -> str:
                                              ("task", r["task_id"]),
                                              ("taskdef", f"{r['task_family']}:{r['task_revision']}" if r["task_family"] else None)) if v)
     return f"ECS task stopped [{r['severity']}] {r['category']}: {r['summary']} ({where})"
+
+
+def _iso(raw: Any, parsed) -> str | None:
+    """ECS already writes 2026-11-20T09:00:00.000Z; reuse that text, normalize anything else."""
+    if isinstance(raw, str) and len(raw) == 24 and raw[-1] == "Z" and raw[10] == "T" and raw[19] == ".":
+        return raw
+    return iso(parsed)
 
 
 def _family_revision(arn: str | None) -> tuple[str | None, int | None]:

@@ -28,11 +28,44 @@ class Rule:
     summary: str
     hint: str | None = None
 
+    @property
+    def needle_set(self) -> frozenset[str]:
+        """The needles as a set (cached on first use)."""
+        cached = _NEEDLE_SETS.get(self.id)
+        if cached is None:
+            cached = _NEEDLE_SETS[self.id] = frozenset(self.needles)
+        return cached
+
     def search(self, lowered: str, original: str) -> re.Match[str] | None:
         """Match the original text if one of the needles occurs in its lowercase copy."""
         if self.needles and not any(n in lowered for n in self.needles):
             return None
         return self.pattern.search(original)
+
+
+class NeedleScanner:
+    """Finds every needle of a rule set in one regex pass, so a text skips the rules that cannot match.
+
+    Alternatives are tried longest first at each position, and a found needle implies the needles it
+    contains, so overlapping needles ("spot" inside "spot capacity") are never missed.
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        needles = sorted({n for r in rules for n in r.needles}, key=len, reverse=True)
+        self._pattern = re.compile("(?=(" + _trie_regex(needles) + "))") if needles else None
+        self._implied = {n: frozenset(m for m in needles if m in n) for n in needles}
+
+    def scan(self, lowered: str) -> frozenset[str]:
+        """The needles present in a lowercase text."""
+        if self._pattern is None:
+            return frozenset()
+        found: set[str] = set()
+        for needle in set(self._pattern.findall(lowered)):
+            found |= self._implied[needle]
+        return frozenset(found)
+
+
+_NEEDLE_SETS: dict[str, frozenset[str]] = {}
 
 
 class RuleError(ValueError):
@@ -201,6 +234,32 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|task ?set|circuit breaker",
           "replaced by the service scheduler: {tail}"),
 )
+
+
+def _trie_regex(words: list[str]) -> str:
+    """An alternation factored by common prefixes: the engine rejects most positions on the first character.
+
+    Longer continuations come before a word's end, so the longest needle at a position is the one found.
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+BUILTIN_SCANNER = NeedleScanner(BUILTIN_RULES)
 
 
 def load_custom_rules(raw: str | list[Any] | None) -> tuple[Rule, ...]:

@@ -79,6 +79,7 @@ class AlertSettings:
     athena_workgroup: str | None
     metrics_by_cluster: bool
     custom_rules: tuple[Rule, ...]
+    tracing: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AlertSettings":
@@ -94,6 +95,7 @@ class AlertSettings:
             athena_workgroup=env.get("ATHENA_WORKGROUP") or None,
             metrics_by_cluster=_bool(env, "METRICS_BY_CLUSTER", False),
             custom_rules=_rules(env),
+            tracing=not _bool(env, "POWERTOOLS_TRACE_DISABLED", True),
         )
 
 

@@ -142,7 +142,15 @@ def test_lambdas_run_python313_on_arm64_with_pinned_powertools(default_stack):
         assert props["Runtime"] == "python3.13" and props["Architectures"] == ["arm64"]
         layer = json.dumps(props["Layers"])
         assert "AWSLambdaPowertoolsPythonV3-python313-arm64:27" in layer and ":017000801446:" in layer
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert "TracingConfig" not in props and props["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+
+
+def test_tracing_is_opt_in_for_the_alert_lambda(synth):
+    functions = synth(tracing="true").resources("AWS::Lambda::Function")
+    modes = {k.split("Function")[0][:14]: v["Properties"].get("TracingConfig", {}).get("Mode") for k, v in functions.items()}
+    assert sorted(modes.values(), key=str) == ["Active", None]
+    alert = next(v for k, v in functions.items() if k.startswith("AlertingAlertFunction"))
+    assert alert["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
 def test_lambda_asset_leaves_out_the_local_runner(default_stack):

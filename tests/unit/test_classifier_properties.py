@@ -87,3 +87,28 @@ def test_processor_survives_arbitrary_bytes(blob):
 
     outcome = process_records([("x", base64.b64encode(blob).decode())], redact=True)[0]
     assert outcome.record_id == "x" and outcome.result in (OK, FAILED)
+
+
+from stop_recorder.firehose import raw_detail  # noqa: E402
+from stop_recorder.rules import BUILTIN_RULES, BUILTIN_SCANNER  # noqa: E402
+
+NEEDLES = sorted({n for r in BUILTIN_RULES for n in r.needles})
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(NEEDLES) | st.text(alphabet="abcdeilnorst :-/", max_size=6), max_size=12))
+def test_needle_scanner_finds_exactly_the_needles_present(parts):
+    text = "".join(parts)
+    assert BUILTIN_SCANNER.scan(text) == {n for n in NEEDLES if n in text}
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(detail, st.dictionaries(st.sampled_from(["version", "id", "source", "account", "time", "region", "resources", "x"]),
+                               st.text(max_size=10) | st.lists(st.text(max_size=8), max_size=3) | json_values, max_size=6),
+       st.booleans())
+def test_raw_detail_slice_is_the_detail_or_nothing(inner, envelope, pretty):
+    envelope = {**envelope, "detail": inner}
+    data = json.dumps(envelope, indent=2 if pretty else None).encode()
+    sliced = raw_detail(data, json.loads(data))
+    if sliced is not None:
+        assert json.loads(sliced) == inner

@@ -154,6 +154,8 @@ def test_log_router_oom_message_counts_as_router_crash():
 def test_log_router_recognised_by_image_only():
     assert Container("logs", "906394416424.dkr.ecr.us-east-1.amazonaws.com/aws-for-fluent-bit:stable").is_log_router
     assert not Container("api", "111122223333.dkr.ecr.us-east-1.amazonaws.com/api:1").is_log_router
+    assert not Container("catalog-router", "111122223333.dkr.ecr.us-east-1.amazonaws.com/catalog-router:3").is_log_router
+    assert Container("log-router", None).is_log_router and Container("app_log_router", None).is_log_router
 
 
 def test_missing_stop_code_and_containers():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 import warnings
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
+from stop_recorder.adapters.aws import LazyClient, client
 from stop_recorder.adapters.dynamo import DynamoStormStore
 from stop_recorder.adapters.ecs import TaskDefinitionLogs
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
@@ -23,21 +23,19 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 settings = AlertSettings.from_env()
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRIC_NAMESPACE, service=SERVICE_NAME)
-tracer = Tracer(service=SERVICE_NAME)
-store = DynamoStormStore(boto3.client("dynamodb"), settings.table_name)
+store = DynamoStormStore(client("dynamodb"), settings.table_name)
 notifiers = []
 if settings.topic_arn:
-    notifiers.append(ChatbotTopic(boto3.client("sns"), settings.topic_arn))
+    notifiers.append(ChatbotTopic(LazyClient("sns"), settings.topic_arn))
 if settings.webhook_secret_arn:
-    notifiers.append(SlackWebhook(SecretUrl(boto3.client("secretsmanager"), settings.webhook_secret_arn)))
-log_location = TaskDefinitionLogs(boto3.client("ecs"))
+    notifiers.append(SlackWebhook(SecretUrl(LazyClient("secretsmanager"), settings.webhook_secret_arn)))
+log_location = TaskDefinitionLogs(LazyClient("ecs"))
 clock = time.time  # the local runner replays history and sets event time here
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @logger.inject_lambda_context
-def handler(event: dict, context) -> dict:
+def _handle(event: dict, context) -> dict:
     """Handle one 'ECS Task State Change' (STOPPED) event."""
     stop = parse_event(event)
     logger.append_keys(task_id=(stop.task.task_arn or "").rsplit("/", 1)[-1], event_id=stop.event_id)
@@ -52,6 +50,16 @@ def handler(event: dict, context) -> dict:
     if outcome.first_delivery:
         emit_metrics(outcome, cluster=(stop.task.cluster_arn or "").rsplit("/", 1)[-1])
     return {"action": outcome.action, "category": verdict.category, "count": outcome.count}
+
+
+if settings.tracing:
+    # X-Ray costs ~200 ms of cold start (the SDK import), so the Tracer exists only when tracing is on.
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=SERVICE_NAME)
+    handler = tracer.capture_lambda_handler(_handle, capture_response=False)
+else:
+    handler = _handle
 
 
 def emit_metrics(outcome: AlertOutcome, *, cluster: str) -> None:

@@ -1,0 +1,35 @@
+"""AWS clients from botocore directly, created on first use.
+
+boto3 adds ~100 ms of imports (s3transfer and its resource layer) that these handlers never use,
+and only the storm table is needed on every invocation: SNS, Secrets Manager and ECS clients are
+built the first time an alert is actually sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SESSION = None
+
+
+def client(service: str) -> Any:
+    """A botocore client for service in the function's region."""
+    global _SESSION
+    if _SESSION is None:
+        import botocore.session
+
+        _SESSION = botocore.session.get_session()
+    return _SESSION.create_client(service)
+
+
+class LazyClient:
+    """Stands in for a client until the first attribute access, then behaves as the client."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._client = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = client(self._service)
+        return getattr(self._client, name)
