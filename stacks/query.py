@@ -66,7 +66,8 @@ class Query(Construct):
                     input_format="org.apache.hadoop.mapred.TextInputFormat",
                     output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
                     serde_info=glue.CfnTable.SerdeInfoProperty(
-                        serialization_library="org.openx.data.jsonserde.JsonSerDe",
+                        # Athena recommends the Hive JSON SerDe: OpenX results can be non-deterministic.
+                        serialization_library="org.apache.hive.hcatalog.data.JsonSerDe",
                         parameters={"serialization.format": "1"},
                     ),
                     columns=[glue.CfnTable.ColumnProperty(name=f.name, type=f.glue_type, comment=f.description[:255])

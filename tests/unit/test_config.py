@@ -62,3 +62,13 @@ def test_synth_fails_fast_on_bad_config():
                                  "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"})
     assert result.returncode == 1
     assert "invalid configuration: datadogSite: 'mars' not allowed" in result.stderr
+
+
+def test_readme_documents_every_record_field_and_category():
+    from stop_recorder.schema import FIELDS
+    from stop_recorder.taxonomy import CATEGORIES
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [f.name for f in FIELDS if f"| `{f.name}` |" not in readme]
+    missing += [c for c in CATEGORIES if f"| `{c}` |" not in readme]
+    assert missing == []

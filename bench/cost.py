@@ -1,0 +1,93 @@
+"""The cost model: monthly list prices (us-east-1) for 10k, 1M and 10M stopped tasks, from measured sizes.
+
+`make bench` prints it from bench/report.json; docs/cost.md explains the assumptions. Prices are AWS
+and vendor list prices as published when this was written: check them before you quote them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+PRICES = {
+    "firehose_per_gb": 0.029,            # Direct PUT ingestion, first 500 TB; each record rounded up to 5 KB
+    "firehose_record_rounding_kb": 5,
+    "lambda_gb_s_arm": 0.0000133334,
+    "lambda_per_million_requests": 0.20,
+    "s3_gb_month": 0.023,
+    "s3_put_per_1000": 0.005,
+    "athena_per_tb": 5.0,
+    "athena_min_mb": 10,
+    "ddb_per_million_wru": 0.625,
+    "ddb_per_million_rru": 0.125,
+    "cw_logs_ingest_per_gb": 0.50,
+    "cw_logs_store_gb_month": 0.03,
+    "cw_metric_month": 0.30,
+    "cw_alarm_month": 0.10,
+    "cw_dashboard_month": 3.00,
+    "kms_key_month": 1.00,
+    "secret_month": 0.40,
+    "newrelic_per_gb_beyond_free": 0.40,  # standard data option; 100 GB/month free
+    "newrelic_free_gb": 100,
+    "datadog_ingest_per_gb": 0.10,
+    "datadog_index_per_million": 1.70,    # 15-day retention, on-demand list price
+}
+VOLUMES = (10_000, 1_000_000, 10_000_000)
+MINUTES = 30 * 24 * 60
+
+
+def monthly(tasks: int, r: dict, p: dict = PRICES) -> dict[str, float]:
+    """Line items in USD per month for `tasks` stopped tasks, archive plus both vendors."""
+    event_b = r["record_sizes"]["event_bytes_mean"]
+    record_b = r["record_sizes"]["record_bytes_mean"]
+    gzip_ratio = r["record_sizes"]["record_bytes_gzip_ratio"]
+    us_per_record = 1e6 / r["processor"]["batch_3mb"]["processor_records_per_s"]
+    billed_kb = math.ceil(event_b / 1024 / p["firehose_record_rounding_kb"]) * p["firehose_record_rounding_kb"]
+    per_minute = tasks / MINUTES
+    # Firehose flushes every 60 s (or at 1 MiB for the processor): one invocation per stream per busy minute.
+    busy_minutes = min(MINUTES, tasks)
+    batch_records = max(1.0, per_minute)
+    # Lambda's CPU share scales with memory: 1,769 MB is one vCPU; 256 MB is about 0.145 of it.
+    cpu_share = 256 / 1769
+    processor_s = busy_minutes * (0.005 + batch_records * us_per_record / 1e6 / cpu_share)
+    alert_s = tasks * 0.030  # four DynamoDB calls at ~5-8 ms each dominate; CPU is ~30-50 us (bench)
+    items = {
+        "Firehose ingestion (3 streams, 5 KB rounding)": 3 * tasks * billed_kb / 1024**2 * p["firehose_per_gb"],
+        "Lambda processor (3 streams, 256 MB arm64)": 3 * (processor_s * 0.25 * p["lambda_gb_s_arm"]
+                                                            + busy_minutes * p["lambda_per_million_requests"] / 1e6),
+        "Lambda alert (256 MB arm64)": alert_s * 0.25 * p["lambda_gb_s_arm"] + tasks * p["lambda_per_million_requests"] / 1e6,
+        "DynamoDB storm table (~3 WRU + 0.1 RRU per stop)": tasks * (3 * p["ddb_per_million_wru"] + 0.1 * p["ddb_per_million_rru"]) / 1e6,
+        "S3 archive (storage after 12 months + PUTs)": tasks * 12 * record_b * gzip_ratio / 1024**3 * p["s3_gb_month"]
+                                                       + busy_minutes * p["s3_put_per_1000"] / 1000,
+        "CloudWatch Logs (alert log ~1.5 KB + EMF ~1.5 KB per stop)": tasks * 3072 / 1024**3 * p["cw_logs_ingest_per_gb"],
+        "CloudWatch metrics, alarms, dashboard, KMS key": 39 * p["cw_metric_month"] + 19 * p["cw_alarm_month"]
+                                                        + p["cw_dashboard_month"] + p["kms_key_month"],
+        "Athena (100 queries, partition-projected 7 days)": 100 * max(p["athena_min_mb"] / 1024**2,
+                                                                      tasks / 30 * 7 * record_b * gzip_ratio / 1024**4) * p["athena_per_tb"],
+        "Secrets Manager (2 vendor keys)": 2 * p["secret_month"],
+    }
+    items["stop-recorder total (AWS)"] = sum(items.values())
+    gb = tasks * record_b / 1024**3
+    items["New Relic ingest (beyond 100 GB free)"] = max(0.0, gb - p["newrelic_free_gb"]) * p["newrelic_per_gb_beyond_free"]
+    items["Datadog ingest + 15-day index"] = gb * p["datadog_ingest_per_gb"] + tasks / 1e6 * p["datadog_index_per_million"]
+    items["Alternative: EventBridge → CloudWatch Logs (raw events, 12 months kept)"] = (
+        tasks * event_b / 1024**3 * (p["cw_logs_ingest_per_gb"] + 12 * 0.15 * p["cw_logs_store_gb_month"]))
+    return items
+
+
+def cost_table(report: dict) -> str:
+    """Markdown table of the model."""
+    rows = {n: monthly(n, report) for n in VOLUMES}
+    names = list(rows[VOLUMES[0]])
+    lines = ["| monthly USD | " + " | ".join(f"{n:,} stops" for n in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
+    for name in names:
+        bold = "**" if "total" in name else ""
+        lines.append(f"| {bold}{name}{bold} | " + " | ".join(f"{bold}{rows[n][name]:,.2f}{bold}" for n in VOLUMES) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "report.json")
+    print(cost_table(json.loads(path.read_text())))
