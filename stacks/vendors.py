@@ -44,26 +44,15 @@ class Vendors(Construct):
             destination = firehose.HttpEndpoint(
                 endpoint_config=firehose.HttpEndpointConfig(url=NEW_RELIC_URLS[new_relic_region], name="New Relic",
                                                             secret=secret),
-                buffering_hints=firehose.HttpBufferingHints(interval=Duration.seconds(60), size=NEW_RELIC_BUFFER),
-                request_compression=firehose.HttpCompression.GZIP,
-                retry_options=firehose.HttpRetryOptions(duration=Duration.minutes(5)),
-                backup_mode=firehose.HttpBackupMode.FAILED,
-                s3_backup=_failed_backup(bucket, "newrelic"),
-                processors=[processor_for(processor)],
                 attributes=[firehose.HttpAttribute(name="logtype", value="ecs-task-stopped")],
+                **_delivery("newrelic", NEW_RELIC_BUFFER, processor, bucket),
             )
             self._stream("newrelic", destination)
         if "datadog" in destinations:
             secret = self._secret("datadog", "Datadog API key")
             destination = firehose.Datadog(
-                api_key=secret,
-                endpoint=firehose.DatadogEndpoint.of(DATADOG_URLS[datadog_site]),
-                buffering_hints=firehose.HttpBufferingHints(interval=Duration.seconds(60), size=DATADOG_BUFFER),
-                request_compression=firehose.HttpCompression.GZIP,
-                retry_options=firehose.HttpRetryOptions(duration=Duration.minutes(5)),
-                backup_mode=firehose.HttpBackupMode.FAILED,
-                s3_backup=_failed_backup(bucket, "datadog"),
-                processors=[processor_for(processor)],
+                api_key=secret, endpoint=firehose.DatadogEndpoint.of(DATADOG_URLS[datadog_site]),
+                **_delivery("datadog", DATADOG_BUFFER, processor, bucket),
             )
             self._stream("datadog", destination)
 
@@ -89,6 +78,18 @@ class Vendors(Construct):
         )
         acknowledge_firehose_role(stream, self._bucket, self._processor)
         self.streams[vendor] = stream
+
+
+def _delivery(vendor: str, buffer: Size, processor: lambda_.IFunction, bucket: s3.IBucket) -> dict:
+    """What both vendor destinations share: processor, gzip, buffering, retries, failed records to S3."""
+    return {
+        "buffering_hints": firehose.HttpBufferingHints(interval=Duration.seconds(60), size=buffer),
+        "request_compression": firehose.HttpCompression.GZIP,
+        "retry_options": firehose.HttpRetryOptions(duration=Duration.minutes(5)),
+        "backup_mode": firehose.HttpBackupMode.FAILED,
+        "s3_backup": _failed_backup(bucket, vendor),
+        "processors": [processor_for(processor)],
+    }
 
 
 def _failed_backup(bucket: s3.IBucket, vendor: str) -> firehose.DestinationS3BackupProps:
