@@ -104,9 +104,8 @@ def _match_builtin(texts):
     if not any(found):
         return None
     for rule in BUILTIN_RULES:
-        needles = rule.needle_set
         for (container, original, _), present in zip(texts, found):
-            if needles & present:
+            if rule.needles & present:
                 match = rule.pattern.search(original)
                 if match is not None:
                     return rule, container, match, original

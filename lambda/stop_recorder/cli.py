@@ -102,7 +102,7 @@ def _load_rules(path: str | None):
     try:
         return load_custom_rules(Path(path).read_text())
     except (OSError, RuleError) as error:
-        raise SystemExit(f"stop-recorder: --rules {path}: {error}")
+        raise SystemExit(f"stop-recorder: --rules {path}: {error}") from error
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,18 +23,10 @@ class Rule:
 
     id: str
     category: str
-    needles: tuple[str, ...]
+    needles: frozenset[str]
     pattern: re.Pattern[str]
     summary: str
     hint: str | None = None
-
-    @property
-    def needle_set(self) -> frozenset[str]:
-        """The needles as a set (cached on first use)."""
-        cached = _NEEDLE_SETS.get(self.id)
-        if cached is None:
-            cached = _NEEDLE_SETS[self.id] = frozenset(self.needles)
-        return cached
 
     def search(self, lowered: str, original: str) -> re.Match[str] | None:
         """Match the original text if one of the needles occurs in its lowercase copy."""
@@ -65,15 +57,12 @@ class NeedleScanner:
         return frozenset(found)
 
 
-_NEEDLE_SETS: dict[str, frozenset[str]] = {}
-
-
 class RuleError(ValueError):
     """A custom rule is malformed; the message names the rule and the problem."""
 
 
 def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, hint: str | None = None) -> Rule:
-    return Rule(id_, category, tuple(needles), re.compile(regex, re.IGNORECASE | re.DOTALL), summary, hint)
+    return Rule(id_, category, frozenset(needles), re.compile(regex, re.IGNORECASE | re.DOTALL), summary, hint)
 
 
 # (id, category, needles, regex, summary). Summaries use named groups and the context fields
@@ -289,5 +278,5 @@ def load_custom_rules(raw: str | list[Any] | None) -> tuple[Rule, ...]:
             compiled = re.compile(pattern, re.IGNORECASE | re.DOTALL)
         except re.error as exc:
             raise RuleError(f"customRules[{index}] ({name}): pattern does not compile: {exc}") from exc
-        rules.append(Rule(f"custom.{name}", category, (), compiled, str(item.get("summary") or "{tail}"), item.get("hint")))
+        rules.append(Rule(f"custom.{name}", category, frozenset(), compiled, str(item.get("summary") or "{tail}"), item.get("hint")))
     return tuple(rules)

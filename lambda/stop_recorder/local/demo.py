@@ -77,7 +77,7 @@ def _read(files: list[Path]) -> tuple[list[dict], list[str]]:
     events, errors = [], []
     for file in files:
         with open(file, encoding="utf-8") as stream:
-            for location, document in read_documents(str(file), stream):
+            for _, document in read_documents(str(file), stream):
                 if isinstance(document, InputError):
                     errors.append(str(document))
                     continue

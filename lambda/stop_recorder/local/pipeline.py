@@ -49,6 +49,19 @@ def evaluate_prefix(prefix: str, when: datetime, error_type: str | None = None) 
     return prefix.replace("!{firehose:random-string}", uuid.uuid4().hex[:11])
 
 
+def buffered(items: list[bytes], size_mb: int) -> Iterable[list[bytes]]:
+    """Group items the way a Firehose buffer fills: up to size_mb MiB each, never an empty group."""
+    limit, batch, size = size_mb * 1024 * 1024, [], 0
+    for item in items:
+        if batch and size + len(item) > limit:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += len(item)
+    if batch:
+        yield batch
+
+
 @dataclass
 class StreamResult:
     """What one delivery stream did."""
@@ -152,17 +165,9 @@ class LocalPipeline:
 
     def _run_stream(self, spec: StreamSpec, records: list[bytes], processor) -> StreamResult:
         result = StreamResult(spec)
-        limit = spec.processor_buffer_mb * 1024 * 1024
-        batch, size = [], 0
         delivered: list[bytes] = []
-        for record in records + [None]:
-            if record is not None and (not batch or size + len(record) <= limit):
-                batch.append(record)
-                size += len(record)
-                continue
-            if batch:
-                delivered += self._invoke_processor(spec, batch, processor, result)
-            batch, size = ([record], len(record)) if record is not None else ([], 0)
+        for batch in buffered(records, spec.processor_buffer_mb):
+            delivered += self._invoke_processor(spec, batch, processor, result)
         if spec.kind == "archive":
             self._write_s3(spec, delivered, spec.buffer_mb, result)
         else:
@@ -210,16 +215,10 @@ class LocalPipeline:
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
 
     def _write_s3(self, spec: StreamSpec, lines: list[bytes], buffer_mb: int, result: StreamResult) -> None:
-        limit, chunk = buffer_mb * 1024 * 1024, []
-        for line in lines + [None]:
-            if line is not None and sum(map(len, chunk)) + len(line) <= limit:
-                chunk.append(line)
-                continue
-            if chunk:
-                key = self._object_key(evaluate_prefix(spec.prefix, self.now), spec)
-                self._put(key, b"".join(chunk), spec)  # Firehose concatenates; the processor added the newlines
-                result.objects.append(key)
-            chunk = [line] if line is not None else []
+        for chunk in buffered(lines, buffer_mb):
+            key = self._object_key(evaluate_prefix(spec.prefix, self.now), spec)
+            self._put(key, b"".join(chunk), spec)  # Firehose concatenates; the processor added the newlines
+            result.objects.append(key)
 
     def _write_errors(self, spec: StreamSpec, failures: list[tuple[bytes, str]], result: StreamResult,
                       error_type: str = "processing-failed") -> None:
@@ -234,12 +233,8 @@ class LocalPipeline:
 
     def _deliver_http(self, spec: StreamSpec, lines: list[bytes], result: StreamResult) -> None:
         receiver = self.receivers[spec.kind]
-        limit, batch = spec.buffer_mb * 1024 * 1024, []
-        for line in lines + [None]:
-            if line is not None and sum(map(len, batch)) + len(line) <= limit:
-                batch.append(line)
-                continue
-            if batch and not self._post(spec, receiver, batch, result):
+        for batch in buffered(lines, spec.buffer_mb):
+            if not self._post(spec, receiver, batch, result):
                 backup = [json.dumps({"attemptsMade": 3, "arrivalTimestamp": int(self.now.timestamp() * 1000),
                                       "errorCode": "HttpEndpoint.ResponseFailure", "errorMessage": "endpoint did not accept",
                                       "rawData": base64.b64encode(r).decode(), "EndpointUrl": spec.url}).encode() + b"\n"
@@ -247,7 +242,6 @@ class LocalPipeline:
                 key = self._object_key(evaluate_prefix(spec.prefix, self.now), spec)
                 self._put(key, b"".join(backup), spec)
                 result.error_objects.append(key)
-            batch = [line] if line is not None else []
 
     def _post(self, spec: StreamSpec, receiver: FirehoseEndpointReceiver, batch: list[bytes], result: StreamResult,
               attempts: int = 3) -> bool:
