@@ -107,6 +107,17 @@ def test_alerts_with_storm_control(demo):
     assert result.metrics["StoppedTasks"] == result.matched - actions["duplicate"]
 
 
+def test_alarms_watch_the_metrics_the_handler_emits(demo, spec):
+    result, _ = demo
+    assert set(result.alarms) == {"FailedToStart", "Crashes", "HealthCheckFailures"} == {a["MetricName"] for a in spec.alarms}
+    for metric, alarm in result.alarms.items():
+        if metric != "HealthCheckFailures" or alarm["value"]:
+            assert alarm["datapoints"] >= 1, f"no datapoint under the alarm's dimensions for {metric}"
+    assert result.alarms["FailedToStart"]["state"] == "ALARM" and result.alarms["FailedToStart"]["value"] == 15
+    assert result.alarms["Crashes"]["state"] == "ALARM"
+    assert result.alarms["HealthCheckFailures"] == {"value": 2.0, "threshold": 5, "datapoints": 1, "state": "OK"}
+
+
 def test_failing_vendor_goes_to_its_failed_prefix_and_the_archive_is_untouched(spec, samples, tmp_path):
     events, direct, _ = samples
     result, objects = run(spec, tmp_path, events[:20], vendor_faults={"datadog": [Fault(500), Fault(503), Fault(500)]})

@@ -178,14 +178,12 @@ def report(result: PipelineResult, spec: TemplateSpec) -> str:
             keys = ("message", "status", "level", "service", "ddsource", "logtype", "timestamp")
             add("  first record as the vendor sees it: " + json.dumps({k: sample.get(k) for k in keys})[:400])
     add("")
-    add(_title("Metrics (EMF) and alarms"))
+    add(_title("Metrics (EMF, published to CloudWatch in moto) and alarms"))
     plain = {k: v for k, v in result.metrics.items() if "[" not in k}
     add("  " + ", ".join(f"{k}={v:g}" for k, v in sorted(plain.items())))
-    for alarm in spec.alarms:
-        total = plain.get(alarm["MetricName"], 0)
-        state = "ALARM" if total >= alarm["Threshold"] else "OK"
-        add(f"  {alarm['MetricName']:<22} total {total:>5g} vs threshold {alarm['Threshold']:g} per period -> {state}"
-            " (replayed history folded into one period)")
+    for metric, alarm in result.alarms.items():
+        add(f"  {metric:<22} {alarm['state']:<5} sum {alarm['value']:>5g} vs threshold {alarm['threshold']:g}"
+            " (the replay falls into one alarm period)")
     add("")
     add(_title("Athena named queries (Trino SQL run in DuckDB over the archive)"))
     for name, (columns, rows) in result.query_results.items():

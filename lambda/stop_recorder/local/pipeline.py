@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, Iterable
@@ -92,6 +92,7 @@ class PipelineResult:
     alert_outcomes: list[dict]
     alert_errors: list[str]
     metrics: dict[str, float]
+    alarms: dict[str, dict]
     query_results: dict[str, tuple[list[str], list[tuple]]]
     s3_keys: list[str]
     archive_records: list[dict]
@@ -154,14 +155,16 @@ class LocalPipeline:
             self.progress(f"Firehose {spec.name}: processing {len(raw_records)} records")
             streams[spec.kind] = self._run_stream(spec, raw_records, processor)
         self.progress(f"Alert Lambda: {len(matched)} events")
-        outcomes, errors, metrics, chatbot = self._run_alerts(matched)
+        outcomes, errors, emf, chatbot = self._run_alerts(matched)
+        metrics = _sum_emf(emf)
+        alarms = self._evaluate_alarms(emf)
         self.progress("Athena: running the named queries in DuckDB")
         queries, keys = self._run_queries()
         archive = streams["archive"]
         records = [json.loads(line) for key in archive.objects
                    for line in gzip.decompress(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).splitlines()]
         return PipelineResult(len(events), len(matched), streams, self.receivers, self.slack, chatbot, outcomes, errors,
-                              metrics, queries, keys, records)
+                              metrics, alarms, queries, keys, records)
 
     def _run_stream(self, spec: StreamSpec, records: list[bytes], processor) -> StreamResult:
         result = StreamResult(spec)
@@ -302,7 +305,48 @@ class LocalPipeline:
             chatbot += [json.loads(m["Body"]) for m in batch]
             for m in batch:
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
-        return outcomes, errors, _sum_emf(output.getvalue()), chatbot
+        return outcomes, errors, output.getvalue(), chatbot
+
+    # --- CloudWatch -----------------------------------------------------------------------------
+    def _evaluate_alarms(self, emf: str) -> dict[str, dict]:
+        """Publish the EMF metrics to CloudWatch (moto) and evaluate the template's stop alarms once.
+
+        moto stores datapoints and alarms but never evaluates them, so this does the one comparison
+        CloudWatch would make for the period the replay falls in.
+        """
+        import boto3
+
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        for blob in (json.loads(line) for line in emf.splitlines() if line.startswith("{") and '"_aws"' in line):
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                for group in directive["Dimensions"]:
+                    dimensions = [{"Name": d, "Value": str(blob[d])} for d in group]
+                    data = [{"MetricName": m["Name"], "Dimensions": dimensions, "Unit": m.get("Unit", "None"),
+                             "Value": float(sum(blob[m["Name"]]) if isinstance(blob[m["Name"]], list) else blob[m["Name"]]),
+                             "Timestamp": datetime.fromtimestamp(blob["_aws"]["Timestamp"] / 1000, tz=timezone.utc)}
+                            for m in directive["Metrics"]]
+                    cloudwatch.put_metric_data(Namespace=directive["Namespace"], MetricData=data)
+        states = {}
+        now = datetime.now(timezone.utc)
+        for alarm in self.spec.alarms:
+            name = f"stop-recorder-{alarm['MetricName']}"
+            dimensions = alarm.get("Dimensions", [])
+            cloudwatch.put_metric_alarm(AlarmName=name, Namespace=alarm["Namespace"], MetricName=alarm["MetricName"],
+                                        Dimensions=dimensions, Statistic=alarm["Statistic"], Period=alarm["Period"],
+                                        EvaluationPeriods=alarm["EvaluationPeriods"], Threshold=alarm["Threshold"],
+                                        ComparisonOperator=alarm["ComparisonOperator"])
+            points = cloudwatch.get_metric_statistics(
+                Namespace=alarm["Namespace"], MetricName=alarm["MetricName"], Dimensions=dimensions,
+                StartTime=now - timedelta(hours=1), EndTime=now + timedelta(hours=1), Period=alarm["Period"],
+                Statistics=[alarm["Statistic"]])["Datapoints"]
+            value = max((p[alarm["Statistic"]] for p in points), default=0.0)
+            breaching = value >= alarm["Threshold"]
+            cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM" if breaching else "OK",
+                                       StateReason=f"{alarm['Statistic']} {value:g} vs threshold {alarm['Threshold']:g}")
+            states[alarm["MetricName"]] = {"value": value, "threshold": alarm["Threshold"], "datapoints": len(points)}
+        for alarm in cloudwatch.describe_alarms(AlarmNamePrefix="stop-recorder-")["MetricAlarms"]:
+            states[alarm["MetricName"]]["state"] = alarm["StateValue"]
+        return states
 
     # --- Athena --------------------------------------------------------------------------------
     def _run_queries(self):
