@@ -280,19 +280,15 @@ def test_missing_or_malformed_webhook_secret_fails_clearly(aws, sample_events):
     assert SecretUrl(aws.secrets, "json")() == "https://hooks.slack.com/services/T/B/X"
 
 
-def test_logs_link_from_the_task_definition(aws, webhook, sample_events):
-    ecs = boto3.client("ecs", region_name="us-east-1")
-    arn = ecs.register_task_definition(family="checkout", containerDefinitions=[{
-        "name": "checkout", "image": "checkout:12", "memory": 512,
-        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/checkout",
-                                                                 "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}}],
-    )["taskDefinition"]["taskDefinitionArn"]
-    raw = copy.deepcopy(find(sample_events, "checkout:12"))
-    raw["detail"]["taskDefinitionArn"] = arn
-    handle_stop(parse_event(raw), settings=make_settings(), store=DynamoStormStore(aws.ddb, "storm"),
-                notifiers=[SlackWebhook(lambda: webhook.url)], now=Clock().now, log_location=TaskDefinitionLogs(ecs))
-    buttons = {b["text"]["text"]: b["url"] for block in webhook.messages[0]["blocks"] if block["type"] == "actions"
-               for b in block["elements"]}
-    task_id = raw["detail"]["taskArn"].rsplit("/", 1)[-1]
-    assert buttons["Logs"].endswith(f"log-group/$252Fecs$252Fcheckout/log-events/ecs$252Fcheckout$252F{task_id}")
-    assert "Runbook" not in buttons, "the runbook is for tasks that failed to start"
+def test_a_refused_webhook_url_is_read_again_after_rotation(aws, webhook, sample_events):
+    aws.secrets.create_secret(Name="hook", SecretString=webhook.url + "/revoked")
+    notifier = SlackWebhook(SecretUrl(aws.secrets, "hook"), sleep=Recorder())
+    store = DynamoStormStore(aws.ddb, "storm")
+    raw = find(sample_events, "checkout:12")
+    webhook.faults.append(Fault(404))
+    with pytest.raises(NotifyError, match="HTTP 404"):
+        handle_stop(parse_event(raw), settings=make_settings(), store=store, notifiers=[notifier], now=Clock().now)
+    aws.secrets.put_secret_value(SecretId="hook", SecretString=webhook.url)  # the operator pastes a new URL
+    outcome = handle_stop(parse_event(raw), settings=make_settings(), store=store, notifiers=[notifier], now=Clock().now)
+    assert outcome.action == "notified"
+    assert [r.path for r in webhook.received] == ["/hooks/T000/B000/XXXX/revoked", "/hooks/T000/B000/XXXX"]

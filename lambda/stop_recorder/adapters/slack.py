@@ -48,6 +48,7 @@ class SlackWebhook:
                 if error.code == 429:
                     wait = _retry_after(error.headers.get("Retry-After"), default=wait)
                 elif error.code < 500:
+                    getattr(self._url, "forget", lambda: None)()  # a revoked URL may have been replaced: re-read on retry
                     raise NotifyError(f"Slack webhook refused the message: {last} {error.read()[:200]!r}") from error
             except (urllib.error.URLError, TimeoutError, OSError) as error:
                 last = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
@@ -70,6 +71,10 @@ class SecretUrl:
 
     def __init__(self, client, secret_id: str) -> None:
         self.client, self.secret_id, self._value = client, secret_id, None
+
+    def forget(self) -> None:
+        """Drop the cached URL so the next call reads the secret again."""
+        self._value = None
 
     def __call__(self) -> str:
         if self._value is None:

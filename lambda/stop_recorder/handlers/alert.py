@@ -34,7 +34,7 @@ clock = time.time  # the local runner replays history and sets event time here
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # keys appended for one task must not leak into the next
 def _handle(event: dict, context) -> dict:
     """Handle one 'ECS Task State Change' (STOPPED) event."""
     stop = parse_event(event)
