@@ -25,6 +25,11 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def never_started() -> int:
+    """Sample events ECS itself marks as failed to start (stopCode TaskFailedToStart)."""
+    return sum(e["detail"].get("stopCode") == "TaskFailedToStart" for e in read_jsonl(SAMPLES / "events.jsonl"))
+
+
 @pytest.fixture(scope="session")
 def stop_reasons() -> list[dict]:
     return read_jsonl(FIXTURES / "stop_reasons.jsonl")

@@ -205,7 +205,8 @@ def _build(task: Task, category_id: str, rule_id: str, summary: str, culprit: Co
         category=category.id,
         severity=category.severity,
         is_failure=category.is_failure,
-        failed_to_start=category.failed_to_start,
+        # ECS's own stopCode is authoritative even when the reason is unrecognised or cut short.
+        failed_to_start=category.failed_to_start or task.stop_code == "TaskFailedToStart",
         responsible=category.party,
         rule=rule_id,
         summary=summary,

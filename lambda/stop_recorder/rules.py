@@ -87,9 +87,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("network.timeout", "network.unreachable",
           ("i/o timeout", "client.timeout", "deadline exceeded", "no such host", "connection refused",
            "network is unreachable", "handshake timeout", "waiting for connection", "connection timed out",
-           "connection reset"),
+           "connection reset", "requestcanceled", "request canceled", "context canceled", "send request failed"),
           r"i/o timeout|client\.timeout|deadline exceeded|no such host|connection refused|network is unreachable"
-          r"|handshake timeout|waiting for connection|connection timed out|connection reset",
+          r"|handshake timeout|waiting for connection|connection timed out|connection reset|requestcanceled"
+          r"|request (?:context )?canceled|context canceled|send request failed",
           "task could not reach {host} at start"),
     # --- disk before unpack errors: a full disk breaks the unpack too
     _rule("host.disk_full", "host.disk_full",
@@ -115,7 +116,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "execution role may not download an environment file from S3"),
     _rule("secret.asm_missing", "secret.invalid",
           ("secret from asm", "secrets manager"),
-          r"(?:secret from asm|secrets manager).{0,400}(?:resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key|invalidrequestexception|decryptionfailure|unmarshal)",
+          r"(?:secret from asm|secrets manager).{0,400}(?:resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key|invalidrequestexception|decryptionfailure|unmarshal|invalid character|looking for beginning of value)",
           "secret{secret_ref} is missing or malformed"),
     _rule("secret.ssm_missing", "secret.invalid",
           ("ssm", "parameter"),
@@ -222,6 +223,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "taskset"),
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|task ?set|circuit breaker",
           "replaced by the service scheduler: {tail}"),
+    # --- last resort. ECS cuts reasons at 255 characters, often before the cause. Five retries mean the SDK kept
+    # getting transient errors (timeouts), while permission and not-found errors fail after one.
+    _rule("network.retried_secrets", "network.unreachable",
+          ("retried 5 time",),
+          r"unable to (?:pull secrets or registry auth|retrieve secrets?|get registry auth).{0,300}retried [5-9] time",
+          "task could not fetch its secrets or registry auth after repeated retries (usually no route to "
+          "Secrets Manager, SSM or ECR; ECS cut the cause from the reason)"),
 )
 
 

@@ -59,7 +59,7 @@ FIELDS: tuple[Field, ...] = (
     Field("category", "string", "Stop category (see the taxonomy)."),
     Field("severity", "string", "critical, error, warning or info."),
     Field("is_failure", "boolean", "false only for benign stops (info severity)."),
-    Field("failed_to_start", "boolean", "true when the category means the task never ran."),
+    Field("failed_to_start", "boolean", "true when the task never ran: by its category, or ECS's stopCode TaskFailedToStart."),
     Field("responsible", "string", "Who fixes it: application, platform or aws."),
     Field("rule", "string", "Id of the rule that matched (custom.<id> for your own rules)."),
     Field("summary", "string", "One plain line: what broke."),

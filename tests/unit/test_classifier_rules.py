@@ -37,7 +37,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(54))
+@pytest.mark.parametrize("index", range(57))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -47,7 +47,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 54
+    assert len(stop_reasons) == 57
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -189,3 +189,33 @@ def test_custom_rules_take_precedence():
 def test_bad_custom_rules_are_rejected_with_a_reason(raw, message):
     with pytest.raises(RuleError, match=message):
         load_custom_rules(raw)
+
+
+def test_stop_code_marks_a_failed_start_even_when_the_reason_is_cut_short():
+    # ECS truncates reasons to 255 characters; this one lost its cause (docker-archive/compose-cli#1510).
+    reason = ("TaskFailedToStart: ResourceInitializationError: unable to pull secrets or registry auth: execution "
+              "resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): "
+              "failed to fetch secret arn:aws:secretsmanager:eu-west-1:123456789...")
+    result = classify(Task(stopped_reason=reason, stop_code="TaskFailedToStart"))
+    assert (result.category, result.severity, result.failed_to_start) == ("unknown", "warning", True)
+    assert classify(Task(stopped_reason=reason)).failed_to_start is False
+
+
+def test_oom_reason_wins_over_exit_code_zero():
+    # A container can exit 0 and still carry the OOM reason (aws/amazon-ecs-agent#2467).
+    task = Task(stopped_reason="Essential container in task exited",
+                containers=(Container("worker", exit_code=0, reason="OutOfMemoryError: Container killed due to memory usage"),))
+    assert classify(task).category == "container.out_of_memory"
+
+
+def test_reasons_cut_at_ecs_length_limit_still_classify(stop_reasons, cut=255):
+    """ECS keeps at most 255 characters of a reason; what survives must still classify, or fall to unknown."""
+    misses = []
+    for fixture in stop_reasons:
+        if len(fixture["text"]) > cut and fixture["where"] == "task":
+            result = classify(Task(stopped_reason=fixture["text"][:cut]))
+            if result.category != fixture["category"]:
+                misses.append((fixture["rule"], result.category))
+    # Only messages whose whole cause lies past the cut may fall back (to unknown, never to a wrong failure).
+    assert all(category == "unknown" for _, category in misses), misses
+    assert len(misses) <= 3, misses
