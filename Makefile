@@ -10,11 +10,16 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: setup test demo synth bench lint clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml package-lock.json
+WHEELS := build/wheels
+
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt pyproject.toml package-lock.json
 	@echo "==> first run: creating $(VENV) and installing Python and Node dependencies (a few minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	@echo "==> fetching the Lambda asset's arm64 wheels (python3.13) into $(WHEELS)"
+	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: --implementation cp \
+		--python-version 3.13 --platform manylinux2014_aarch64 -d $(WHEELS) -r lambda/requirements.txt
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -36,4 +41,4 @@ lint: setup
 	npx cdk synth --quiet $(CDK_ARGS) && $(BIN)/cfn-lint cdk.out/*.template.json
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules cdk.out build .pytest_cache .hypothesis

@@ -3,20 +3,16 @@ layer, its own log group and a role that can write only to that log group."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .bundling import runtime_code
 from .nag import acknowledge
 from stop_recorder.settings import METRIC_NAMESPACE, SERVICE_NAME
 
-LAMBDA_SOURCE = Path(__file__).resolve().parent.parent / "lambda"
-# Kept out of the deployed asset: the local runner, sample events and the CLI are not runtime code.
-ASSET_EXCLUDES = ["**/__pycache__", "*.egg-info", "stop_recorder/local", "stop_recorder/samples", "stop_recorder/cli.py"]
 POWERTOOLS_ACCOUNT = "017000801446"
 
 
@@ -44,7 +40,7 @@ def recorder_function(scope: Construct, id_: str, *, handler: str, description: 
         runtime=lambda_.Runtime.PYTHON_3_13,
         architecture=lambda_.Architecture.ARM_64,
         handler=handler,
-        code=lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=ASSET_EXCLUDES),
+        code=runtime_code(),  # both functions share one asset: same bundled output, same hash
         memory_size=memory_mb,
         timeout=timeout,
         role=role,

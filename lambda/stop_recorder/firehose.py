@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from .classifier import classify
+from .classifier import Classification, classify
 from .events import NotATaskEvent, parse_event
-from .record import build_record, encode
+from .model import Task
+from .record import build_record, encode, loads
 from .rules import Rule
 
 OK = "Ok"
@@ -35,14 +35,30 @@ class Outcome:
     error: str | None = None
 
 
-def transform(data: bytes, *, redact: bool, custom_rules: Iterable[Rule] = ()) -> tuple[bytes, str, str]:
-    """Enrich one EventBridge event (raw JSON bytes); return the JSON line, category and severity."""
-    envelope = json.loads(data)
+def transform(data: bytes, *, redact: bool, custom_rules: Iterable[Rule] = (),
+              verdicts: dict | None = None) -> tuple[bytes, str, str]:
+    """Enrich one EventBridge event (raw JSON bytes); return the JSON line, category and severity.
+
+    verdicts, when given, caches classifications within a batch: a crash loop fills a batch with
+    tasks that differ only in ids, and their classification is the same.
+    """
+    envelope = loads(data)
     event = parse_event(envelope)
-    classification = classify(event.task, custom_rules)
+    classification = _classify(event.task, custom_rules, verdicts)
     detail_json = raw_detail(data, envelope)
     record = build_record(event, classification, redact=redact, detail_json=detail_json)
     return encode(record), classification.category, classification.severity
+
+
+def _classify(task: Task, custom_rules: Iterable[Rule], verdicts: dict | None) -> Classification:
+    if verdicts is None:
+        return classify(task, custom_rules)
+    # Everything the classifier reads; task ids and timestamps are not among it.
+    key = (task.stop_code, task.stopped_reason, task.containers, tuple(task.attributes.items()), task.subnet)
+    verdict = verdicts.get(key)
+    if verdict is None:
+        verdict = verdicts[key] = classify(task, custom_rules)
+    return verdict
 
 
 def raw_detail(data: bytes, envelope: object) -> str | None:
@@ -75,6 +91,8 @@ def raw_detail(data: bytes, envelope: object) -> str | None:
 def process_records(records: Iterable[tuple[str, str]], *, redact: bool, custom_rules: Iterable[Rule] = ()) -> list[Outcome]:
     """Transform (recordId, base64 data) pairs; never raises, never drops a recordId."""
     outcomes = []
+    verdicts: dict = {}
+    custom_rules = tuple(custom_rules)
     for record_id, data_b64 in records:
         try:
             raw = binascii.a2b_base64(data_b64, strict_mode=True)  # C-level validation; b64decode(validate=) runs a regex first
@@ -82,7 +100,7 @@ def process_records(records: Iterable[tuple[str, str]], *, redact: bool, custom_
             outcomes.append(Outcome(record_id, FAILED, b"", error=f"data is not base64: {exc}"))
             continue
         try:
-            line, category, severity = transform(raw, redact=redact, custom_rules=custom_rules)
+            line, category, severity = transform(raw, redact=redact, custom_rules=custom_rules, verdicts=verdicts)
             outcomes.append(Outcome(record_id, OK, line, category, severity))
         except (ValueError, NotATaskEvent) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             outcomes.append(Outcome(record_id, FAILED, raw, error=f"{type(exc).__name__}: {exc}"))

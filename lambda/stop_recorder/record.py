@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+try:  # bundled into the Lambda asset (lambda/requirements.txt); several times faster than json
+    import orjson
+except ImportError:  # pragma: no cover - the stdlib is the fallback, never a failure
+    orjson = None
+
 from .classifier import Classification, signal_name
 from .events import StopEvent
 from .model import iso, text
@@ -117,7 +122,24 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
 
 def encode(record: Mapping[str, Any]) -> bytes:
     """One JSON line, newline-terminated: Firehose adds no delimiter between records."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE, default=str)
+        except TypeError:  # integers beyond 64 bits, which only odd input carries: the stdlib copes
+            pass
     return (json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n").encode()
+
+
+def loads(data: bytes) -> Any:
+    """Parse strict JSON bytes (orjson when available); malformed input raises ValueError either way."""
+    if orjson is not None:
+        return orjson.loads(data)
+    return json.loads(data, parse_constant=_not_json)
+
+
+def _not_json(constant: str) -> None:
+    # NaN and Infinity are Python's extension, not JSON; orjson rejects them too.
+    raise ValueError(f"{constant} is not valid JSON")
 
 
 def _message(r: Mapping[str, Any]) -> str:

@@ -153,14 +153,24 @@ def test_tracing_is_opt_in_for_the_alert_lambda(synth):
     assert alert["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_lambda_asset_leaves_out_the_local_runner(default_stack):
-    asset_dirs = [p for p in default_stack.outdir.iterdir() if p.name.startswith("asset.")]
-    assert asset_dirs
-    for asset in asset_dirs:
-        package = asset / "stop_recorder"
-        if package.exists():
-            assert (package / "handlers" / "processor.py").exists()
-            assert not (package / "local").exists() and not (package / "samples").exists()
+def test_lambda_asset_is_the_runtime_package_plus_the_arm64_orjson_wheel(default_stack):
+    paths = {json.dumps(f["Properties"]["Code"]) for f in default_stack.resources("AWS::Lambda::Function").values()}
+    assert len(paths) == 1, "both functions deploy the same asset"
+    [asset] = [p for p in default_stack.outdir.iterdir() if p.name.startswith("asset.") and (p / "stop_recorder").exists()]
+    package = asset / "stop_recorder"
+    assert (package / "handlers" / "processor.py").exists() and (package / "handlers" / "alert.py").exists()
+    assert not (package / "local").exists() and not (package / "samples").exists() and not (package / "cli.py").exists()
+    assert not list(asset.rglob("__pycache__")) and not (asset / "requirements.txt").exists()
+    [compiled] = list((asset / "orjson").glob("*.so"))
+    assert "cpython-313-aarch64-linux-gnu" in compiled.name
+
+
+def test_missing_wheel_fails_synth_with_the_fix(monkeypatch, tmp_path):
+    from stacks import bundling
+
+    monkeypatch.setattr(bundling, "WHEELS", tmp_path)
+    with pytest.raises(bundling.MissingWheel, match=r"orjson==3\.13\.0 for python3\.13/arm64 .* run `make setup`"):
+        bundling.LocalWheelBundling().try_bundle(str(tmp_path / "out"), image=None)
 
 
 @pytest.mark.parametrize("stack_name", ["default_stack", "vendor_stack"])

@@ -11,7 +11,6 @@ import pytest
 from moto import mock_aws
 
 from stop_recorder.adapters.dynamo import DynamoStormStore
-from stop_recorder.adapters.ecs import TaskDefinitionLogs
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
 from stop_recorder.alerts.flow import NotifyError, handle_stop
 from stop_recorder.alerts.storm import should_notify

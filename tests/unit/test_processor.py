@@ -55,6 +55,27 @@ def test_malformed_and_foreign_input_goes_to_the_error_prefix():
     assert "taskArn" in outcomes[1].error and "aws.ec2" in outcomes[2].error and "base64" in outcomes[3].error
 
 
+def test_non_json_constants_are_rejected_with_or_without_orjson(monkeypatch, sample_events):
+    import stop_recorder.record as record
+
+    envelope = {**sample_events[0], "detail": {**sample_events[0]["detail"], "version": float("inf")}}
+    event = json.dumps(envelope).encode()  # Python writes Infinity; no JSON parser should accept it
+    assert b'"version": Infinity' in event
+    for codec in (record.orjson, None):
+        monkeypatch.setattr(record, "orjson", codec)
+        [outcome] = process_records([("x", b64(event))], redact=True)
+        assert outcome.result == FAILED and outcome.data == event
+
+
+def test_stdlib_fallback_writes_the_same_record(monkeypatch, sample_events):
+    import stop_recorder.record as record
+
+    with_orjson = [json.loads(o.data) for o in run(sample_events)]
+    monkeypatch.setattr(record, "orjson", None)
+    without = [json.loads(o.data) for o in run(sample_events)]
+    assert with_orjson == without
+
+
 def test_bad_record_does_not_take_its_neighbours_down(sample_events):
     outcomes = process_records([("a", b64(sample_events[0])), ("b", b64(b"{nope")), ("c", b64(sample_events[1]))], redact=True)
     assert [o.result for o in outcomes] == [OK, FAILED, OK]

@@ -1,0 +1,78 @@
+"""Build the Lambda asset without Docker: the runtime package plus pinned arm64 wheels, unzipped.
+
+A wheel is a zip file laid out as site-packages, so unpacking the python3.13/aarch64 wheel that
+`make setup` downloaded is all the "build" a pure-Python package with one compiled dependency needs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_SOURCE = ROOT / "lambda"
+WHEELS = ROOT / "build" / "wheels"
+# Kept out of the deployed asset: the local runner, sample events and the CLI are not runtime code.
+EXCLUDED_PATHS = ("requirements.txt", "stop_recorder/local", "stop_recorder/samples", "stop_recorder/cli.py")
+
+
+class MissingWheel(RuntimeError):
+    """A pinned runtime wheel has not been downloaded."""
+
+
+def pinned_requirements() -> list[tuple[str, str]]:
+    """(name, version) pairs from lambda/requirements.txt."""
+    pins = []
+    for line in (LAMBDA_SOURCE / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins.append((name.strip().lower().replace("-", "_"), version.strip()))
+    return pins
+
+
+def wheel_for(name: str, version: str) -> Path:
+    """The downloaded python3.13 aarch64 wheel for a pin; fail with the command that fetches it."""
+    found = sorted(WHEELS.glob(f"{name}-{version}-*cp313*aarch64*.whl"))
+    if not found:
+        raise MissingWheel(f"{name}=={version} for python3.13/arm64 is not in {WHEELS}; run `make setup` "
+                           "(it downloads the Lambda asset's wheels)")
+    return found[0]
+
+
+def _excluded(relative: str) -> bool:
+    return (any(relative == path or relative.startswith(path + "/") for path in EXCLUDED_PATHS)
+            or any(part == "__pycache__" or part.endswith(".egg-info") for part in relative.split("/")))
+
+
+@jsii.implements(ILocalBundling)
+class LocalWheelBundling:
+    """Copy the runtime package and unpack the pinned wheels into the asset directory."""
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options) -> bool:  # noqa: ARG002 - jsii signature
+        output = Path(output_dir)
+        for path in sorted(LAMBDA_SOURCE.rglob("*")):
+            relative = path.relative_to(LAMBDA_SOURCE).as_posix()
+            if path.is_file() and not _excluded(relative):
+                target = output / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        for name, version in pinned_requirements():
+            with zipfile.ZipFile(wheel_for(name, version)) as wheel:
+                wheel.extractall(output)
+        return True
+
+
+def runtime_code() -> lambda_.Code:
+    """The Lambda asset, bundled locally (no Docker engine is needed or used)."""
+    return lambda_.Code.from_asset(
+        str(LAMBDA_SOURCE),
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(image=lambda_.Runtime.PYTHON_3_13.bundling_image, local=LocalWheelBundling(),
+                                 command=["false"]),  # never run: local bundling always succeeds or raises
+    )
