@@ -54,7 +54,7 @@ class RecorderConfig:
         return bool(self.slack_workspace_id and self.slack_channel_id)
 
 
-def _text(key: str, value: Any) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
@@ -63,7 +63,7 @@ def _text(key: str, value: Any) -> str:
 
 
 def _choice_list(key: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else _text(key, value).split(",")
+    items = value if isinstance(value, list) else _text(value).split(",")
     chosen = tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
     bad = [c for c in chosen if c not in allowed]
     if bad:
@@ -72,14 +72,14 @@ def _choice_list(key: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, .
 
 
 def _choice(key: str, value: Any, allowed: tuple[str, ...], fold: Callable[[str], str]) -> str:
-    chosen = fold(_text(key, value))
+    chosen = fold(_text(value))
     if chosen not in allowed:
         raise ConfigError(f"{key}: {value!r} not allowed; use one of: {', '.join(allowed)}")
     return chosen
 
 
 def _int(key: str, value: Any, low: int, high: int) -> int:
-    text = _text(key, value)
+    text = _text(value)
     if isinstance(value, bool) or not text.lstrip("-").isdigit() or not low <= int(text) <= high:
         raise ConfigError(f"{key}: {value!r} not allowed; use a whole number from {low} to {high}")
     return int(text)
@@ -88,7 +88,7 @@ def _int(key: str, value: Any, low: int, high: int) -> int:
 def _flag(key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    text = _text(key, value).lower()
+    text = _text(value).lower()
     if text in ("true", "yes", "1"):
         return True
     if text in ("false", "no", "0", ""):
@@ -108,16 +108,16 @@ def load_config(get: Callable[[str], Any]) -> RecorderConfig:
         destinations=_choice_list("destinations", raw("destinations", ""), DESTINATIONS),
         new_relic_region=_choice("newRelicRegion", raw("newRelicRegion", default.new_relic_region), NEW_RELIC_REGIONS, str.upper),
         datadog_site=_choice("datadogSite", raw("datadogSite", default.datadog_site), DATADOG_SITES, str.lower),
-        clusters=tuple(c.strip() for c in _text("clusters", raw("clusters", "")).split(",") if c.strip()),
+        clusters=tuple(c.strip() for c in _text(raw("clusters", "")).split(",") if c.strip()),
         archive_retention_days=_int("archiveRetentionDays", raw("archiveRetentionDays", 400), 1, 36500),
         redact_archive=_flag("redactArchive", raw("redactArchive", True)),
-        custom_rules=_text("customRules", raw("customRules", "")),
-        notify_categories=_text("notifyCategories", raw("notifyCategories", "")),
-        storm_thresholds=_text("stormThresholds", raw("stormThresholds", default.storm_thresholds)),
+        custom_rules=_text(raw("customRules", "")),
+        notify_categories=_text(raw("notifyCategories", "")),
+        storm_thresholds=_text(raw("stormThresholds", default.storm_thresholds)),
         storm_window_minutes=_int("stormWindowMinutes", raw("stormWindowMinutes", 60), 1, 10080),
         slack_webhook=_flag("slackWebhook", raw("slackWebhook", False)),
-        slack_workspace_id=_text("slackWorkspaceId", raw("slackWorkspaceId", "")),
-        slack_channel_id=_text("slackChannelId", raw("slackChannelId", "")),
+        slack_workspace_id=_text(raw("slackWorkspaceId", "")),
+        slack_channel_id=_text(raw("slackChannelId", "")),
         metrics_by_cluster=_flag("metricsByCluster", raw("metricsByCluster", False)),
         failed_to_start_threshold=_int("failedToStartThreshold", raw("failedToStartThreshold", 1), 1, 100000),
         crash_threshold=_int("crashThreshold", raw("crashThreshold", 5), 1, 100000),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -44,11 +45,11 @@ def classify_inputs(paths: list[str], rules=()) -> tuple[list[dict], list[str]]:
     results, errors = [], []
     for path in paths or ["-"]:
         try:
-            stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+            source = contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
         except OSError as error:
             errors.append(f"{path}: cannot read: {error.strerror}")
             continue
-        with stream if path != "-" else _nullcontext(stream):
+        with source as stream:
             for location, document in read_documents("<stdin>" if path == "-" else path, stream):
                 if isinstance(document, InputError):
                     errors.append(str(document))
@@ -64,17 +65,6 @@ def classify_inputs(paths: list[str], rules=()) -> tuple[list[dict], list[str]]:
                     results.append({"taskArn": event.task.task_arn, "cluster": cluster, "group": event.task.group,
                                     "stopCode": event.task.stop_code, **verdict.as_dict()})
     return results, errors
-
-
-class _nullcontext:
-    def __init__(self, value):
-        self.value = value
-
-    def __enter__(self):
-        return self.value
-
-    def __exit__(self, *exc):
-        return False
 
 
 def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:

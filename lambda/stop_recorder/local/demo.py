@@ -110,7 +110,7 @@ def run_demo(*, events: str | None = None, out: str = "demo-out", template: str 
     with LocalPipeline(spec, workdir=out_dir, progress=say) as pipeline:
         result = pipeline.run(replay, direct_put=direct)
         _save(result, pipeline, out_dir)
-    print(report(result, spec))
+    print(report(result))
     for error in input_errors:
         print(f"stop-recorder: {error}", file=sys.stderr)
     say(f"done in {time.monotonic() - started:.1f} s; files in {out_dir}")
@@ -132,7 +132,7 @@ def _save(result: PipelineResult, pipeline: LocalPipeline, out: Path) -> None:
         (out / f"{vendor}-records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in receiver.records))
 
 
-def report(result: PipelineResult, spec: TemplateSpec) -> str:
+def report(result: PipelineResult) -> str:
     """The readable summary."""
     lines: list[str] = []
     add = lines.append

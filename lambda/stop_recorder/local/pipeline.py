@@ -398,7 +398,9 @@ def _fresh_module(name: str, env: dict[str, str]):
             stack.enter_context(_env(key, value))
         sys.modules.pop(name, None)
         module = importlib.import_module(name)
-    module.logger.registered_handler.setStream(LOGS)  # keep Lambda's log lines out of the report
+    # Keep Lambda's log lines out of the report. Assign rather than setStream(): that flushes the old
+    # stream first, which may be a closed capture left by an earlier import in the same process.
+    module.logger.registered_handler.stream = LOGS
     return module
 
 
