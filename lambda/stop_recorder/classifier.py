@@ -7,6 +7,7 @@ codes decide: they are often the only evidence of an OOM kill, a segfault or a f
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass, fields
@@ -228,8 +229,17 @@ def _render(rule: Rule, match: re.Match, source: str, task: Task, container: Con
     """Fill the rule's summary; only the placeholders it names are computed (this runs per record)."""
     groups = {k.removesuffix("_2"): v for k, v in match.groupdict().items() if v}
 
+    @functools.cache
     def image() -> str | None:
         return (container.image if container else None) or _image_in(source)
+
+    @functools.cache
+    def secret() -> str | None:
+        return _first(_SECRET, source)
+
+    @functools.cache
+    def fs() -> str | None:
+        return _first(_FS, source)
 
     def platform() -> str:
         arch = task.attributes.get("ecs.cpu-architecture")
@@ -242,14 +252,14 @@ def _render(rule: Rule, match: re.Match, source: str, task: Task, container: Con
     compute = {
         "image_ref": lambda: f" {image()}" if image() else "",
         "of_image": lambda: f" of {image()}" if image() else "",
-        "secret_ref": lambda: f" {_first(_SECRET, source)}" if _first(_SECRET, source) else "",
+        "secret_ref": lambda: f" {secret()}" if secret() else "",
         "container": lambda: container.name if container else "of the task",
         "tail": lambda: _clip(_last_clause(source)),
         "platform_or": platform,
         "parameter_or": lambda: groups.get("parameter") or "(named in the reason)",
         "service": lambda: groups.get("service") or "an AWS service",
         "host": lambda: _host(source) or "a required endpoint",
-        "fs_part": lambda: f" ({_first(_FS, source)})" if _first(_FS, source) else "",
+        "fs_part": lambda: f" ({fs()})" if fs() else "",
         "tg_part": target_group,
         "container_part": lambda: f" (container {container.name})" if container else "",
         "exit_part": lambda: f" (exit {container.exit_code})" if container and container.exit_code is not None else "",

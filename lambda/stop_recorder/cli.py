@@ -61,8 +61,7 @@ def classify_inputs(paths: list[str], rules=()) -> tuple[list[dict], list[str]]:
                         errors.append(f"{location}: item {index + 1}: {error}")
                         continue
                     verdict = classify(event.task, rules)
-                    cluster = (event.task.cluster_arn or "").rsplit("/", 1)[-1] or None
-                    results.append({"taskArn": event.task.task_arn, "cluster": cluster, "group": event.task.group,
+                    results.append({"taskArn": event.task.task_arn, "cluster": event.task.cluster_name, "group": event.task.group,
                                     "stopCode": event.task.stop_code, **verdict.as_dict()})
     return results, errors
 

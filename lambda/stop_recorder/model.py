@@ -104,6 +104,21 @@ class Task:
     stopping_at: datetime | None = None
     stopped_at: datetime | None = None
 
+    @property
+    def cluster_name(self) -> str | None:
+        """The cluster's name, from its ARN."""
+        return _last_part(self.cluster_arn)
+
+    @property
+    def task_id(self) -> str | None:
+        """The task id, from its ARN."""
+        return _last_part(self.task_arn)
+
+    @property
+    def service_name(self) -> str | None:
+        """The ECS service from group "service:…"; None for standalone tasks."""
+        return self.group[len("service:"):] if self.group and self.group.startswith("service:") else None
+
     @classmethod
     def from_detail(cls, detail: Any) -> "Task":
         """Read a task from an event `detail` or a describe-tasks task object."""
@@ -125,6 +140,10 @@ class Task:
             stopping_at=timestamp(detail.get("stoppingAt")),
             stopped_at=timestamp(detail.get("stoppedAt")),
         )
+
+
+def _last_part(arn: str | None) -> str | None:
+    return (arn or "").rsplit("/", 1)[-1] or None
 
 
 def _attributes(raw: Any) -> dict[str, str]:

@@ -12,7 +12,7 @@ except ImportError:  # pragma: no cover - the stdlib is the fallback, never a fa
 
 from .classifier import Classification, signal_name
 from .events import StopEvent
-from .model import iso, text
+from .model import iso, text, timestamp
 from .schema import SCHEMA_VERSION
 
 REDACTED = "***redacted***"
@@ -50,10 +50,9 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
     """
     detail = event.detail
     task = event.task
-    task_arn = task.task_arn or ""
-    cluster = (task.cluster_arn or "").rsplit("/", 1)[-1] or None
+    cluster = task.cluster_name
     family, revision = _family_revision(text(detail.get("taskDefinitionArn")))
-    service_name = task.group[len("service:"):] if task.group and task.group.startswith("service:") else None
+    service_name = task.service_name
     service = service_name or family
     exit_codes = {c.name: c.exit_code for c in task.containers if c.exit_code is not None}
     moment = task.stopped_at or task.stopping_at
@@ -69,7 +68,7 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
         "cluster": cluster,
         "cluster_arn": task.cluster_arn,
         "task_arn": task.task_arn,
-        "task_id": task_arn.rsplit("/", 1)[-1] or None,
+        "task_id": task.task_id,
         "task_version": detail.get("version") if isinstance(detail.get("version"), int) else None,
         "service_name": service_name,
         "service": service,
@@ -171,7 +170,5 @@ def _seconds(start, end) -> float | None:
 
 
 def _event_ms(event_time: str | None) -> int | None:
-    from .model import timestamp
-
     moment = timestamp(event_time)
     return int(moment.timestamp() * 1000) if moment else None

@@ -57,11 +57,10 @@ def build_incident(event: StopEvent, verdict: Classification, *, count: int, win
                    thread: str, athena_workgroup: str | None, log_location=None, next_at: int | None = None) -> Incident:
     """Assemble the incident and its console links."""
     task = event.task
-    cluster = (task.cluster_arn or "").rsplit("/", 1)[-1] or None
-    task_id = (task.task_arn or "").rsplit("/", 1)[-1] or None
+    cluster, task_id = task.cluster_name, task.task_id
     definition = event.detail.get("taskDefinitionArn")
     taskdef = definition.rsplit("/", 1)[-1] if isinstance(definition, str) else None
-    service = task.group[8:] if task.group and task.group.startswith("service:") else None
+    service = task.service_name
     culprit = verdict.culprit_container
     if culprit and verdict.culprit_exit_code is not None:
         culprit += f" (exit {verdict.culprit_exit_code}{', ' + verdict.culprit_signal if verdict.culprit_signal else ''})"

@@ -24,7 +24,7 @@ def dedupe_key(event: StopEvent) -> str:
 def group_key(event: StopEvent, classification: Classification) -> str:
     """A crash loop is the same (cluster, service or group, category, task definition revision)."""
     task = event.task
-    cluster = (task.cluster_arn or "").rsplit("/", 1)[-1]
+    cluster = task.cluster_name or ""
     definition = event.detail.get("taskDefinitionArn")
     revision = definition.rsplit(":", 1)[-1] if isinstance(definition, str) and ":" in definition else "?"
     return f"group#{cluster}#{task.group or task.started_by or '?'}#{classification.category}#{revision}"

@@ -38,17 +38,17 @@ clock = time.time  # the local runner replays history and sets event time here
 def _handle(event: dict, context) -> dict:
     """Handle one 'ECS Task State Change' (STOPPED) event."""
     stop = parse_event(event)
-    logger.append_keys(task_id=(stop.task.task_arn or "").rsplit("/", 1)[-1], event_id=stop.event_id)
+    task = stop.task
+    logger.append_keys(task_id=task.task_id, event_id=stop.event_id)
     outcome = handle_stop(stop, settings=settings, store=store, notifiers=notifiers, now=clock(),
                           log_location=log_location)
     verdict = outcome.verdict
     logger.append_keys(category=verdict.category, severity=verdict.severity)
     logger.info(verdict.summary, extra={"action": outcome.action, "count": outcome.count, "channels": outcome.channels,
                                         "is_failure": verdict.is_failure, "rule": verdict.rule,
-                                        "cluster": (stop.task.cluster_arn or "").rsplit("/", 1)[-1],
-                                        "service_name": (stop.task.group or "").removeprefix("service:")})
+                                        "cluster": task.cluster_name, "service_name": task.service_name or task.group})
     if outcome.first_delivery:
-        emit_metrics(outcome, cluster=(stop.task.cluster_arn or "").rsplit("/", 1)[-1])
+        emit_metrics(outcome, cluster=task.cluster_name or "")
     return {"action": outcome.action, "category": verdict.category, "count": outcome.count}
 
 

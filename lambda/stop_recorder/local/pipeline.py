@@ -317,15 +317,14 @@ class LocalPipeline:
         import boto3
 
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-        for blob in (json.loads(line) for line in emf.splitlines() if line.startswith("{") and '"_aws"' in line):
-            for directive in blob["_aws"]["CloudWatchMetrics"]:
-                for group in directive["Dimensions"]:
-                    dimensions = [{"Name": d, "Value": str(blob[d])} for d in group]
-                    data = [{"MetricName": m["Name"], "Dimensions": dimensions, "Unit": m.get("Unit", "None"),
-                             "Value": float(sum(blob[m["Name"]]) if isinstance(blob[m["Name"]], list) else blob[m["Name"]]),
-                             "Timestamp": datetime.fromtimestamp(blob["_aws"]["Timestamp"] / 1000, tz=timezone.utc)}
-                            for m in directive["Metrics"]]
-                    cloudwatch.put_metric_data(Namespace=directive["Namespace"], MetricData=data)
+        for blob, directive in _emf_directives(emf):
+            for group in directive["Dimensions"]:
+                dimensions = [{"Name": d, "Value": str(blob[d])} for d in group]
+                data = [{"MetricName": m["Name"], "Dimensions": dimensions, "Unit": m.get("Unit", "None"),
+                         "Value": _metric_value(blob, m["Name"]),
+                         "Timestamp": datetime.fromtimestamp(blob["_aws"]["Timestamp"] / 1000, tz=timezone.utc)}
+                        for m in directive["Metrics"]]
+                cloudwatch.put_metric_data(Namespace=directive["Namespace"], MetricData=data)
         states = {}
         now = datetime.now(timezone.utc)
         for alarm in self.spec.alarms:
@@ -365,19 +364,27 @@ class LocalPipeline:
         return {name: engine.run(sql) for name, sql in sorted(self.spec.queries.items())}, keys
 
 
+def _emf_directives(output: str):
+    """(blob, metric directive) for every EMF line Powertools printed."""
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blob = json.loads(line)
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                yield blob, directive
+
+
+def _metric_value(blob: dict, name: str) -> float:
+    value = blob[name]
+    return float(sum(value) if isinstance(value, list) else value)
+
+
 def _sum_emf(output: str) -> dict[str, float]:
     totals: dict[str, float] = {}
-    for line in output.splitlines():
-        if not (line.startswith("{") and '"_aws"' in line):
-            continue
-        blob = json.loads(line)
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            dims = [d for group in directive["Dimensions"] for d in group if d != "service"]
-            for metric in directive["Metrics"]:
-                value = blob[metric["Name"]]
-                value = sum(value) if isinstance(value, list) else value
-                name = metric["Name"] + "".join(f"[{blob[d]}]" for d in dims)
-                totals[name] = totals.get(name, 0) + value
+    for blob, directive in _emf_directives(output):
+        dims = [d for group in directive["Dimensions"] for d in group if d != "service"]
+        for metric in directive["Metrics"]:
+            name = metric["Name"] + "".join(f"[{blob[d]}]" for d in dims)
+            totals[name] = totals.get(name, 0) + _metric_value(blob, metric["Name"])
     return totals
 
 
