@@ -29,16 +29,18 @@ def event_pattern(clusters: Sequence[str]) -> dict:
 
 
 class Capture(Construct):
-    """One rule on the default bus; each add_* call adds a target with its own DLQ."""
+    """One rule on the default bus (and one on each extra bus); each add_* call adds a target with its own DLQ."""
 
-    def __init__(self, scope: Construct, id_: str, *, clusters: Sequence[str]) -> None:
+    def __init__(self, scope: Construct, id_: str, *, clusters: Sequence[str],
+                 event_buses: Sequence[events.IEventBus] = ()) -> None:
         super().__init__(scope, id_)
-        self.rule = events.Rule(
-            self, "StoppedTasks",
-            description="Every ECS task that reaches STOPPED",
-            event_pattern=events.EventPattern(source=["aws.ecs"], detail_type=["ECS Task State Change"],
-                                              detail=event_pattern(clusters)),
-        )
+        pattern = events.EventPattern(source=["aws.ecs"], detail_type=["ECS Task State Change"], detail=event_pattern(clusters))
+        self.rule = events.Rule(self, "StoppedTasks", description="Every ECS task that reaches STOPPED", event_pattern=pattern)
+        # The central bus (events forwarded from other accounts and regions) gets the same pattern and targets.
+        self.rules = [self.rule] + [
+            events.Rule(self, f"StoppedTasksOnBus{i}" if i else "StoppedTasksOnCentralBus", event_bus=bus, event_pattern=pattern,
+                        description="Every ECS task that reaches STOPPED, forwarded from another account or region")
+            for i, bus in enumerate(event_buses)]
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         self._target_count = 0
 
@@ -52,25 +54,31 @@ class Capture(Construct):
     def add_firehose_target(self, name: str, stream: firehose.IDeliveryStream) -> sqs.Queue:
         """Deliver to a Firehose stream; the CDK target has no retry/DLQ options, so override them."""
         queue = self._queue(name)
-        self.rule.add_target(targets.FirehoseDeliveryStream(stream))
         index = self._target_count
         self._target_count += 1
-        cfn_rule = self.rule.node.default_child
-        cfn_rule.add_property_override(f"Targets.{index}.RetryPolicy", {
-            "MaximumRetryAttempts": RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds())})
-        cfn_rule.add_property_override(f"Targets.{index}.DeadLetterConfig", {"Arn": queue.queue_arn})
+        for rule in self.rules:
+            rule.add_target(targets.FirehoseDeliveryStream(stream))
+            cfn_rule = rule.node.default_child
+            cfn_rule.add_property_override(f"Targets.{index}.RetryPolicy", {
+                "MaximumRetryAttempts": RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds())})
+            cfn_rule.add_property_override(f"Targets.{index}.DeadLetterConfig", {"Arn": queue.queue_arn})
         queue.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
             actions=["sqs:SendMessage"],
             resources=[queue.queue_arn],
-            conditions={"ArnEquals": {"aws:SourceArn": self.rule.rule_arn}},
+            conditions={"ArnEquals": {"aws:SourceArn": _one_or_list([rule.rule_arn for rule in self.rules])}},
         ))
         return queue
 
     def add_lambda_target(self, name: str, function: lambda_.IFunction) -> sqs.Queue:
         """Invoke a Lambda asynchronously with retries and a DLQ (CDK adds the queue policy)."""
         queue = self._queue(name)
-        self.rule.add_target(targets.LambdaFunction(function, dead_letter_queue=queue, retry_attempts=RETRY_ATTEMPTS,
-                                                    max_event_age=MAX_EVENT_AGE))
+        for rule in self.rules:
+            rule.add_target(targets.LambdaFunction(function, dead_letter_queue=queue, retry_attempts=RETRY_ATTEMPTS,
+                                                   max_event_age=MAX_EVENT_AGE))
         self._target_count += 1
         return queue
+
+
+def _one_or_list(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else values

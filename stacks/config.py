@@ -7,9 +7,11 @@ key and what it accepts, long before anything reaches CloudFormation.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from stop_recorder.accounts import parse_account_names
 from stop_recorder.rules import RuleError, load_custom_rules
 from stop_recorder.settings import parse_notify_categories, parse_thresholds
 
@@ -47,6 +49,26 @@ class RecorderConfig:
     processor_memory_mb: int = 256
     alert_memory_mb: int = 256
     tracing: bool = False
+    # Org-wide collection (issue #12): central bus, forwarders, StackSet rollout, account names.
+    organization_id: str = ""
+    source_accounts: tuple[str, ...] = ()
+    central_bus_name: str = "stop-recorder"
+    central_bus_arn: str = ""
+    forwarder_organizational_units: tuple[str, ...] = ()
+    forwarder_regions: tuple[str, ...] = ()
+    delegated_admin: bool = False
+    account_names: dict[str, str] = field(default_factory=dict)
+    read_account_names: bool = False
+
+    @property
+    def central_bus_enabled(self) -> bool:
+        """The recorder gets a central bus when an organization or source accounts may put events on it."""
+        return bool(self.organization_id or self.source_accounts)
+
+    @property
+    def rollout_enabled(self) -> bool:
+        """A StackSet rollout is built when both its targets and regions are given."""
+        return bool(self.forwarder_organizational_units or self.forwarder_regions)
 
     @property
     def chatbot_enabled(self) -> bool:
@@ -96,6 +118,30 @@ def _flag(key: str, value: Any) -> bool:
     raise ConfigError(f"{key}: {value!r} not allowed; use true or false")
 
 
+ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+BUS_NAME = re.compile(r"[A-Za-z0-9._-]{1,256}")
+BUS_ARN = re.compile(r"arn:aws[a-z-]*:events:[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}")
+OU_OR_ROOT = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]")
+
+
+def _pattern_list(key: str, value: Any, pattern: re.Pattern, shape: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else _text(value).split(",")
+    chosen = tuple(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
+    bad = [c for c in chosen if not pattern.fullmatch(c)]
+    if bad:
+        raise ConfigError(f"{key}: {', '.join(map(repr, bad))} not allowed; use a comma list of {shape}")
+    return chosen
+
+
+def _pattern(key: str, value: Any, pattern: re.Pattern, shape: str) -> str:
+    text = _text(value)
+    if text and not pattern.fullmatch(text):
+        raise ConfigError(f"{key}: {value!r} not allowed; use {shape}")
+    return text
+
+
 def load_config(get: Callable[[str], Any]) -> RecorderConfig:
     """Build the config from a context getter such as `app.node.try_get_context`."""
     default = RecorderConfig()
@@ -128,6 +174,19 @@ def load_config(get: Callable[[str], Any]) -> RecorderConfig:
         processor_memory_mb=_int("processorMemoryMb", raw("processorMemoryMb", 256), 128, 10240),
         alert_memory_mb=_int("alertMemoryMb", raw("alertMemoryMb", 256), 128, 10240),
         tracing=_flag("tracing", raw("tracing", False)),
+        organization_id=_pattern("organizationId", raw("organizationId", ""), ORGANIZATION_ID, "an organization id such as o-a1b2c3d4e5"),
+        source_accounts=_pattern_list("sourceAccounts", raw("sourceAccounts", ""), ACCOUNT_ID, "12-digit account ids"),
+        central_bus_name=_pattern("centralBusName", raw("centralBusName", default.central_bus_name), BUS_NAME,
+                                  "an event bus name of letters, digits, '.', '_' and '-'") or default.central_bus_name,
+        central_bus_arn=_pattern("centralBusArn", raw("centralBusArn", ""), BUS_ARN,
+                                 "an event bus ARN such as arn:aws:events:eu-west-1:111122223333:event-bus/stop-recorder"),
+        forwarder_organizational_units=_pattern_list("forwarderOrganizationalUnits", raw("forwarderOrganizationalUnits", ""),
+                                                     OU_OR_ROOT, "OU ids (ou-…) or the root id (r-…)"),
+        forwarder_regions=_pattern_list("forwarderRegions", raw("forwarderRegions", ""), REGION,
+                                        "region codes such as us-east-1,eu-west-1"),
+        delegated_admin=_flag("delegatedAdmin", raw("delegatedAdmin", False)),
+        account_names=parse_account_names(_text(raw("accountNames", "")), "accountNames", ConfigError),
+        read_account_names=_flag("readAccountNames", raw("readAccountNames", False)),
     )
     try:
         load_custom_rules(config.custom_rules)
@@ -137,4 +196,10 @@ def load_config(get: Callable[[str], Any]) -> RecorderConfig:
     parse_thresholds(config.storm_thresholds, "stormThresholds", ConfigError)
     if bool(config.slack_workspace_id) != bool(config.slack_channel_id):
         raise ConfigError("slackWorkspaceId and slackChannelId: set both (AWS Chatbot) or neither")
+    if config.central_bus_name == "default":
+        raise ConfigError("centralBusName: 'default' not allowed; the central bus is a custom bus (default stop-recorder)")
+    if config.rollout_enabled and not (config.forwarder_organizational_units and config.forwarder_regions
+                                       and config.central_bus_arn):
+        raise ConfigError("forwarderOrganizationalUnits and forwarderRegions: set both, with centralBusArn, "
+                          "to roll the forwarder out with a StackSet")
     return config

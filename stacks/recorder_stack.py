@@ -8,6 +8,7 @@ from constructs import Construct
 from .alerting import Alerting
 from .archive import Archive
 from .capture import Capture
+from .central_bus import CentralBus
 from .config import RecorderConfig
 from .dashboard import Dashboard
 from .query import Query
@@ -21,7 +22,10 @@ class StopRecorderStack(Stack):
         super().__init__(scope, id_, description="stop-recorder: records, classifies and alerts on stopped ECS tasks",
                          **kwargs)
         self.config = config
-        self.capture = Capture(self, "Capture", clusters=config.clusters)
+        self.central_bus = (CentralBus(self, "CentralBus", bus_name=config.central_bus_name, organization_id=config.organization_id,
+                                       source_accounts=config.source_accounts) if config.central_bus_enabled else None)
+        self.capture = Capture(self, "Capture", clusters=config.clusters,
+                               event_buses=[self.central_bus.bus] if self.central_bus else [])
         self.archive = Archive(self, "Archive", retention_days=config.archive_retention_days,
                                redact_archive=config.redact_archive, custom_rules=config.custom_rules,
                                memory_mb=config.processor_memory_mb, layer_version=config.powertools_layer_version)

@@ -43,9 +43,10 @@ def test_every_named_query_runs(athena):
 
 def test_stops_by_category_counts_distinct_tasks(athena):
     engine, queries = athena
-    _, rows = engine.run(queries["stops-by-category-and-cluster"])
-    crashed = {(r[0], r[1]): r[3] for r in rows}
-    assert crashed[("prod", "container.crashed")] == 150 + 1  # the storm's tasks plus one crash, duplicates ignored
+    columns, rows = engine.run(queries["stops-by-category-and-cluster"])
+    crashed = {(r["account"], r["cluster"], r["category"]): r["stops"] for r in (dict(zip(columns, row)) for row in rows)}
+    # the storm's tasks plus one crash, duplicates ignored
+    assert crashed[("111122223333", "prod", "container.crashed")] == 150 + 1
 
 
 def test_failed_to_start_lists_the_platform_mismatch(athena):
