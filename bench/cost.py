@@ -34,6 +34,14 @@ PRICES = {
     "datadog_ingest_per_gb": 0.10,
     "datadog_index_per_million": 1.70,    # 15-day retention, on-demand list price
 }
+# What one central recorder has that costs money every month whatever the volume (archive + both vendors):
+# custom metrics, alarms, the dashboard, the topic's KMS key, and the two vendor keys and the Slack webhook URL in
+# Secrets Manager. tests/unit/test_cost_model.py checks these counts against the synthesized template and the handler.
+CENTRAL_METRICS = 39
+CENTRAL_ALARMS = 17
+CENTRAL_SECRETS = 3
+# The forwarder: one alarm. Its rule, role and an empty SQS queue cost nothing.
+FORWARDER_ALARMS = 1
 VOLUMES = (10_000, 1_000_000, 10_000_000)
 MINUTES = 30 * 24 * 60
 
@@ -62,11 +70,12 @@ def monthly(tasks: int, r: dict, p: dict = PRICES) -> dict[str, float]:
         "S3 archive (storage after 12 months + PUTs)": tasks * 12 * record_b * gzip_ratio / 1024**3 * p["s3_gb_month"]
                                                        + busy_minutes * p["s3_put_per_1000"] / 1000,
         "CloudWatch Logs (alert log ~1.5 KB + EMF ~1.5 KB per stop)": tasks * 3072 / 1024**3 * p["cw_logs_ingest_per_gb"],
-        "CloudWatch metrics, alarms, dashboard, KMS key": 39 * p["cw_metric_month"] + 19 * p["cw_alarm_month"]
+        "CloudWatch metrics, alarms, dashboard, KMS key": CENTRAL_METRICS * p["cw_metric_month"]
+                                                        + CENTRAL_ALARMS * p["cw_alarm_month"]
                                                         + p["cw_dashboard_month"] + p["kms_key_month"],
         "Athena (100 queries, partition-projected 7 days)": 100 * max(p["athena_min_mb"] / 1024**2,
                                                                       tasks / 30 * 7 * record_b * gzip_ratio / 1024**4) * p["athena_per_tb"],
-        "Secrets Manager (2 vendor keys)": 2 * p["secret_month"],
+        "Secrets Manager (2 vendor keys, Slack webhook)": CENTRAL_SECRETS * p["secret_month"],
     }
     items["stop-recorder total (AWS)"] = sum(items.values())
     gb = tasks * record_b / 1024**3
@@ -88,6 +97,68 @@ def cost_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+# --- Org-wide estates (issue #12): one central recorder, a forwarder in every other account-region ---------------
+# EventBridge: AWS service events (ECS task state changes) are free on the default bus; an event a rule sends to
+# an event bus in another account or region is billed as a custom event, per 64 KB chunk, and crossing regions
+# adds standard inter-region data transfer. https://aws.amazon.com/eventbridge/pricing/
+ORG_PRICES = {
+    "eventbridge_bus_to_bus_per_million": 1.00,
+    "eventbridge_chunk_kb": 64,
+    "inter_region_transfer_per_gb": 0.02,
+}
+ESTATES = ((1, 1), (30, 3))
+
+
+def central_fixed(p: dict = PRICES) -> float:
+    """Monthly fixed cost of the recorder stack (metrics, alarms, dashboard, KMS key, secrets)."""
+    return (CENTRAL_METRICS * p["cw_metric_month"] + CENTRAL_ALARMS * p["cw_alarm_month"] + p["cw_dashboard_month"]
+            + p["kms_key_month"] + CENTRAL_SECRETS * p["secret_month"])
+
+
+def forwarder_fixed(p: dict = PRICES) -> float:
+    """Monthly fixed cost of one forwarder account-region."""
+    return FORWARDER_ALARMS * p["cw_alarm_month"]
+
+
+def estate(accounts: int, regions: int, tasks: int, r: dict, p: dict = PRICES, o: dict = ORG_PRICES) -> dict[str, float]:
+    """Monthly USD for accounts x regions sending `tasks` stops, spread evenly, to one central recorder."""
+    account_regions = accounts * regions
+    forwarders = account_regions - 1  # the central account-region needs none: its capture rule reads that bus
+    forwarded = tasks * forwarders / account_regions
+    cross_region = tasks * (regions - 1) / regions
+    event_b = r["record_sizes"]["event_bytes_mean"]
+    chunks = math.ceil(event_b / 1024 / o["eventbridge_chunk_kb"])
+    pipeline = monthly(tasks, r, p)
+    per_stop = (pipeline["stop-recorder total (AWS)"] - pipeline["CloudWatch metrics, alarms, dashboard, KMS key"]
+                - pipeline["Secrets Manager (2 vendor keys, Slack webhook)"])
+    items = {
+        f"fixed: central recorder ({CENTRAL_METRICS} metrics, {CENTRAL_ALARMS} alarms, dashboard, KMS key, "
+        f"{CENTRAL_SECRETS} secrets)": central_fixed(p),
+        "fixed: forwarders (one alarm per account-region but the central one)": forwarders * forwarder_fixed(p),
+        "per stop: recorder pipeline (Firehose, Lambda, DynamoDB, S3, Logs, Athena)": per_stop,
+        "per stop: EventBridge bus-to-bus, custom-event price": forwarded * chunks * o["eventbridge_bus_to_bus_per_million"] / 1e6,
+        "per stop: inter-region data transfer": cross_region * event_b / 1024**3 * o["inter_region_transfer_per_gb"],
+    }
+    items["total"] = sum(items.values())
+    items["instead: a full recorder in every account-region"] = account_regions * central_fixed(p) + per_stop
+    return items
+
+
+def estate_table(report: dict, volumes: tuple[int, ...] = (0, 1_000_000)) -> str:
+    """Markdown table: each estate with no stops (the fixed part) and at each volume."""
+    columns = [(a, g, n) for a, g in ESTATES for n in volumes]
+    rows = {column: estate(column[0], column[1], column[2], report) for column in columns}
+    lines = ["| monthly USD | " + " | ".join(f"{a}×{g}, {n:,} stops" for a, g, n in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    for name in rows[columns[0]]:
+        bold = "**" if name == "total" else ""
+        lines.append(f"| {bold}{name}{bold} | " + " | ".join(f"{bold}{rows[c][name]:,.2f}{bold}" for c in columns) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "report.json")
-    print(cost_table(json.loads(path.read_text())))
+    loaded = json.loads(path.read_text())
+    print(cost_table(loaded))
+    print()
+    print(estate_table(loaded))

@@ -300,10 +300,12 @@ def main() -> int:
     report["goals"] = checks
     (ROOT / "bench" / "report.json").write_text(json.dumps(report, indent=2))
     print(table(report))
-    from cost import cost_table
+    from cost import cost_table, estate_table
 
     print()
     print(cost_table(report))
+    print()
+    print(estate_table(report))
     return 0
 
 

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from ..cli import InputError, read_documents, table
 from ..events import DETAIL_TYPE, iter_task_objects
+from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
 from .pipeline import LocalPipeline, PipelineResult
 from .template import TemplateSpec
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 DEMO_CONTEXT = {"destinations": "newrelic,datadog", "slackWebhook": "true",
-                "slackWorkspaceId": "TDEMO00001", "slackChannelId": "CDEMO00001"}
+                "slackWorkspaceId": "TDEMO00001", "slackChannelId": "CDEMO00001", **ORG_CONTEXT}
 
 
 def say(message: str) -> None:
@@ -106,11 +107,14 @@ def run_demo(*, events: str | None = None, out: str = "demo-out", template: str 
     template_path = Path(template) if template else synthesize(out_dir)
     spec = TemplateSpec.load(template_path)
     replay, direct, input_errors = load_events(events)
+    estate = run_estate(replay, template_path) if events is None else None
+    if estate is not None:  # the samples happen in three accounts and two regions, plus one outside the organization
+        replay = estate.result.delivered
     say(f"replaying {len(replay)} events" + (f" and {len(direct)} malformed records put straight into Firehose" if direct else ""))
     with LocalPipeline(spec, workdir=out_dir, progress=say) as pipeline:
         result = pipeline.run(replay, direct_put=direct)
         _save(result, pipeline, out_dir)
-    print(report(result))
+    print(report(result, estate))
     for error in input_errors:
         print(f"stop-recorder: {error}", file=sys.stderr)
     say(f"done in {time.monotonic() - started:.1f} s; files in {out_dir}")
@@ -132,10 +136,14 @@ def _save(result: PipelineResult, pipeline: LocalPipeline, out: Path) -> None:
         (out / f"{vendor}-records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in receiver.records))
 
 
-def report(result: PipelineResult) -> str:
+def report(result: PipelineResult, estate: OrgRun | None = None) -> str:
     """The readable summary."""
     lines: list[str] = []
     add = lines.append
+    if estate is not None:
+        add(_title("Org-wide: forwarders → central bus → recorder"))
+        lines += report_lines(estate, result.archive_records)
+        add("")
     archive = result.streams["archive"]
     add(_title("What was recorded"))
     add(f"{result.events_in} events in, {result.matched} matched the rule "
@@ -150,7 +158,7 @@ def report(result: PipelineResult) -> str:
     add("")
     add(_title("Classified stops (archive records; repeats folded)"))
     rows = _folded_rows(result)
-    add(table(rows, [("n", "N"), ("cluster", "CLUSTER"), ("service", "SERVICE"), ("category", "CATEGORY"),
+    add(table(rows, [("n", "N"), ("account", "ACCOUNT"), ("cluster", "CLUSTER"), ("service", "SERVICE"), ("category", "CATEGORY"),
                      ("severity", "SEVERITY"), ("culprit", "CULPRIT"), ("summary", "SUMMARY")]))
     add("")
     add(_title("Slack"))
@@ -198,9 +206,9 @@ def _folded_rows(result: PipelineResult) -> list[dict]:
     groups: dict[tuple, dict] = {}
     for record in records:
         summary = re.sub(r"\b[0-9a-f]{12,}\b", "…", record["summary"])
-        key = (record["cluster"], record["service"], record["category"], summary)
+        key = (record.get("account"), record["cluster"], record["service"], record["category"], summary)
         if key not in groups:
-            groups[key] = {"n": 0, "cluster": record["cluster"], "service": record["service"], "category": record["category"],
+            groups[key] = {"n": 0, "account": record.get("account"), "cluster": record["cluster"], "service": record["service"], "category": record["category"],
                            "severity": record["severity"], "culprit": record["culprit_container"], "summary": record["summary"]}
         groups[key]["n"] += 1
     return list(groups.values())

@@ -47,7 +47,8 @@ class TemplateSpec:
         """Parse a template already loaded as JSON."""
         resources = template["Resources"]
         of = lambda kind: [r["Properties"] for r in resources.values() if r["Type"] == kind]  # noqa: E731
-        [rule] = of("AWS::Events::Rule")
+        # The default bus's capture rule; a central-bus rule (org-wide collection) has the same pattern and targets.
+        [rule] = [r for r in of("AWS::Events::Rule") if "EventBusName" not in r]
         [table] = of("AWS::Glue::Table")
         functions = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
         processor = next(p for p in functions.values() if p["Handler"].endswith("processor.handler"))

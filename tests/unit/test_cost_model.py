@@ -1,0 +1,45 @@
+"""The cost model counts what the template really deploys, and the org-wide estates add up."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from conftest import ROOT
+
+from stop_recorder.local.demo import DEMO_CONTEXT
+from stop_recorder.taxonomy import CATEGORIES, SEVERITIES
+
+sys.path.insert(0, str(ROOT / "bench"))
+import cost  # noqa: E402
+
+REPORT = {"record_sizes": {"event_bytes_mean": 2087, "record_bytes_mean": 4457, "record_bytes_gzip_ratio": 0.05},
+          "processor": {"batch_3mb": {"processor_records_per_s": 7000}}}
+
+
+def test_fixed_counts_match_the_synthesized_recorder(synth):
+    demo = synth(**DEMO_CONTEXT)  # archive, both vendors, webhook and Chatbot: the costed configuration
+    assert len(demo.resources("AWS::CloudWatch::Alarm")) == cost.CENTRAL_ALARMS
+    assert len(demo.resources("AWS::SecretsManager::Secret")) == cost.CENTRAL_SECRETS
+    assert len(demo.resources("AWS::CloudWatch::Dashboard")) == 1 and len(demo.resources("AWS::KMS::Key")) == 1
+
+
+def test_metric_count_matches_what_the_alert_handler_emits():
+    # 7 counters with the service dimension, one per category, one per severity
+    assert cost.CENTRAL_METRICS == 7 + len(CATEGORIES) + len(SEVERITIES)
+
+
+def test_a_forwarder_costs_at_most_ten_cents_a_month():
+    assert cost.forwarder_fixed() <= 0.10
+
+
+def test_estates_add_up():
+    one = cost.estate(1, 1, 1_000_000, REPORT)
+    big = cost.estate(30, 3, 1_000_000, REPORT)
+    label = next(k for k in big if k.startswith("fixed: forwarders"))
+    assert one[label] == 0 and big[label] == pytest.approx(89 * 0.10)
+    bus = "per stop: EventBridge bus-to-bus, custom-event price"
+    assert one[bus] == 0 and big[bus] == pytest.approx(1_000_000 * 89 / 90 / 1e6)  # 2 KB events: one 64 KB chunk each
+    assert big["total"] == pytest.approx(sum(v for k, v in big.items() if k not in ("total",) and not k.startswith("instead")))
+    assert big[next(k for k in big if k.startswith("instead"))] > 50 * big["total"]
+    assert "30×3, 1,000,000 stops" in cost.estate_table(REPORT)
