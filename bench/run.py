@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,11 +26,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 SAMPLES = ROOT / "lambda" / "stop_recorder" / "samples"
 RESPONSE_LIMIT = 6 * 1024 * 1024
-GOALS = {"processor_vs_roundtrip": 0.5, "classifier_events_per_s": 20_000, "cold_import_ms": 250, "asset_zip_bytes": 1_000_000}
+GOALS = {"processor_vs_roundtrip": 0.5, "classifier_events_per_s": 20_000, "cold_import_ms": 250, "asset_zip_bytes": 1_000_000,
+         "dynamodb_calls_per_stop": 1.5}
 
 from stop_recorder.alerts.flow import handle_stop  # noqa: E402
 from stop_recorder.alerts.incident import block_kit, chatbot_notification  # noqa: E402
-from stop_recorder.alerts.storm import Claim  # noqa: E402
+from stop_recorder.adapters.dynamo import DynamoStormStore  # noqa: E402
+from stop_recorder.local.fake_dynamodb import FakeDynamoDB  # noqa: E402
 from stop_recorder.classifier import classify  # noqa: E402
 from stop_recorder.events import parse_event  # noqa: E402
 from stop_recorder.firehose import process_records, response  # noqa: E402
@@ -137,44 +141,37 @@ def bench_processor(sample: list[dict]) -> dict:
     return results
 
 
-class MemoryStore:
-    """The StormStore protocol in memory: the benchmark measures our CPU, not DynamoDB's latency."""
-
-    def __init__(self):
-        self.items, self.groups = {}, {}
-
-    def claim(self, key, now):
-        if key in self.items:
-            item = self.items[key]
-            return Claim(False, item.get("status") in ("sent", "suppressed", "quiet"), item.get("count"), item.get("start"))
-        self.items[key] = {}
-        return Claim(True)
-
-    def count(self, group, now, window):
-        count, start = self.groups.get(group, (0, now))
-        if now - start > window:
-            count, start = 0, now
-        self.groups[group] = (count + 1, start)
-        return count + 1, start
-
-    def remember(self, key, count, start):
-        self.items[key].update(count=count, start=start)
-
-    def mark_sent(self, key, channel):
-        pass
-
-    def finish(self, key, status):
-        self.items[key]["status"] = status
-
-
 class RenderOnly:
     """A channel that renders both Slack payloads and sends nothing (network excluded)."""
 
-    name = "render"
+    def __init__(self, name: str = "render") -> None:
+        self.name = name
 
     def send(self, incident, event_id):
         json.dumps(block_kit(incident))
         json.dumps(chatbot_notification(incident, event_id))
+
+
+class CountingClient:
+    """Counts the requests the real adapter makes, by operation, and passes them to the client."""
+
+    def __init__(self, client) -> None:
+        self._client, self.calls = client, Counter()
+
+    def __getattr__(self, name):
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith("_") or name in ("exceptions", "meta"):
+            return attribute
+
+        def counted(*args, **kwargs):
+            self.calls[name] += 1
+            return attribute(*args, **kwargs)
+
+        return counted
+
+
+def no_metrics(kind, verdict, event, channels=()):
+    """The flow's metric sink, doing nothing: EMF output is not what is measured here."""
 
 
 def bench_alert(sample: list[dict]) -> dict:
@@ -182,16 +179,44 @@ def bench_alert(sample: list[dict]) -> dict:
     parsed = [parse_event(e) for e in sample]
 
     def run():
-        store = MemoryStore()
+        store = DynamoStormStore(FakeDynamoDB(hold_seconds=0), "bench")
         for i, event in enumerate(parsed):
-            handle_stop(event, settings=settings, store=store, notifiers=[RenderOnly()], now=1.0 + i)
+            handle_stop(event, settings=settings, store=store, notifiers=[RenderOnly()], now=1.0 + i, emit=no_metrics)
 
     start = time.process_time()
     for _ in range(5):
         run()
     cpu = (time.process_time() - start) / (5 * len(parsed))
     return {"events": len(parsed), "cpu_us_per_event": cpu * 1e6,
-            "note": "classification, dedupe and storm logic, incident and both Slack payloads; store in memory, no network"}
+            "note": "classification, dedupe and storm logic, incident and both Slack payloads; the real DynamoDB "
+                    "adapter on the in-memory stand-in, no network"}
+
+
+def bench_dynamodb_calls(sample: list[dict]) -> dict:
+    """DynamoDB requests per stop over the sample mix, the real adapter on moto, Chatbot and webhook both on."""
+    import boto3
+    from moto import mock_aws
+
+    settings = AlertSettings.from_env({"STORM_TABLE": "storm", "ATHENA_WORKGROUP": "bench"})
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="storm", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        counting = CountingClient(ddb)
+        store = DynamoStormStore(counting, "storm")
+        actions, by_action = Counter(), Counter()
+        for event in sorted(sample, key=lambda e: e["time"]):
+            before = sum(counting.calls.values())
+            moment = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
+            outcome = handle_stop(parse_event(event), settings=settings, store=store, now=moment, emit=no_metrics,
+                                  notifiers=[RenderOnly("chatbot"), RenderOnly("webhook")])
+            actions[outcome.action] += 1
+            by_action[outcome.action] += sum(counting.calls.values()) - before
+    stops = len({(e["detail"]["taskArn"], e["detail"].get("version")) for e in sample})
+    calls = sum(counting.calls.values())
+    return {"deliveries": len(sample), "stops": stops, "calls": calls, "calls_per_stop": calls / stops,
+            "calls_per_delivery": calls / len(sample), "by_operation": dict(counting.calls),
+            "calls_per_delivery_by_action": {a: by_action[a] / n for a, n in actions.items()}, "actions": dict(actions)}
 
 
 def bench_cold_start() -> dict:
@@ -284,6 +309,8 @@ def main() -> int:
     report["processor"] = bench_processor(sample)
     say("alert handler CPU per event")
     report["alert"] = bench_alert(sample)
+    say("DynamoDB requests per stop over the sample mix (real adapter, moto)")
+    report["dynamodb"] = bench_dynamodb_calls(sample)
     say("cold import of each handler (python -X importtime, 5 fresh interpreters each)")
     report["cold_start"] = bench_cold_start()
     say("synth time and the Lambda asset (about 15 s)")
@@ -296,6 +323,7 @@ def main() -> int:
         "cold import < 250 ms (both handlers, as deployed: tracing off)": all(
             report["cold_start"][h]["import_ms_median"] < GOALS["cold_import_ms"] for h in ("processor", "alert")),
         "asset < 1 MB zipped": report["synth"]["asset_zip_bytes"] < GOALS["asset_zip_bytes"],
+        "DynamoDB requests per stop <= 1.5 (sample mix)": report["dynamodb"]["calls_per_stop"] <= GOALS["dynamodb_calls_per_stop"],
     }
     report["goals"] = checks
     (ROOT / "bench" / "report.json").write_text(json.dumps(report, indent=2))
@@ -318,6 +346,10 @@ def table(r: dict) -> str:
         ("processor, 6 MB response", f"{p6['processor_records_per_s']:,.0f} rec/s = {p6['processor_vs_roundtrip']:.2f}x; {p6['records']} records / "
                                       f"{p6['input_bytes'] / 2**20:.2f} MiB in -> {p6['response_bytes'] / 2**20:.2f} MiB out"),
         ("alert handler", f"{r['alert']['cpu_us_per_event']:.0f} us CPU per event (no network)"),
+        ("DynamoDB per stop", f"{r['dynamodb']['calls_per_stop']:.2f} requests ({r['dynamodb']['calls']} for "
+                              f"{r['dynamodb']['stops']} stops, {r['dynamodb']['deliveries']} deliveries; "
+                              + ", ".join(f"{a} {v:.1f}" for a, v in sorted(r['dynamodb']['calls_per_delivery_by_action'].items()))
+                              + ")"),
         ("cold import processor", f"{r['cold_start']['processor']['import_ms_median']:.0f} ms"),
         ("cold import alert", f"{r['cold_start']['alert']['import_ms_median']:.0f} ms "
                               f"({r['cold_start']['alert_with_tracing']['import_ms_median']:.0f} ms with tracing=true)"),

@@ -106,3 +106,53 @@ def test_alert_handler_fails_fast_without_its_table(monkeypatch):
 def test_alert_settings_name_the_bad_variable(env, message):
     with pytest.raises(ConfigError, match=message):
         AlertSettings.from_env(env)
+
+
+def _storm_table():
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="storm", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+
+
+def test_a_failed_metrics_flush_is_emitted_by_the_retry_exactly_once(monkeypatch, capsys, quiet_tracer, sample_events):
+    with mock_aws():
+        _storm_table()
+        monkeypatch.setenv("STORM_TABLE", "storm")
+        handler = fresh("stop_recorder.handlers.alert")
+        flush = handler.metrics.flush_metrics
+        failures = iter([True])
+
+        def flaky_flush(*args, **kwargs):
+            if next(failures, False):
+                raise OSError("stdout closed")
+            return flush(*args, **kwargs)
+
+        monkeypatch.setattr(handler.metrics, "flush_metrics", flaky_flush)
+        failed_start = next(e for e in sample_events if e["detail"].get("stopCode") == "TaskFailedToStart")
+        with pytest.raises(RuntimeError, match="owed for the retry"):
+            handler.handler(failed_start, CONTEXT)
+        assert [b for b in emf(capsys.readouterr().out) if "StoppedTasks" in b] == [], "a failed flush writes nothing"
+        retry = handler.handler(failed_start, CONTEXT)  # Lambda's retry of the same event
+        duplicate = handler.handler(failed_start, CONTEXT)
+    assert retry["action"] == duplicate["action"] == "duplicate"
+    aggregate = [b for b in emf(capsys.readouterr().out) if "StoppedTasks" in b]
+    assert len(aggregate) == 1 and aggregate[0]["FailedToStart"] == 1, "counted once, by the retry"
+
+
+def test_no_webhook_url_reaches_a_log_when_the_secret_is_malformed(monkeypatch, capsys, caplog, quiet_tracer, sample_events):
+    with mock_aws():
+        _storm_table()
+        secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="hook", SecretString="https://hooks.slack.com/services/T0SECRET/B0SECRET/TOKEN SECRET")["ARN"]
+        monkeypatch.setenv("STORM_TABLE", "storm")
+        monkeypatch.setenv("SLACK_WEBHOOK_SECRET_ARN", secret)
+        handler = fresh("stop_recorder.handlers.alert")
+        crash = next(e for e in sample_events if e["detail"]["taskDefinitionArn"].endswith("checkout:12"))
+        with pytest.raises(Exception) as raised:
+            handler.handler(crash, CONTEXT)
+    import traceback
+
+    printed = "".join(traceback.format_exception(raised.value))  # what the Lambda runtime would print
+    everything = printed + capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    assert "malformed URL" in everything and "hook" in str(raised.value)
+    assert "SECRET" not in everything and "hooks.slack.com" not in everything

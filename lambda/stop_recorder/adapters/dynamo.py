@@ -1,83 +1,296 @@
-"""DynamoDB storm store: one table, partition key `pk`, TTL attribute `expires_at`."""
+"""DynamoDB storm store: one table, partition key `pk`, TTL attribute `expires_at`.
+
+Every operation is one request built on documented primitives, and every write is safe to send
+again after an unknown outcome (a timeout, a lost response), which is what lets the flow be exact:
+
+- conditional writes with ReturnValuesOnConditionCheckFailure=ALL_OLD: a write that finds the item
+  already there returns it in the same request, no second read
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html,
+  https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html);
+- TransactWriteItems to create the event item and count its group all-or-nothing; a ClientRequestToken
+  makes a resent transaction a no-op that reports success for 10 minutes, and CancellationReasons
+  carry each item's old value in request order
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html,
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html);
+- single-item writes carry the writer's token, so a resent write that fails its condition because it
+  already applied is recognised by the token in the returned old item.
+
+Inside a transaction, Put and Update need the same IAM actions as PutItem and UpdateItem
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html): the alert
+role's GetItem/PutItem/UpdateItem grant on the table covers everything here.
+
+Concurrent transactions on one group item are cancelled with TransactionConflict: resent with a
+new token after a jittered pause (nothing applied). Transactional writes cost two write units per
+item, and failed conditions still consume capacity; the count is what makes a suppressed repeat
+one request instead of three.
+"""
 
 from __future__ import annotations
 
-from ..alerts.storm import Claim
+import random
+import time
+import uuid
+from decimal import Decimal
+from typing import Any, Callable, Sequence
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..alerts.storm import EventItem, Outcome, Window
 
 DEDUPE_TTL_SECONDS = 2 * 24 * 3600
+# Errors that will not change on resend: configuration, permissions, a bug in an expression.
+_PERMANENT = frozenset({"ValidationException", "ResourceNotFoundException", "AccessDeniedException",
+                        "UnrecognizedClientException", "IdempotentParameterMismatchException"})
+_NAMES = {f"#{name}": name for name in ("state", "owner", "action", "count", "window_start", "lease_until", "sent",
+                                         "posting", "uncertain", "due", "paid", "expires_at")}
 
 
 class DynamoStormStore:
-    """Dedupe items (event#…) and group counters (group#…) in one table."""
+    """Event items (event#…) and group counters (group#…) in one table."""
 
-    def __init__(self, client, table: str) -> None:
+    def __init__(self, client, table: str, *, attempts: int = 3, conflict_attempts: int = 25,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.client, self.table = client, table
-        self._conditional = client.exceptions.ConditionalCheckFailedException
+        self.attempts, self.conflict_attempts, self._sleep = attempts, conflict_attempts, sleep
 
-    def claim(self, key: str, now: float) -> Claim:
-        """Create the dedupe item, or read the one an earlier delivery left."""
+    # --- operations ------------------------------------------------------------------------------
+    def record_quiet(self, key: str, token: str, now: float) -> Outcome:
+        """Create the event item as done/quiet unless it exists."""
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={"pk": {"S": key}, "status": {"S": "pending"}, "expires_at": {"N": str(int(now) + DEDUPE_TTL_SECONDS)}},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            return Claim(is_new=True)
-        except self._conditional:
-            item = self.client.get_item(TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item", {})
-            return Claim(
-                is_new=False,
-                finished=item.get("status", {}).get("S") in ("sent", "suppressed", "quiet"),
-                count=int(item["count"]["N"]) if "count" in item else None,
-                window_start=float(item["window_start"]["N"]) if "window_start" in item else None,
-                sent_to=frozenset(item.get("sent_to", {}).get("SS", [])),
-            )
+            self._send("put_item", TableName=self.table, Item=self._done(key, token, "quiet", now),
+                       ConditionExpression="attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            return Outcome(True)
+        except ClientError as error:
+            return self._mine_or_existing(error, token)
 
-    def count(self, group: str, now: float, window_seconds: int) -> tuple[int, float]:
-        """Add one to the group's open window, or open a new window at 1."""
-        cutoff = {"N": repr(now - window_seconds)}
-        for _ in range(3):  # lost races with a concurrent opener are retried, not ignored
+    def count_repeat(self, key: str, group: str, token: str, now: float, window_seconds: int,
+                     thresholds: Sequence[int]) -> Outcome:
+        """Create the event item as done/suppressed and add one to the open window, all or nothing."""
+        before = [threshold - 1 for threshold in thresholds]  # counts whose next stop notifies
+        names = [f":b{i}" for i in range(len(before))]
+        # IN takes at most 100 operands: split longer threshold lists into several IN lists.
+        not_in = " AND ".join(f"NOT (#count IN ({', '.join(names[i:i + 99])}))" for i in range(0, len(names), 99))
+        group_update = {
+            "TableName": self.table, "Key": {"pk": {"S": group}},
+            "UpdateExpression": "ADD #count :one",
+            "ConditionExpression": "#window_start > :cutoff" + (f" AND {not_in}" if not_in else ""),
+            "ExpressionAttributeNames": {"#count": "count", "#window_start": "window_start"},
+            "ExpressionAttributeValues": {":one": _n(1), ":cutoff": _n(now - window_seconds),
+                                          **{name: _n(value) for name, value in zip(names, before)}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        return self._transact(token, key, self._done(key, token, "suppressed", now), group_update=group_update)
+
+    def claim(self, key: str, group: str, token: str, *, expected: Window | None, count: int, window_start: float,
+              now: float, window_seconds: int, lease_until: float, channels: Sequence[str]) -> Outcome:
+        """Create the event item as a claim with its count and set the group to it, if the group is as expected."""
+        item = {"pk": {"S": key}, "state": {"S": "claim"}, "owner": {"S": token}, "action": {"S": "notify"},
+                "count": _n(count), "window_start": _n(window_start), "lease_until": _n(lease_until),
+                "expires_at": _n(int(now) + DEDUPE_TTL_SECONDS)}
+        if channels:
+            item["posting"] = {"SS": sorted(channels)}
+        cutoff = now - window_seconds
+        if expected is None or expected.start <= cutoff:  # a new window: none yet, or the last one closed
+            group_write = {"Put": {
+                "TableName": self.table,
+                "Item": {"pk": {"S": group}, "count": _n(count), "window_start": _n(window_start),
+                         "expires_at": _n(int(window_start) + window_seconds + 86400)},
+                "ConditionExpression": "attribute_not_exists(pk) OR #window_start <= :cutoff",
+                "ExpressionAttributeNames": {"#window_start": "window_start"},
+                "ExpressionAttributeValues": {":cutoff": _n(cutoff)},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        else:  # the threshold count in the open window, if nobody moved the counter since we read it
+            group_write = {"Update": {
+                "TableName": self.table, "Key": {"pk": {"S": group}},
+                "UpdateExpression": "SET #count = :count",
+                "ConditionExpression": "#count = :seen AND #window_start = :start",
+                "ExpressionAttributeNames": {"#count": "count", "#window_start": "window_start"},
+                "ExpressionAttributeValues": {":count": _n(count), ":seen": _n(expected.count),
+                                              ":start": _n(expected.start)},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        return self._transact(token, key, item, group_write=group_write)
+
+    def read(self, key: str) -> EventItem | None:
+        """The event item, read strongly consistently."""
+        item = self._send("get_item", TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
+        return _event(item) if item else None
+
+    def take_over(self, key: str, token: str, seen: EventItem, *, lease_until: float, posting: Sequence[str],
+                  uncertain: Sequence[str]) -> Outcome:
+        """Become the owner of a claim whose lease ended, if it is exactly as seen."""
+        sets = ["#owner = :me", "#lease_until = :lease"]
+        values = {":me": {"S": token}, ":lease": _n(lease_until), ":old": {"S": seen.owner},
+                  ":old_lease": _n(seen.lease_until), ":claim": {"S": "claim"}}
+        clauses = []
+        if posting:
+            sets.append("#posting = :posting")
+            values[":posting"] = {"SS": sorted(posting)}
+        else:
+            clauses.append("REMOVE #posting")
+        if uncertain:
+            clauses.append("ADD #uncertain :uncertain")
+            values[":uncertain"] = {"SS": sorted(uncertain)}
+        try:
+            self._update(key, "SET " + ", ".join(sets) + "".join(" " + c for c in clauses),
+                         "#owner = :old AND #lease_until = :old_lease AND #state = :claim", values)
+            return Outcome(True)
+        except ClientError as error:
+            return self._mine_or_existing(error, token)
+
+    def settle(self, key: str, token: str, *, sent: Sequence[str], uncertain: Sequence[str], done: bool,
+               due: Sequence[str]) -> bool:
+        """Record what was posted; done closes the item, otherwise the lease is released for a retry."""
+        values: dict[str, Any] = {":me": {"S": token}, ":claim": {"S": "claim"}}
+        if done:
+            sets = "SET #state = :done"
+            values[":done"] = {"S": "done"}
+        else:
+            sets = "SET #lease_until = :zero"
+            values[":zero"] = _n(0)
+        adds = []
+        for name, members in (("sent", sent), ("uncertain", uncertain), ("due", due)):
+            if members:
+                adds.append(f"#{name} :{name}")
+                values[f":{name}"] = {"SS": sorted(set(members))}
+        expression = f"{sets} REMOVE #posting" + (" ADD " + ", ".join(adds) if adds else "")
+        try:
+            self._update(key, expression, "#owner = :me AND #state = :claim", values)
+            return True
+        except ClientError as error:
+            # Resent after it applied (the owner is still us), or another delivery took the claim over.
+            return self._mine_or_existing(error, token).applied
+
+    def owe(self, key: str, kinds: Sequence[str], token: str | None = None) -> None:
+        """Remember metric emissions that failed, for a retry to make (a set: resending is harmless);
+        with a token, only on the item that token wrote."""
+        values = {":kinds": {"SS": sorted(set(kinds))}}
+        if token:
+            values[":me"] = {"S": token}
+        try:
+            self._update(key, "ADD #due :kinds", "#owner = :me" if token else "attribute_exists(pk)", values)
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+
+    def take_due(self, key: str, kind: str) -> bool:
+        """Take one owed emission; the taker's token stays in `paid` so a resent take is recognised."""
+        receipt = f"{kind}#{uuid.uuid4().hex}"
+        try:
+            self._update(key, "DELETE #due :kind ADD #paid :receipt", "contains(#due, :k)",
+                         {":kind": {"SS": [kind]}, ":k": {"S": kind}, ":receipt": {"SS": [receipt]}})
+            return True
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            return receipt in error.response.get("Item", {}).get("paid", {}).get("SS", [])
+
+    # --- plumbing ----------------------------------------------------------------------------------
+    def _done(self, key: str, token: str, action: str, now: float) -> dict:
+        return {"pk": {"S": key}, "state": {"S": "done"}, "owner": {"S": token}, "action": {"S": action},
+                "expires_at": _n(int(now) + DEDUPE_TTL_SECONDS)}
+
+    def _update(self, key: str, expression: str, condition: str | None, values: dict) -> None:
+        params = {"TableName": self.table, "Key": {"pk": {"S": key}}, "UpdateExpression": expression,
+                  "ExpressionAttributeValues": values}
+        text = expression + " " + (condition or "")
+        params["ExpressionAttributeNames"] = {k: v for k, v in _NAMES.items() if k in text}
+        if condition:
+            params["ConditionExpression"] = condition
+            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        self._send("update_item", **params)
+
+    def _mine_or_existing(self, error: ClientError, token: str) -> Outcome:
+        """A failed condition: our own earlier (resent) write, or someone else's item."""
+        if _code(error) != "ConditionalCheckFailedException":
+            raise error
+        item = _event(error.response.get("Item") or {})
+        if item.owner == token:
+            return Outcome(True)
+        return Outcome(False, event=item)
+
+    def _transact(self, token: str, key: str, event_item: dict, *, group_update: dict | None = None,
+                  group_write: dict | None = None) -> Outcome:
+        items = [{"Put": {"TableName": self.table, "Item": event_item, "ConditionExpression": "attribute_not_exists(pk)",
+                          "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+                 group_write or {"Update": group_update}]
+        for attempt in range(self.conflict_attempts):
             try:
-                result = self.client.update_item(
-                    TableName=self.table, Key={"pk": {"S": group}},
-                    UpdateExpression="ADD #count :one",
-                    ConditionExpression="window_start > :cutoff",
-                    ExpressionAttributeNames={"#count": "count"},
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":cutoff": cutoff},
-                    ReturnValues="ALL_NEW",
-                )
-                attributes = result["Attributes"]
-                return int(attributes["count"]["N"]), float(attributes["window_start"]["N"])
-            except self._conditional:
-                pass
+                self._send("transact_write_items", TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
+                return Outcome(True)
+            except ClientError as error:
+                if _code(error) != "TransactionCanceledException":
+                    raise
+                reasons = error.response.get("CancellationReasons") or []
+                codes = [r.get("Code") for r in reasons]
+                if len(reasons) == 2 and codes[0] == "ConditionalCheckFailed":
+                    found = _event(reasons[0].get("Item") or {})
+                    return Outcome(True) if found.owner == token else Outcome(False, event=found)
+                if len(reasons) == 2 and codes[1] == "ConditionalCheckFailed":
+                    return Outcome(False, window=_window(reasons[1].get("Item")))
+                if "TransactionConflict" not in codes:
+                    raise
+                # Another transaction holds the item (a hot storm group): back off with full jitter.
+                self._sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
+        raise RuntimeError(f"{key}: DynamoDB kept cancelling the transaction on a conflict; Lambda will retry")
+
+    def _send(self, operation: str, **params) -> dict:
+        """One request, resent after errors whose outcome is unknown or transient.
+
+        Safe because each write is idempotent as sent: transactions keep their ClientRequestToken
+        across resends, and single-item writes are recognised by the token they carry.
+        """
+        failures = conflicts = 0
+        while True:
             try:
-                self.client.put_item(
-                    TableName=self.table,
-                    Item={"pk": {"S": group}, "count": {"N": "1"}, "window_start": {"N": repr(now)},
-                          "expires_at": {"N": str(int(now) + window_seconds + 86400)}},
-                    ConditionExpression="attribute_not_exists(pk) OR window_start <= :cutoff",
-                    ExpressionAttributeValues={":cutoff": cutoff},
-                )
-                return 1, now
-            except self._conditional:
-                continue
-        raise RuntimeError(f"could not count {group}: the window kept changing under us")
+                return getattr(self.client, operation)(**params)
+            except ClientError as error:
+                code = _code(error)
+                if code in _PERMANENT or code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                    raise
+                if code == "TransactionConflictException":  # a transaction holds the item: nothing applied
+                    conflicts += 1
+                    if conflicts >= self.conflict_attempts:
+                        raise
+                    self._sleep(random.uniform(0, min(0.25, 0.005 * 2 ** conflicts)))
+                    continue
+                failures += 1
+            except BotoCoreError:
+                failures += 1
+            if failures >= self.attempts:
+                raise
+            self._sleep(random.uniform(0, min(0.5, 0.02 * 2 ** failures)))
 
-    def remember(self, key: str, count: int, window_start: float) -> None:
-        """Store the count this event got, so a retry reuses it instead of counting again."""
-        self.client.update_item(
-            TableName=self.table, Key={"pk": {"S": key}},
-            UpdateExpression="SET #count = :count, window_start = :start",
-            ExpressionAttributeNames={"#count": "count"},
-            ExpressionAttributeValues={":count": {"N": str(count)}, ":start": {"N": repr(window_start)}},
-        )
 
-    def mark_sent(self, key: str, channel: str) -> None:
-        """Record a successful post on one channel."""
-        self.client.update_item(TableName=self.table, Key={"pk": {"S": key}}, UpdateExpression="ADD sent_to :c",
-                                ExpressionAttributeValues={":c": {"SS": [channel]}})
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
 
-    def finish(self, key: str, status: str) -> None:
-        """Close the dedupe item: later deliveries of this event are duplicates."""
-        self.client.update_item(TableName=self.table, Key={"pk": {"S": key}}, UpdateExpression="SET #s = :s",
-                                ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": status}})
+
+def _n(value: float | int) -> dict:
+    """A DynamoDB number; floats as exact decimals so equality conditions compare what was written."""
+    return {"N": str(Decimal(repr(value)) if isinstance(value, float) else value)}
+
+
+def _num(attribute: dict | None) -> float | None:
+    return float(attribute["N"]) if attribute and "N" in attribute else None
+
+
+def _window(item: dict | None) -> Window | None:
+    if not item or "count" not in item or "window_start" not in item:
+        return None
+    return Window(int(item["count"]["N"]), float(item["window_start"]["N"]))
+
+
+def _event(item: dict) -> EventItem:
+    def members(name: str) -> frozenset[str]:
+        return frozenset(item.get(name, {}).get("SS", []))
+
+    count = _num(item.get("count"))
+    return EventItem(
+        owner=item.get("owner", {}).get("S", ""),
+        done=item.get("state", {}).get("S") == "done",
+        action=item.get("action", {}).get("S", ""),
+        count=int(count) if count is not None else None,
+        window_start=_num(item.get("window_start")),
+        lease_until=_num(item.get("lease_until")) or 0.0,
+        sent=members("sent"), posting=members("posting"), uncertain=members("uncertain"), due=members("due"),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -28,12 +29,22 @@ class Incident:
     taskdef: str | None
     culprit: str | None
     region: str | None
+    account: str | None
     count: int
     window_start: float
     now: float
     thread: str
     links: dict[str, str] = field(default_factory=dict)
     next_at: int | None = None
+
+    account_name: str | None = None
+
+    @property
+    def account_label(self) -> str | None:
+        """The account as people know it: "name (id)" when a name is known, else the id."""
+        if self.account_name and self.account:
+            return f"{self.account_name} ({self.account})"
+        return self.account
 
     @property
     def title(self) -> str:
@@ -54,8 +65,9 @@ class Incident:
 
 
 def build_incident(event: StopEvent, verdict: Classification, *, count: int, window_start: float, now: float,
-                   thread: str, athena_workgroup: str | None, log_location=None, next_at: int | None = None) -> Incident:
-    """Assemble the incident and its console links."""
+                   thread: str, athena_workgroup: str | None, log_location=None, next_at: int | None = None,
+                   account_name: Callable[[str], str | None] | None = None) -> Incident:
+    """Assemble the incident and its console links; account_name maps an account id to a display name."""
     task = event.task
     cluster, task_id = task.cluster_name, task.task_id
     definition = event.detail.get("taskDefinitionArn")
@@ -79,9 +91,15 @@ def build_incident(event: StopEvent, verdict: Classification, *, count: int, win
                                 f"?region={region}#ClusterName={cluster}&TaskId={task_id}")
         if athena_workgroup:
             links["Athena"] = f"{console}/athena/home?region={region}#/query-editor?workgroup={quote(athena_workgroup)}"
+    name = None
+    if account_name and event.account:
+        try:
+            name = account_name(event.account)
+        except Exception:  # noqa: BLE001 - a name is a nicety; the id is always shown
+            name = None
     return Incident(verdict.category, verdict.severity, verdict.summary, verdict.hint,
                     task.stopped_reason or "", cluster, service, task_id, task.task_arn, taskdef, culprit, region,
-                    count, window_start, now, thread, links, next_at)
+                    event.account, count, window_start, now, thread, links, next_at, name)
 
 
 def _cw(value: str) -> str:
@@ -92,7 +110,8 @@ def _cw(value: str) -> str:
 def block_kit(incident: Incident) -> dict:
     """A Slack incoming-webhook payload in Block Kit."""
     facts = [("Cluster", incident.cluster), ("Service", incident.service), ("Task", incident.task_id),
-             ("Task definition", incident.taskdef), ("Culprit", incident.culprit), ("Severity", incident.severity)]
+             ("Task definition", incident.taskdef), ("Culprit", incident.culprit), ("Severity", incident.severity),
+             ("Account", incident.account_label), ("Region", incident.region)]
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": incident.title[:150], "emoji": True}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(incident.summary)}*"}},
@@ -114,7 +133,8 @@ def chatbot_notification(incident: Incident, event_id: str) -> dict:
     lines = [f"*{incident.summary}*", ""]
     lines += [f"• {k}: `{v}`" for k, v in (("Cluster", incident.cluster), ("Service", incident.service),
                                             ("Task", incident.task_id), ("Task definition", incident.taskdef),
-                                            ("Culprit", incident.culprit)) if v]
+                                            ("Culprit", incident.culprit), ("Account", incident.account_label),
+                                            ("Region", incident.region)) if v]
     if incident.repeat_line:
         lines += ["", incident.repeat_line]
     if incident.reason:

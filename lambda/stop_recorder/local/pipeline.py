@@ -288,6 +288,12 @@ class LocalPipeline:
         env["ALERT_TOPIC_ARN"] = topic
         handler = _fresh_module("stop_recorder.handlers.alert", env)
         handler.log_location = None  # the task definitions are not in this account: no log links offline
+        # moto copies the whole table on every transaction (tens of ms, growing with the table); the storm
+        # store's transactions run on the thread-safe stand-in that test_alerts.py checks against moto.
+        from stop_recorder.adapters.dynamo import DynamoStormStore
+        from stop_recorder.local.fake_dynamodb import FakeDynamoDB
+
+        handler.store = DynamoStormStore(FakeDynamoDB(hold_seconds=0), "storm")
         outcomes, errors, output = [], [], io.StringIO()
         for event in sorted(events, key=lambda e: e.get("time", "")):
             moment = _event_time(event)
