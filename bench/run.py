@@ -102,20 +102,18 @@ def bench_classifier(sample: list[dict]) -> dict:
 
 def stage_breakdown(sample: list[dict]) -> dict:
     """Microseconds per record in each step, to show what dominates."""
-    from stop_recorder.firehose import raw_detail
     from stop_recorder.record import build_record, encode
 
     raws = [json.dumps(sample[i % len(sample)]).encode() for i in range(1000)]
     envelopes = [json.loads(r) for r in raws]
     stops = [parse_event(e) for e in envelopes]
     verdicts = [classify(s.task) for s in stops]
-    details = [raw_detail(r, e) for r, e in zip(raws, envelopes)]
-    records = [build_record(s, v, detail_json=d) for s, v, d in zip(stops, verdicts, details)]
+    records = [build_record(s, v) for s, v in zip(stops, verdicts)]
     stages = {
         "json.loads (input)": lambda: [json.loads(r) for r in raws],
         "parse_event": lambda: [parse_event(e) for e in envelopes],
         "classify": lambda: [classify(s.task) for s in stops],
-        "build_record": lambda: [build_record(s, v, detail_json=d) for s, v, d in zip(stops, verdicts, details)],
+        "build_record": lambda: [build_record(s, v) for s, v in zip(stops, verdicts)],
         "encode (json.dumps output)": lambda: [encode(r) for r in records],
         "baseline json.dumps (input object)": lambda: [json.dumps(e).encode() for e in envelopes],
     }

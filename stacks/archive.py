@@ -44,7 +44,7 @@ class Archive(Construct):
     """The archive stream; `processor` and `bucket` are shared with the vendor streams."""
 
     def __init__(self, scope: Construct, id_: str, *, retention_days: int, redact_archive: bool,
-                 custom_rules: str, memory_mb: int, layer_version: int) -> None:
+                 custom_rules: str, memory_mb: int, layer_version: int, redact_command: bool = True) -> None:
         super().__init__(scope, id_)
         self.access_logs = s3.Bucket(
             self, "AccessLogs",
@@ -61,6 +61,7 @@ class Archive(Construct):
             description="stop-recorder: classifies and enriches stopped-task events in Firehose",
             memory_mb=memory_mb, timeout=Duration.minutes(1), layer_version=layer_version,
             environment={"ARCHIVE_STREAM_NAME": self.stream_name, "REDACT_ARCHIVE": str(redact_archive).lower(),
+                         "REDACT_COMMAND": str(redact_command).lower(),
                          "CUSTOM_RULES": custom_rules},
         )
         self.stream = firehose.DeliveryStream(

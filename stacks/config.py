@@ -32,6 +32,7 @@ class RecorderConfig:
     clusters: tuple[str, ...] = ()
     archive_retention_days: int = 400
     redact_archive: bool = True
+    redact_command: bool = True
     custom_rules: str = ""
     notify_categories: str = ""
     storm_thresholds: str = "10,100,1000"
@@ -157,6 +158,7 @@ def load_config(get: Callable[[str], Any]) -> RecorderConfig:
         clusters=tuple(c.strip() for c in _text(raw("clusters", "")).split(",") if c.strip()),
         archive_retention_days=_int("archiveRetentionDays", raw("archiveRetentionDays", 400), 1, 36500),
         redact_archive=_flag("redactArchive", raw("redactArchive", True)),
+        redact_command=_flag("redactCommand", raw("redactCommand", True)),
         custom_rules=_text(raw("customRules", "")),
         notify_categories=_text(raw("notifyCategories", "")),
         storm_thresholds=_text(raw("stormThresholds", default.storm_thresholds)),

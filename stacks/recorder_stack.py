@@ -28,7 +28,8 @@ class StopRecorderStack(Stack):
                                event_buses=[self.central_bus.bus] if self.central_bus else [])
         self.archive = Archive(self, "Archive", retention_days=config.archive_retention_days,
                                redact_archive=config.redact_archive, custom_rules=config.custom_rules,
-                               memory_mb=config.processor_memory_mb, layer_version=config.powertools_layer_version)
+                               memory_mb=config.processor_memory_mb, layer_version=config.powertools_layer_version,
+                               redact_command=config.redact_command)
         self.capture.add_firehose_target("Archive", self.archive.stream)
         self.query = Query(self, "Query", archive=self.archive.bucket, access_logs=self.archive.access_logs,
                            bytes_scanned_cutoff_mb=config.athena_bytes_scanned_cutoff_mb)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Mapping
 
 try:  # bundled into the Lambda asset (lambda/requirements.txt); several times faster than json
@@ -13,48 +14,31 @@ except ImportError:  # pragma: no cover - the stdlib is the fallback, never a fa
 from .classifier import Classification, signal_name
 from .events import StopEvent
 from .model import iso, text, timestamp
-from .schema import SCHEMA_VERSION
+from .redaction import REDACTED, redact_detail  # noqa: F401 - REDACTED is part of this module's interface
+from .schema import INT_RANGE, LOGTYPE, SCHEMA_VERSION
 
-REDACTED = "***redacted***"
 _STATUS = {"critical": "critical", "error": "error", "warning": "warn", "info": "info"}
-
-
-def redact_environment(detail: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Replace the values of containerOverrides[].environment with a marker, keeping the names.
-
-    Overrides are where people pass tokens to one-off tasks; the names are still useful.
-    Returns the input itself when there is nothing to redact, so the common case costs no copy.
-    """
-    overrides = detail.get("overrides")
-    containers = overrides.get("containerOverrides") if isinstance(overrides, dict) else None
-    if not isinstance(containers, list) or not any(isinstance(c, dict) and c.get("environment") for c in containers):
-        return detail
-    # Copy only the path that changes; the rest of the detail is shared, not duplicated.
-    cleaned_containers = []
-    for container in containers:
-        environment = container.get("environment") if isinstance(container, dict) else None
-        if isinstance(environment, list):
-            container = {**container, "environment": [
-                {**variable, "value": REDACTED} if isinstance(variable, dict) and "value" in variable else variable
-                for variable in environment]}
-        cleaned_containers.append(container)
-    return {**detail, "overrides": {**overrides, "containerOverrides": cleaned_containers}}
+_INT_LOW, _INT_HIGH = INT_RANGE
 
 
 def build_record(event: StopEvent, classification: Classification, *, redact: bool = True,
-                 detail_json: str | None = None) -> dict[str, Any]:
+                 redact_command: bool = True) -> dict[str, Any]:
     """One flat record per stopped task; field names are listed in schema.FIELDS.
 
-    detail_json, when given, is the detail's own JSON text from the input; it is used as is
-    unless redaction has to change the detail.
+    `detail` is always serialized from the parsed (and, with redact, redacted) object, never sliced
+    from the input text: duplicate JSON keys could otherwise hide a secret that parsing dropped.
     """
     detail = event.detail
     task = event.task
     cluster = task.cluster_name
+    invalid: list[str] = []
     family, revision = _family_revision(text(detail.get("taskDefinitionArn")))
+    if revision is not None and not _INT_LOW <= revision <= _INT_HIGH:
+        revision = None
+        invalid.append("task_revision")
     service_name = task.service_name
     service = service_name or family
-    exit_codes = {c.name: c.exit_code for c in task.containers if c.exit_code is not None}
+    containers = _containers(task, detail.get("containers"), invalid)
     moment = task.stopped_at or task.stopping_at
     timestamp_ms = int(moment.timestamp() * 1000) if moment else _event_ms(event.event_time)
     c = classification
@@ -69,7 +53,7 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
         "cluster_arn": task.cluster_arn,
         "task_arn": task.task_arn,
         "task_id": task.task_id,
-        "task_version": detail.get("version") if isinstance(detail.get("version"), int) else None,
+        "task_version": _int32(detail.get("version"), "task_version", invalid),
         "service_name": service_name,
         "service": service,
         "group_name": task.group,
@@ -95,14 +79,14 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
         "seconds_to_start": _seconds(task.created_at, task.started_at),
         "seconds_running": _seconds(task.started_at, task.stopped_at),
         "seconds_total": _seconds(task.created_at, task.stopped_at),
-        "exit_codes": exit_codes,
-        "containers": [
-            {"name": x.name, "image": x.image, "exit_code": x.exit_code, "signal": signal_name(x.exit_code),
-             "reason": x.reason, "last_status": x.last_status, "log_router": x.is_log_router}
-            for x in task.containers
-        ],
+        "exit_codes": {x["name"]: x["exit_code"] for x in containers if x["exit_code"] is not None},
+        "containers": containers,
         **c.as_dict(),
     }
+    culprit_exit_code = record["culprit_exit_code"]
+    if culprit_exit_code is not None and not _INT_LOW <= culprit_exit_code <= _INT_HIGH:
+        record["culprit_exit_code"] = None
+        invalid.append("culprit_exit_code")
     record["message"] = _message(record)
     record["status"] = status
     record["ddsource"] = "ecs"
@@ -111,12 +95,40 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
                                  ("category", c.category), ("severity", c.severity)) if v
     )
     record["level"] = status
-    record["logtype"] = "ecs-task-stopped"
+    record["logtype"] = LOGTYPE
     record["timestamp"] = timestamp_ms
-    shown = redact_environment(detail) if redact else detail
-    record["detail"] = detail_json if detail_json is not None and shown is detail else json.dumps(
-        shown, separators=(",", ":"), default=str)
+    record["detail"] = dumps_text(redact_detail(detail, command=redact_command) if redact else detail)
+    record["invalid_fields"] = invalid
+    record["detail_shed"] = False
     return record
+
+
+def _int32(value: Any, name: str, invalid: list[str]) -> int | None:
+    """The value if it fits an Athena int column; otherwise None, and the field is flagged (a missing value is not)."""
+    if type(value) is int and _INT_LOW <= value <= _INT_HIGH:
+        return value
+    if value is not None:
+        invalid.append(name)
+    return None
+
+
+def _containers(task, raw_containers: Any, invalid: list[str]) -> list[dict[str, Any]]:
+    """The containers column; exit codes that are out of the int range or of the wrong type become null, flagged."""
+    raw = raw_containers if type(raw_containers) is list else ()
+    flagged = False
+    out = []
+    for index, x in enumerate(task.containers):
+        exit_code = x.exit_code
+        if exit_code is None:
+            source = raw[index] if index < len(raw) and type(raw[index]) is dict else None
+            flagged = flagged or (source is not None and source.get("exitCode") is not None)
+        elif not _INT_LOW <= exit_code <= _INT_HIGH:
+            exit_code, flagged = None, True
+        out.append({"name": x.name, "image": x.image, "exit_code": exit_code, "signal": signal_name(exit_code),
+                    "reason": x.reason, "last_status": x.last_status, "log_router": x.is_log_router})
+    if flagged:
+        invalid.append("containers.exit_code")
+    return out
 
 
 def encode(record: Mapping[str, Any]) -> bytes:
@@ -129,16 +141,34 @@ def encode(record: Mapping[str, Any]) -> bytes:
     return (json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n").encode()
 
 
-def loads(data: bytes) -> Any:
-    """Parse strict JSON bytes (orjson when available); malformed input raises ValueError either way."""
+def dumps_text(value: Any) -> str:
+    """Compact JSON text of a parsed JSON value (the `detail` column)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:  # integers beyond 64 bits: the stdlib copes
+            pass
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse strict JSON (orjson when available); malformed input raises ValueError either way."""
     if orjson is not None:
         return orjson.loads(data)
-    return json.loads(data, parse_constant=_not_json)
+    return json.loads(data, parse_constant=_not_json, parse_float=_finite_float)
 
 
 def _not_json(constant: str) -> None:
     # NaN and Infinity are Python's extension, not JSON; orjson rejects them too.
     raise ValueError(f"{constant} is not valid JSON")
+
+
+def _finite_float(literal: str) -> float:
+    # 1e999 parses as inf in the stdlib; orjson rejects it, and so must the fallback.
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError("number is infinite as a double")
+    return value
 
 
 def _message(r: Mapping[str, Any]) -> str:
@@ -160,7 +190,8 @@ def _family_revision(arn: str | None) -> tuple[str | None, int | None]:
         return None, None
     name = arn.rsplit("task-definition/", 1)[-1]
     family, _, revision = name.partition(":")
-    return family or None, int(revision) if revision.isdigit() else None
+    # isascii: "²".isdigit() is true but int("²") raises
+    return family or None, int(revision) if revision.isascii() and revision.isdigit() else None
 
 
 def _seconds(start, end) -> float | None:

@@ -53,12 +53,14 @@ class ProcessorSettings:
     custom_rules: tuple[Rule, ...]
     archive_stream_name: str
     redact_archive: bool
+    redact_command: bool = True  # overrides' command arguments (`--db-password=…`), wherever redaction applies
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "ProcessorSettings":
         """Read and validate the processor's environment."""
         env = os.environ if env is None else env
-        return cls(_rules(env), env.get("ARCHIVE_STREAM_NAME", ""), _bool(env, "REDACT_ARCHIVE", True))
+        return cls(_rules(env), env.get("ARCHIVE_STREAM_NAME", ""), _bool(env, "REDACT_ARCHIVE", True),
+                   _bool(env, "REDACT_COMMAND", True))
 
     def redact_for(self, delivery_stream_arn: str) -> bool:
         """Vendor streams are always redacted; the archive only unless the operator opted out."""

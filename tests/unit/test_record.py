@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import pytest
+
 from stop_recorder.classifier import classify
 from stop_recorder.events import NotATaskEvent, iter_task_objects, parse_event
 from stop_recorder.record import build_record
+from stop_recorder.schema import record_problem, value_checker
+from stop_recorder.settings import ConfigError, ProcessorSettings
 
 
 def record_for(event: dict) -> dict:
@@ -61,3 +65,38 @@ def test_other_event_types_are_rejected():
         assert "ECS Container Instance State Change" in str(error)
     else:
         raise AssertionError("expected NotATaskEvent")
+
+
+@pytest.mark.parametrize("glue,good,bad", [
+    ("int", [None, 0, 2**31 - 1, -(2**31)], [2**31, -(2**31) - 1, True, 1.0, "1"]),
+    ("bigint", [2**63 - 1, -(2**63)], [2**63, False]),
+    ("double", [0, 1.5, -1e308, 10**300], [float("inf"), float("nan"), 10**400, "1", True]),
+    ("boolean", [True, False, None], [0, "true"]),
+    ("map<string,int>", [{}, {"a": 1}, None], [{"a": "1"}, {"a": 2**31}, []]),
+    ("array<struct<name:string,exit_code:int>>", [[], [{"name": "a", "exit_code": 1}], [{}]],
+     [[{"name": 1}], [{"other": "x"}], {"name": "a"}, [{"exit_code": 2**40}]]),
+])
+def test_glue_type_checks(glue, good, bad):
+    check = value_checker(glue)
+    assert all(check(v) for v in good) and not any(check(v) for v in bad)
+
+
+def test_every_record_field_is_typed_and_valid(sample_events):
+    for event in sample_events:
+        record = record_for(event)
+        assert record_problem(record) is None, record_problem(record)
+        assert record["invalid_fields"] == [] and record["detail_shed"] is False
+
+
+def test_command_redaction_is_configurable_at_synth_and_cold_start(default_stack):
+    from stacks.config import load_config
+
+    assert load_config({}.get).redact_command is True
+    assert load_config({"redactCommand": "false"}.get).redact_command is False
+    assert ProcessorSettings.from_env({}).redact_command is True
+    assert ProcessorSettings.from_env({"REDACT_COMMAND": "false"}).redact_command is False
+    with pytest.raises(ConfigError, match="REDACT_COMMAND"):
+        ProcessorSettings.from_env({"REDACT_COMMAND": "perhaps"})
+    processors = [f for f in default_stack.resources("AWS::Lambda::Function").values()
+                  if f["Properties"]["Handler"] == "stop_recorder.handlers.processor.handler"]
+    assert [p["Properties"]["Environment"]["Variables"]["REDACT_COMMAND"] for p in processors] == ["true"]
