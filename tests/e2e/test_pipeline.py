@@ -132,17 +132,27 @@ def test_failing_vendor_goes_to_its_failed_prefix_and_the_archive_is_untouched(s
     assert not any(k.startswith("failed/newrelic/") for k in objects)
 
 
-def test_a_processor_buffer_above_1_mib_would_break_the_6_mb_response_limit(spec, tmp_path):
+def test_a_processor_buffer_above_1_mib_sheds_detail_copies_instead_of_failing_the_batch(spec, tmp_path):
     storm = read_jsonl(SAMPLES / "storm.jsonl")
     big = [json.loads(json.dumps(storm[i % len(storm)]).replace("checkout", "checkout" + "x" * 8)) for i in range(1600)]
     archive = next(s for s in spec.streams if s.kind == "archive")
+
+    def archived(objects):
+        return [json.loads(line) for key, body in objects.items() if key.startswith("stopped-tasks/")
+                for line in gzip.decompress(body).splitlines()]
+
+    # 3 MiB of this input would enrich to more than 6 MB: the processor drops detail copies to fit
+    # instead of letting Lambda fail the whole batch (Lambda.ResponseSizeExceeded).
     risky = replace(spec, streams=[replace(archive, processor_buffer_mb=3)])
     result, objects = run(risky, tmp_path / "risky", big)
-    assert result.streams["archive"].records_failed > 0, "3 MiB of input returns more than 6 MB"
-    assert any(k.startswith("errors/processing-failed/") for k in objects)
+    records = archived(objects)
+    assert len(records) + result.streams["archive"].records_failed == len(big)
+    assert not any(b"ResponseSizeExceeded" in body for key, body in objects.items() if key.startswith("errors/"))
+    assert any(r["detail_shed"] for r in records) and all(r["category"] == "container.crashed" for r in records)
     safe = replace(spec, streams=[archive])
-    result, _ = run(safe, tmp_path / "safe", big)
+    result, objects = run(safe, tmp_path / "safe", big)
     assert result.streams["archive"].records_failed == 0 and result.streams["archive"].processor_invocations >= 3
+    assert not any(r["detail_shed"] for r in archived(objects)), "the deployed 1 MiB buffer needs no shedding"
 
 
 def test_demo_replays_a_describe_tasks_export(synth, tmp_path, sample_events):
