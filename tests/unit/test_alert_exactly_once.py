@@ -341,3 +341,24 @@ def test_an_owner_that_died_mid_post_is_taken_over_without_reposting(sample_even
     assert world.webhook.posts == [] and len(dying.posts) == 1, "the webhook was never posted twice"
     assert len(world.chatbot.posts) == 1, "a channel the dead owner never started is posted by the retry"
     assert world.sink.kinds()["uncertain"] == 1 and world.sink.kinds()["notify"] == 1
+
+
+def test_a_write_held_up_by_a_transaction_is_resent_until_it_goes_through():
+    """Concurrent duplicates' transactions hold the event item for a moment; the owner's closing write
+    must wait them out (TransactionConflictException), not fail after the three resends meant for faults."""
+    fake = FakeDynamoDB()
+    store = DynamoStormStore(fake, "storm", sleep=lambda s: None)
+    key = "event#arn:aws:ecs:us-east-1:111122223333:task/prod/1#2"
+    assert store.claim(key, "group#g", "owner", expected=None, count=1, window_start=T0, now=T0, window_seconds=3600,
+                       lease_until=T0 + 90, channels=["webhook"]).applied
+    fake._held[("storm", key)] = object()  # a duplicate's transaction in flight on the event item
+    seen = Counter()
+
+    def release_after_six(operation, params):
+        seen[operation] += 1
+        if seen["update_item"] == 7:
+            fake._held.clear()
+
+    fake.fault = release_after_six
+    assert store.settle(key, "owner", sent=["webhook"], uncertain=[], done=True, due=[])
+    assert seen["update_item"] == 7 and store.read(key).done

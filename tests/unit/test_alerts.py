@@ -436,3 +436,12 @@ def test_non_stopped_events_are_ignored_without_a_store_call_or_a_metric(sample_
     outcome = handle_stop(parse_event(running), settings=make_settings(), store=DynamoStormStore(fake, "storm"),
                           notifiers=[], now=Clock().now)
     assert outcome.action == "ignored" and sum(fake.calls.values()) == 0 and EMITTED == []
+
+
+def test_a_claim_outlives_the_function_that_holds_it(synth):
+    """The lease must outlast the alert function's timeout (a live owner never loses its claim), and a
+    duplicate's bounded wait must fit in that timeout."""
+    alert = next(f for f in synth().resources("AWS::Lambda::Function").values()
+                 if f["Properties"]["Handler"].endswith("alert.handler"))
+    timeout = alert["Properties"]["Timeout"]
+    assert timeout < flow.LEASE_SECONDS and flow.Waiting().budget_seconds < timeout
