@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 from ..classifier import Classification
-from ..events import StopEvent
+from ..events import STOPPED, StopEvent
 
 
 def should_notify(count: int, thresholds: Sequence[int]) -> bool:
@@ -29,7 +29,7 @@ def should_notify(count: int, thresholds: Sequence[int]) -> bool:
 
 def is_stopped(event: StopEvent) -> bool:
     """Only STOPPED state changes are alerted; a custom producer may send RUNNING or PENDING ones."""
-    return event.detail.get("lastStatus") == "STOPPED"
+    return event.detail.get("lastStatus") == STOPPED
 
 
 def dedupe_key(event: StopEvent) -> str:
