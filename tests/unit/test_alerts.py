@@ -9,15 +9,17 @@ import time
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
 
-from stop_recorder.local.fake_dynamodb import FakeDynamoDB
 from stop_recorder.adapters.dynamo import DynamoStormStore
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
 from stop_recorder.alerts import flow
+from stop_recorder.alerts.incident import build_incident
 from stop_recorder.alerts.storm import Window, group_key, should_notify
 from stop_recorder.classifier import classify
 from stop_recorder.events import parse_event
+from stop_recorder.local.fake_dynamodb import FakeDynamoDB
 from stop_recorder.local.receivers import Fault, SlackWebhookReceiver
 from stop_recorder.settings import AlertSettings
 
@@ -445,3 +447,30 @@ def test_a_claim_outlives_the_function_that_holds_it(synth):
                  if f["Properties"]["Handler"].endswith("alert.handler"))
     timeout = alert["Properties"]["Timeout"]
     assert timeout < flow.LEASE_SECONDS and flow.Waiting().budget_seconds < timeout
+
+
+class Publisher:
+    """An SNS client stand-in whose publish raises what it is given."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error, self.calls = error, 0
+
+    def publish(self, **kwargs):
+        self.calls += 1
+        raise self.error
+
+
+@pytest.mark.parametrize("error,uncertain", [
+    (ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish"), False),  # SNS answered: not published
+    (EndpointConnectionError(endpoint_url="https://sns.us-east-1.amazonaws.com"), False),  # never connected
+    (ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com"), True),  # sent, no answer: maybe published
+])
+def test_chatbot_publish_failures_say_whether_the_message_may_have_gone_out(sample_events, error, uncertain):
+    publisher = Publisher(error)
+    incident_event = parse_event(find(sample_events, "checkout:12"))
+    with pytest.raises(NotifyError) as raised:
+        ChatbotTopic(publisher, "arn:aws:sns:us-east-1:111122223333:alerts").send(
+            build_incident(incident_event, classify(incident_event.task), count=1, window_start=0, now=0, thread="t",
+                           athena_workgroup=None), "id")
+    assert raised.value.uncertain is uncertain and publisher.calls == 1
+    assert raised.value.__context__ is None
