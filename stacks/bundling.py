@@ -14,8 +14,15 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+import stop_recorder
+
 ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_SOURCE = ROOT / "lambda"
+# The runtime package, wherever it is imported from: lambda/stop_recorder here, site-packages when installed.
+RUNTIME_PACKAGE = Path(stop_recorder.__file__).resolve().parent
+LAMBDA_SOURCE = RUNTIME_PACKAGE.parent
+# Installed from a wheel, the pins and the pinned wheels are package data (setup.py puts them there);
+# in this repository they are lambda/requirements.txt and build/wheels (`make setup` downloads them).
+PACKAGED_ASSET = ROOT / "stop_recorder_cdk" / "asset"
 WHEELS = ROOT / "build" / "wheels"
 # Kept out of the deployed asset: the local runner, sample events and the CLI are not runtime code.
 EXCLUDED_PATHS = ("requirements.txt", "stop_recorder/local", "stop_recorder/samples", "stop_recorder/cli.py")
@@ -25,10 +32,15 @@ class MissingWheel(RuntimeError):
     """A pinned runtime wheel has not been downloaded."""
 
 
+def _packaged(name: str) -> Path | None:
+    path = PACKAGED_ASSET / name
+    return path if path.exists() else None
+
+
 def pinned_requirements() -> list[tuple[str, str]]:
-    """(name, version) pairs from lambda/requirements.txt."""
+    """(name, version) pairs from the runtime's requirements.txt."""
     pins = []
-    for line in (LAMBDA_SOURCE / "requirements.txt").read_text().splitlines():
+    for line in (_packaged("requirements.txt") or LAMBDA_SOURCE / "requirements.txt").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, version = line.partition("==")
@@ -38,9 +50,10 @@ def pinned_requirements() -> list[tuple[str, str]]:
 
 def wheel_for(name: str, version: str) -> Path:
     """The downloaded python3.13 aarch64 wheel for a pin; fail with the command that fetches it."""
-    found = sorted(WHEELS.glob(f"{name}-{version}-*cp313*aarch64*.whl"))
+    wheels = _packaged("wheels") or WHEELS
+    found = sorted(wheels.glob(f"{name}-{version}-*cp313*aarch64*.whl"))
     if not found:
-        raise MissingWheel(f"{name}=={version} for python3.13/arm64 is not in {WHEELS}; run `make setup` "
+        raise MissingWheel(f"{name}=={version} for python3.13/arm64 is not in {wheels}; run `make setup` "
                            "(it downloads the Lambda asset's wheels)")
     return found[0]
 
@@ -56,7 +69,7 @@ class LocalWheelBundling:
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options) -> bool:  # noqa: ARG002 - jsii signature
         output = Path(output_dir)
-        for path in sorted(LAMBDA_SOURCE.rglob("*")):
+        for path in sorted(RUNTIME_PACKAGE.rglob("*")):  # only the package: installed, its parent is site-packages
             relative = path.relative_to(LAMBDA_SOURCE).as_posix()
             if path.is_file() and not _excluded(relative):
                 target = output / relative
@@ -71,7 +84,7 @@ class LocalWheelBundling:
 def runtime_code() -> lambda_.Code:
     """The Lambda asset, bundled locally (no Docker engine is needed or used)."""
     return lambda_.Code.from_asset(
-        str(LAMBDA_SOURCE),
+        str(RUNTIME_PACKAGE),
         asset_hash_type=AssetHashType.OUTPUT,
         bundling=BundlingOptions(image=lambda_.Runtime.PYTHON_3_13.bundling_image, local=LocalWheelBundling(),
                                  command=["false"]),  # never run: local bundling always succeeds or raises
