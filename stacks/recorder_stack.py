@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from .account_names import wire_account_names
 from .alerting import Alerting
 from .archive import Archive
 from .capture import Capture
@@ -42,6 +43,7 @@ class StopRecorderStack(Stack):
         streams = {"archive": self.archive.stream, **self.vendors.streams}
         self.alerting = Alerting(self, "Alerting", config=config, capture=self.capture, streams=streams,
                                  processor=self.archive.processor, athena_workgroup=self.query.workgroup_name)
+        wire_account_names(self.alerting.function, config)
         self.dashboard = Dashboard(self, "Dashboard", alert_function=self.alerting.function, processor=self.archive.processor,
                                    streams=streams, queues=self.capture.dead_letter_queues)
 

@@ -8,8 +8,10 @@ a lookup error never fails an alert.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
+from dataclasses import dataclass
 from typing import Callable, Mapping, Protocol
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -100,3 +102,32 @@ def parse_account_names(text: str | None, key: str, error: type[Exception]) -> d
         raise error(f"{key}: {', '.join(map(repr, bad))} not allowed; keys are 12-digit account ids and values "
                     f"non-empty names of at most {MAX_NAME} characters")
     return {str(k): v.strip() for k, v in names.items()}
+
+
+@dataclass(frozen=True)
+class AccountNameSettings:
+    """ACCOUNT_NAMES (JSON map) and READ_ACCOUNT_NAMES, read once at cold start; a bad map fails the cold start."""
+
+    names: Mapping[str, str]
+    read_from_organizations: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "AccountNameSettings":
+        """Read and validate the alert handler's account-name variables."""
+        env = os.environ if env is None else env
+        flag = env.get("READ_ACCOUNT_NAMES", "").strip().lower()
+        if flag not in ("", "true", "false"):
+            raise ValueError(f"environment variable READ_ACCOUNT_NAMES={flag!r}: expected true or false")
+        return cls(parse_account_names(env.get("ACCOUNT_NAMES"), "environment variable ACCOUNT_NAMES", ValueError),
+                   flag == "true")
+
+
+def account_name_lookup(settings: AccountNameSettings,
+                        fetch: Callable[[str], str | None] | None = None) -> Callable[[str], str | None] | None:
+    """account id -> name: the configured map first, then `fetch` (Organizations) when enabled; None when neither."""
+    sources: list[AccountNames] = []
+    if settings.names:
+        sources.append(StaticAccountNames(settings.names))
+    if settings.read_from_organizations and fetch is not None:
+        sources.append(CachedAccountNames(fetch))
+    return ChainedAccountNames(*sources).name_of if sources else None

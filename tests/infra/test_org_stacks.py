@@ -21,6 +21,8 @@ ORG_CONTEXT = {
     "forwarderOrganizationalUnits": "ou-ab12-cdef3456,r-ab12",
     "forwarderRegions": "us-east-1,eu-west-1",
     "delegatedAdmin": "true",
+    "accountNames": '{"444455556666": "payments-prod"}',
+    "readAccountNames": "true",
 }
 
 
@@ -188,3 +190,16 @@ def test_cfn_lint_is_clean_on_each_stack(org, stack, tmp_path):
     result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", str(path)],
                             capture_output=True, text=True, check=False, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr  # errors (2) and warnings (4) both fail
+
+
+def test_alert_lambda_gets_account_names_and_may_only_describe_the_organizations_accounts(org, default_stack):
+    [alert] = [p for p in props(org.resources("StopRecorder", "AWS::Lambda::Function"))
+               if p["Handler"].endswith("alert.handler")]
+    variables = alert["Environment"]["Variables"]
+    assert json.loads(variables["ACCOUNT_NAMES"]) == {"444455556666": "payments-prod"}
+    assert variables["READ_ACCOUNT_NAMES"] == "true"
+    statements = [s for p in props(org.resources("StopRecorder", "AWS::IAM::Policy"))
+                  for s in p["PolicyDocument"]["Statement"] if "organizations:DescribeAccount" in json.dumps(s["Action"])]
+    assert len(statements) == 1 and statements[0]["Action"] == "organizations:DescribeAccount"
+    assert ":account/o-a1b2c3d4e5/*" in json.dumps(statements[0]["Resource"])
+    assert "organizations:" not in json.dumps(default_stack.template)  # opt-in only

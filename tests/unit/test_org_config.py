@@ -115,3 +115,35 @@ def test_parse_account_names_round_trips():
     assert parse_account_names('{"444455556666": " payments-prod "}', "ACCOUNT_NAMES", ValueError) == {
         "444455556666": "payments-prod"}
     assert parse_account_names("", "ACCOUNT_NAMES", ValueError) == {}
+
+
+def test_alert_side_settings_build_the_lookup_and_fail_fast_on_a_bad_map():
+    from stop_recorder.accounts import AccountNameSettings, account_name_lookup
+
+    settings = AccountNameSettings.from_env({"ACCOUNT_NAMES": '{"444455556666": "payments-prod"}',
+                                             "READ_ACCOUNT_NAMES": "true"})
+    lookup = account_name_lookup(settings, fetch=lambda account: {"777788889999": "data-staging"}.get(account))
+    assert (lookup("444455556666"), lookup("777788889999"), lookup("999999999999")) == ("payments-prod", "data-staging", None)
+    assert account_name_lookup(AccountNameSettings.from_env({})) is None  # nothing configured: ids only
+    off = account_name_lookup(AccountNameSettings.from_env({"ACCOUNT_NAMES": ""}), fetch=lambda a: "never asked")
+    assert off is None  # Organizations only when READ_ACCOUNT_NAMES=true
+    with pytest.raises(ValueError, match="ACCOUNT_NAMES"):
+        AccountNameSettings.from_env({"ACCOUNT_NAMES": '{"12": "x"}'})
+
+
+def test_organizations_adapter_reads_the_account_name():
+    import boto3
+    from moto import mock_aws
+
+    from stop_recorder.accounts import CachedAccountNames
+    from stop_recorder.adapters.organizations import OrganizationsAccountNames
+
+    with mock_aws():
+        client = boto3.client("organizations", region_name="us-east-1")
+        client.create_organization(FeatureSet="ALL")
+        created = client.create_account(Email="payments@example.com", AccountName="payments-prod")
+        account = client.describe_create_account_status(
+            CreateAccountRequestId=created["CreateAccountStatus"]["Id"])["CreateAccountStatus"]["AccountId"]
+        names = CachedAccountNames(OrganizationsAccountNames(client))
+        assert names.name_of(account) == "payments-prod"
+        assert names.name_of("000000000000") is None and names.errors == 1  # AccountNotFound: the id is shown
