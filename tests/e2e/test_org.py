@@ -77,3 +77,41 @@ def test_a_running_task_is_not_forwarded(topology, stopped):
     running = relocate({**stopped, "detail": {**stopped["detail"], "lastStatus": "RUNNING"}}, MEMBER, "eu-west-1")
     result = forward([running], topology, ORGANIZATIONS)
     assert result.delivered == [] and result.not_matched == 1
+
+
+@pytest.fixture(scope="module")
+def estate_run(synth, topology, tmp_path_factory):
+    from stop_recorder.local.pipeline import LocalPipeline
+    from stop_recorder.local.template import TemplateSpec
+
+    events, _, _ = load_events(None)
+    delivered = forward(estate_events(events), topology, ORGANIZATIONS).delivered
+    with LocalPipeline(TemplateSpec.from_template(synth(**DEMO_CONTEXT).template),
+                       workdir=tmp_path_factory.mktemp("estate")) as pipeline:
+        return pipeline.run(delivered)
+
+
+def _field(message: dict, name: str) -> str | None:
+    return next((f["text"].split("\n", 1)[1] for b in message["blocks"] if b["type"] == "section"
+                 for f in b.get("fields", []) if f["text"].startswith(f"*{name}*")), None)
+
+
+def test_storms_in_two_accounts_are_counted_apart(estate_run):
+    checkout = [m for m in estate_run.slack.messages if _field(m, "Service") == "checkout"]
+    by_account = {}
+    for message in checkout:
+        by_account.setdefault(_field(message, "Account"), []).append(message)
+    # the same crash loop (cluster, service, category, revision) in two accounts: two storms, each from 1
+    assert set(by_account) == {"platform-prod (111122223333)", "payments-prod (444455556666)"}
+    repeats = {account: sorted(m["blocks"][0]["text"]["text"].split(" in ")[0].split(" ")[-1] for m in messages
+                               if "×" in m["text"]) for account, messages in by_account.items()}
+    # 40 stops in payments-prod notify at 10 only; platform-prod's 150 at 10 and 100. Merged, the 40 would have
+    # pushed platform-prod's count to 190 and payments-prod would have got no storm of its own.
+    assert repeats == {"payments-prod (444455556666)": ["×10"],
+                       "platform-prod (111122223333)": ["×10", "×100"]}, repeats
+
+
+def test_slack_messages_name_the_account_and_its_region(estate_run):
+    accounts = {(_field(m, "Account"), _field(m, "Region")) for m in estate_run.slack.messages}
+    assert ("data-staging (777788889999)", "eu-west-1") in accounts and ("data-staging (777788889999)", "us-east-1") in accounts
+    assert not any(OUTSIDER in json.dumps(m) for m in estate_run.slack.messages)

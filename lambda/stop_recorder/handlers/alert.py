@@ -7,9 +7,11 @@ import time
 from aws_lambda_powertools import Logger, Metrics
 from botocore.config import Config
 
+from stop_recorder.accounts import AccountNameSettings, account_name_lookup
 from stop_recorder.adapters.aws import LazyClient, client
 from stop_recorder.adapters.dynamo import DynamoStormStore
 from stop_recorder.adapters.ecs import TaskDefinitionLogs
+from stop_recorder.adapters.organizations import OrganizationsAccountNames
 from stop_recorder.adapters.emf import EmfMetrics
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
 from stop_recorder.alerts.flow import InFlight, NotifyError, handle_stop
@@ -33,7 +35,8 @@ if settings.webhook_secret_arn:
     notifiers.append(SlackWebhook(SecretUrl(LazyClient("secretsmanager"), settings.webhook_secret_arn)))
 emit = EmfMetrics(metrics, by_cluster=settings.metrics_by_cluster)
 log_location = TaskDefinitionLogs(LazyClient("ecs"))
-account_name = None  # an account id -> name lookup (organization mode) may be set here
+# account id -> name: ACCOUNT_NAMES, then (READ_ACCOUNT_NAMES=true) Organizations, created on first use; else None
+account_name = account_name_lookup(AccountNameSettings.from_env(), fetch=OrganizationsAccountNames(LazyClient("organizations")))
 clock = time.time  # the local runner replays history and sets event time here
 
 

@@ -168,7 +168,9 @@ def report(result: PipelineResult, estate: OrgRun | None = None) -> str:
         f"duplicate deliveries; {actions.get('quiet', 0)} benign stops (completed, scaling, user) stay quiet by design.")
     for message in result.slack.messages:
         context = [b for b in message["blocks"] if b["type"] == "context"]
-        add(f"  • {message['text'][:150]}")
+        account = next((f["text"].split("\n", 1)[1] for b in message["blocks"] if b["type"] == "section"
+                        for f in b.get("fields", []) if f["text"].startswith("*Account*")), None)
+        add(f"  • {message['text'][:150]}" + (f"  [{account}]" if account else ""))
         if context:
             add(f"      {context[0]['elements'][0]['text']}")
     for error in result.alert_errors:
