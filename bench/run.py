@@ -70,11 +70,14 @@ def interleaved(a, b, rounds: int = 7) -> tuple[float, float, float]:
 
 
 def batch(records: list[dict], target_bytes: int) -> list[tuple[str, str]]:
-    """Firehose-shaped (recordId, base64) pairs adding up to about target_bytes of input."""
+    """Firehose-shaped (recordId, base64) pairs adding up to about target_bytes of input.
+
+    Ids are 56 characters long like Firehose's own, since they count against the 6 MB response.
+    """
     out, size, i = [], 0, 0
     while size < target_bytes:
         data = json.dumps(records[i % len(records)]).encode()
-        out.append((f"{i:06d}", base64.b64encode(data).decode()))
+        out.append((f"{i:056d}", base64.b64encode(data).decode()))
         size += len(data)
         i += 1
     return out

@@ -101,7 +101,7 @@ FIELD_NAMES = tuple(f.name for f in FIELDS)
 REQUIRED_NAMES = frozenset(f.name for f in FIELDS if f.since == 1)
 
 
-def _split_top(inner: str) -> list[str]:
+def split_type_params(inner: str) -> list[str]:
     """Split a Glue type's parameter list on the commas that are not nested inside <>."""
     parts, depth, start = [], 0, 0
     for i, char in enumerate(inner):
@@ -141,11 +141,11 @@ def value_checker(glue_type: str) -> Callable[[Any], bool]:
         item = value_checker(kind[6:-1])
         return lambda v: v is None or (type(v) is list and all(item(x) for x in v))
     if lowered.startswith("map<"):
-        key, value = (value_checker(k) for k in _split_top(kind[4:-1]))
+        key, value = (value_checker(k) for k in split_type_params(kind[4:-1]))
         return lambda v: v is None or (type(v) is dict and all(key(k) and value(x) for k, x in v.items()))
     if lowered.startswith("struct<"):
         members = {}
-        for part in _split_top(kind[7:-1]):
+        for part in split_type_params(kind[7:-1]):
             name, _, member = part.partition(":")
             members[name.strip()] = value_checker(member)
         return lambda v: v is None or (type(v) is dict and all(k in members and members[k](x) for k, x in v.items()))

@@ -14,6 +14,7 @@ from conftest import SAMPLES, read_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.run import batch  # Firehose-shaped pairs with Firehose-length ids
 from stop_recorder.events import NotATaskEvent, is_enriched_record, parse_event
 from stop_recorder.firehose import FAILED, OK, RESPONSE_LIMIT, SHED_ERROR, process_records, response, response_size
 from stop_recorder.local.athena import LocalAthena
@@ -258,17 +259,6 @@ def minimal_event(i: int) -> dict:
             "detail": {"taskArn": f"arn:aws:ecs:us-east-1:111122223333:task/c/{i:032x}", "lastStatus": "STOPPED"}}
 
 
-def firehose_batch(events, input_bytes: int) -> list[tuple[str, str]]:
-    """(recordId, base64) pairs adding up to input_bytes of input, with Firehose-length record ids."""
-    pairs, size, i = [], 0, 0
-    while size < input_bytes:
-        data = json.dumps(events[i % len(events)]).encode()
-        pairs.append((f"{i:056d}", base64.b64encode(data).decode()))
-        size += len(data)
-        i += 1
-    return pairs
-
-
 def assert_fits(outcomes, pairs):
     body = json.dumps(response(outcomes)).encode()  # as the Lambda runtime serializes it
     assert len(body) == response_size(outcomes) <= RESPONSE_LIMIT
@@ -287,7 +277,7 @@ def test_a_batch_of_minimal_events_never_exceeds_the_response_limit(input_mb):
     # Firehose asks for processor buffers of 0.2–3 MB and may exceed the hint by a record; the request
     # itself is capped at 6 MB (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html).
     events = [minimal_event(i) for i in range(50)]
-    pairs = firehose_batch(events, input_mb * 1024 * 1024)
+    pairs = batch(events, input_mb * 1024 * 1024)
     outcomes = process_records(pairs, redact=True)
     assert_fits(outcomes, pairs)
     assert sum(o.result == OK for o in outcomes) > 0
@@ -298,7 +288,7 @@ def test_large_records_shed_their_detail_copy_before_anything_fails(sample_event
     events = stopped(sample_events)
     events[0] = with_overrides(events[0], {"containerOverrides": [{"name": "app", "environment": [
         {"name": f"VAR_{n}", "value": MARKER} for n in range(40)]}]})
-    pairs = firehose_batch(events, int(2.5 * 1024 * 1024))
+    pairs = batch(events, int(2.5 * 1024 * 1024))
     unguarded = process_records(pairs, redact=True, response_limit=10**12)
     assert response_size(unguarded) > RESPONSE_LIMIT, "the batch must be over the limit without the guard"
     outcomes = process_records(pairs, redact=True)
@@ -493,3 +483,26 @@ def test_no_object_is_both_a_raw_event_and_an_enriched_record(obj):
     if is_enriched_record(obj):
         with pytest.raises(NotATaskEvent):
             parse_event(obj)
+
+
+def test_the_handler_logs_what_failed_never_the_secret(monkeypatch, capsys, sample_events):
+    import importlib
+    import sys
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "StopRecorder")
+    sys.modules.pop("stop_recorder.handlers.processor", None)
+    handler = importlib.import_module("stop_recorder.handlers.processor")
+    secret = with_overrides(stopped(sample_events)[0], {"containerOverrides": [{"name": "a", "environment": [
+        {"name": "X", "value": MARKER}]}]})
+    running = copy.deepcopy(secret)
+    running["detail"]["lastStatus"] = "RUNNING"
+    foreign = {**secret, "detail-type": MARKER}
+    records = [{"recordId": str(i), "data": b64(e)} for i, e in enumerate([secret, running, foreign])]
+    context = SimpleNamespace(function_name="f", memory_limit_in_mb=256, aws_request_id="r",
+                              invoked_function_arn="arn:aws:lambda:us-east-1:111122223333:function:f")
+    result = handler.handler({"deliveryStreamArn": "arn:aws:firehose:us-east-1:1:deliverystream/x", "records": records}, context)
+    assert [r["result"] for r in result["records"]] == [OK, FAILED, FAILED]
+    logged = capsys.readouterr()
+    assert "not a stopped task" in logged.out and '"RecordsDetailShed"' in logged.out
+    assert MARKER not in logged.out + logged.err and MARKER not in json.dumps(result)

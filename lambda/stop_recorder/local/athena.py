@@ -13,6 +13,8 @@ from typing import Iterable
 import duckdb
 import sqlglot
 
+from stop_recorder.schema import split_type_params
+
 _SCALARS = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN",
             "timestamp": "TIMESTAMP", "date": "DATE", "float": "FLOAT", "smallint": "SMALLINT", "tinyint": "TINYINT"}
 
@@ -26,31 +28,15 @@ def duckdb_type(glue_type: str) -> str:
     if lowered.startswith("array<"):
         return duckdb_type(glue_type[6:-1]) + "[]"
     if lowered.startswith("map<"):
-        key, value = _split_top(glue_type[4:-1])
+        key, value = split_type_params(glue_type[4:-1])
         return f"MAP({duckdb_type(key)}, {duckdb_type(value)})"
     if lowered.startswith("struct<"):
         fields = []
-        for part in _split_top(glue_type[7:-1]):
+        for part in split_type_params(glue_type[7:-1]):
             name, _, kind = part.partition(":")
             fields.append(f'"{name.strip()}" {duckdb_type(kind)}')
         return f"STRUCT({', '.join(fields)})"
     raise ValueError(f"unsupported Glue type: {glue_type}")
-
-
-def _split_top(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
-    for char in text:
-        if char == "<":
-            depth += 1
-        elif char == ">":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
 
 
 def transpile(sql: str) -> str:
