@@ -33,7 +33,9 @@ class BuildWithAsset(build_py):
                 continue
             name, _, version = pin.partition("==")
             name = name.strip().lower().replace("-", "_")
-            wheels = sorted((ROOT / "build" / "wheels").glob(f"{name}-{version.strip()}-*cp313*aarch64*.whl"))
+            found = ROOT / "build" / "wheels"
+            wheels = (sorted(found.glob(f"{name}-{version.strip()}-*cp313*aarch64*.whl"))
+                      or sorted(found.glob(f"{name}-{version.strip()}-py3-none-any.whl")))  # pure-Python pins (croniter)
             if not wheels:
                 raise SystemExit(f"stop-recorder: {pin} for python3.13/arm64 is not in build/wheels; run `make setup` first")
             shutil.copy2(wheels[0], target / "wheels" / wheels[0].name)

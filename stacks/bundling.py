@@ -26,6 +26,8 @@ PACKAGED_ASSET = ROOT / "stop_recorder_cdk" / "asset"
 WHEELS = ROOT / "build" / "wheels"
 # Kept out of the deployed asset: the local runner, sample events and the CLI are not runtime code.
 EXCLUDED_PATHS = ("requirements.txt", "stop_recorder/local", "stop_recorder/samples", "stop_recorder/cli.py")
+# Test suites some wheels ship inside their package (croniter's is five times its code).
+EXCLUDED_WHEEL_PATHS = ("croniter/tests/",)
 
 
 class MissingWheel(RuntimeError):
@@ -49,9 +51,10 @@ def pinned_requirements() -> list[tuple[str, str]]:
 
 
 def wheel_for(name: str, version: str) -> Path:
-    """The downloaded python3.13 aarch64 wheel for a pin; fail with the command that fetches it."""
+    """The downloaded python3.13 aarch64 (or pure-Python) wheel for a pin; fail with the command that fetches it."""
     wheels = _packaged("wheels") or WHEELS
-    found = sorted(wheels.glob(f"{name}-{version}-*cp313*aarch64*.whl"))
+    found = (sorted(wheels.glob(f"{name}-{version}-*cp313*aarch64*.whl"))
+             or sorted(wheels.glob(f"{name}-{version}-py3-none-any.whl")))
     if not found:
         raise MissingWheel(f"{name}=={version} for python3.13/arm64 is not in {wheels}; run `make setup` "
                            "(it downloads the Lambda asset's wheels)")
@@ -77,7 +80,7 @@ class LocalWheelBundling:
                 shutil.copy2(path, target)
         for name, version in pinned_requirements():
             with zipfile.ZipFile(wheel_for(name, version)) as wheel:
-                wheel.extractall(output)
+                wheel.extractall(output, members=[m for m in wheel.namelist() if not m.startswith(EXCLUDED_WHEEL_PATHS)])
         return True
 
 
