@@ -74,6 +74,7 @@ class Alerting(Construct):
             "ATHENA_WORKGROUP": athena_workgroup,
             "METRICS_BY_CLUSTER": str(config.metrics_by_cluster).lower(),
             "CUSTOM_RULES": config.custom_rules,
+            "SUCCESS_CATEGORIES": config.success_categories,  # what the schedule watchdog counts as a successful run
         }
         if config.chatbot_enabled:
             environment["ALERT_TOPIC_ARN"] = self.topic.topic_arn

@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 from stop_recorder.accounts import parse_account_names
 from stop_recorder.rules import RuleError, load_custom_rules
-from stop_recorder.settings import parse_notify_categories, parse_thresholds
+from stop_recorder.settings import parse_notify_categories, parse_success_categories, parse_thresholds
+from stop_recorder.watchdog.settings import parse_expected_schedules
 
 DESTINATIONS = ("newrelic", "datadog")
 NEW_RELIC_REGIONS = ("US", "EU")
@@ -70,6 +71,11 @@ class RecorderConfig:
     def rollout_enabled(self) -> bool:
         """A StackSet rollout is built when both its targets and regions are given."""
         return bool(self.forwarder_organizational_units or self.forwarder_regions)
+    watch_schedules: bool = True
+    schedules: str = ""
+    schedule_failure_periods: int = 3
+    success_categories: str = ""
+    watchdog_interval_minutes: int = 5
 
     @property
     def chatbot_enabled(self) -> bool:
@@ -189,6 +195,11 @@ def load_config(get: Callable[[str], Any]) -> RecorderConfig:
         delegated_admin=_flag("delegatedAdmin", raw("delegatedAdmin", False)),
         account_names=parse_account_names(_text(raw("accountNames", "")), "accountNames", ConfigError),
         read_account_names=_flag("readAccountNames", raw("readAccountNames", False)),
+        watch_schedules=_flag("watchSchedules", raw("watchSchedules", True)),
+        schedules=_text(raw("schedules", "")),
+        schedule_failure_periods=_int("scheduleFailurePeriods", raw("scheduleFailurePeriods", 3), 1, 1000),
+        success_categories=_text(raw("successCategories", "")),
+        watchdog_interval_minutes=_int("watchdogIntervalMinutes", raw("watchdogIntervalMinutes", 5), 1, 60),
     )
     try:
         load_custom_rules(config.custom_rules)
@@ -196,6 +207,8 @@ def load_config(get: Callable[[str], Any]) -> RecorderConfig:
         raise ConfigError(str(exc)) from exc
     parse_notify_categories(config.notify_categories, "notifyCategories", ConfigError)
     parse_thresholds(config.storm_thresholds, "stormThresholds", ConfigError)
+    parse_expected_schedules(config.schedules, "schedules", ConfigError)
+    parse_success_categories(config.success_categories, "successCategories", ConfigError)
     if bool(config.slack_workspace_id) != bool(config.slack_channel_id):
         raise ConfigError("slackWorkspaceId and slackChannelId: set both (AWS Chatbot) or neither")
     if config.central_bus_name == "default":

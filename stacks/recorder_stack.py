@@ -14,6 +14,7 @@ from .config import RecorderConfig
 from .dashboard import Dashboard
 from .query import Query
 from .vendors import Vendors
+from .watchdog import Watchdog
 
 
 class StopRecorderStack(Stack):
@@ -46,6 +47,9 @@ class StopRecorderStack(Stack):
         wire_account_names(self.alerting.function, config)
         self.dashboard = Dashboard(self, "Dashboard", alert_function=self.alerting.function, processor=self.archive.processor,
                                    streams=streams, queues=self.capture.dead_letter_queues)
+        self.watchdog = (Watchdog(self, "Watchdog", config=config, alerting=self.alerting,
+                                  athena_workgroup=self.query.workgroup_name, dashboard=self.dashboard.dashboard)
+                         if config.watch_schedules else None)
 
         CfnOutput(self, "ArchiveBucket", value=self.archive.bucket.bucket_name)
         CfnOutput(self, "AthenaWorkGroup", value=self.query.workgroup_name)

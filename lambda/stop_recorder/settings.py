@@ -14,6 +14,7 @@ from .rules import Rule, RuleError, load_custom_rules
 from .taxonomy import BENIGN_CATEGORIES, CATEGORIES
 
 METRIC_NAMESPACE = "StopRecorder"
+SUCCESS_CATEGORIES_DEFAULT = frozenset({"container.completed"})  # the essential container exited 0
 SERVICE_NAME = "stop-recorder"
 
 
@@ -82,6 +83,7 @@ class AlertSettings:
     metrics_by_cluster: bool
     custom_rules: tuple[Rule, ...]
     tracing: bool = False
+    success_categories: frozenset[str] = SUCCESS_CATEGORIES_DEFAULT  # runs the schedule watchdog counts as success
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AlertSettings":
@@ -98,6 +100,7 @@ class AlertSettings:
             metrics_by_cluster=_bool(env, "METRICS_BY_CLUSTER", False),
             custom_rules=_rules(env),
             tracing=not _bool(env, "POWERTOOLS_TRACE_DISABLED", True),
+            success_categories=parse_success_categories(env.get("SUCCESS_CATEGORIES", ""), "SUCCESS_CATEGORIES", ConfigError),
         )
 
 
@@ -127,3 +130,10 @@ def parse_thresholds(value: str, key: str, error: type[Exception]) -> tuple[int,
     if numbers[0] < 2 or any(b <= a for a, b in zip(numbers, numbers[1:])):
         raise error(f"{key}={value!r}: counts must start at 2 or more and strictly increase")
     return numbers
+
+
+def parse_success_categories(value: str, key: str, error: type[Exception]) -> frozenset[str]:
+    """Categories the schedule watchdog counts as a successful run; empty means container.completed (exit 0)."""
+    if not str(value or "").strip():
+        return SUCCESS_CATEGORIES_DEFAULT
+    return parse_notify_categories(value, key, error)

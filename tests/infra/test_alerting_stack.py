@@ -46,11 +46,11 @@ def test_stop_alarms_use_configured_thresholds(slack_stack, default_stack):
 def test_recorder_watches_itself(slack_stack):
     found = alarms(slack_stack).values()
     dlq_alarms = [a for a in found if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(dlq_alarms) == len(slack_stack.resources("AWS::SQS::Queue")) == 4  # archive, two vendors, alert
+    assert len(dlq_alarms) == len(slack_stack.resources("AWS::SQS::Queue")) == 5  # archive, two vendors, alert, watchdog
     metrics = [a.get("MetricName") for a in found]
     assert metrics.count("DeliveryToS3.Success") == 1 and metrics.count("DeliveryToHttpEndpoint.Success") == 2
     assert metrics.count("ExecuteProcessing.Success") == 3
-    assert metrics.count("Errors") == 2 and metrics.count("Throttles") == 2
+    assert metrics.count("Errors") == 3 and metrics.count("Throttles") == 3  # processor, alert, watchdog
 
 
 def test_topic_is_encrypted_with_a_rotated_key_cloudwatch_can_use(slack_stack):
@@ -79,7 +79,7 @@ def test_chatbot_channel_has_a_narrow_guardrail(slack_stack, default_stack):
 
 
 def test_alert_lambda_is_a_capture_target_with_retries_and_dlq(slack_stack):
-    [rule] = slack_stack.resources("AWS::Events::Rule").values()
+    [rule] = [r for r in slack_stack.resources("AWS::Events::Rule").values() if "EventPattern" in r["Properties"]]
     [function_id] = [k for k in slack_stack.resources("AWS::Lambda::Function") if k.startswith("AlertingAlertFunction")]
     target = next(t for t in rule["Properties"]["Targets"] if t["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]})
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}

@@ -16,14 +16,19 @@ def only(resources: dict) -> dict:
     return next(iter(resources.values()))["Properties"]
 
 
+def capture_rule(stack) -> dict:
+    """The one event-pattern rule (the schedule watchdog adds a scheduled rule of its own)."""
+    return only({k: v for k, v in stack.resources("AWS::Events::Rule").items() if "EventPattern" in v["Properties"]})
+
+
 def test_rule_matches_stopped_ecs_tasks(default_stack):
-    rule = only(default_stack.resources("AWS::Events::Rule"))
+    rule = capture_rule(default_stack)
     assert rule["EventPattern"] == {"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"],
                                     "detail": {"lastStatus": ["STOPPED"]}}
 
 
 def test_rule_can_be_narrowed_to_clusters(synth):
-    rule = only(synth(clusters="prod,arn:aws:ecs:us-east-1:111122223333:cluster/batch").resources("AWS::Events::Rule"))
+    rule = capture_rule(synth(clusters="prod,arn:aws:ecs:us-east-1:111122223333:cluster/batch"))
     assert rule["EventPattern"]["detail"]["clusterArn"] == [{"suffix": ":cluster/prod"},
                                                             "arn:aws:ecs:us-east-1:111122223333:cluster/batch"]
 
@@ -31,7 +36,7 @@ def test_rule_can_be_narrowed_to_clusters(synth):
 @pytest.mark.parametrize("stack_name", ["default_stack", "vendor_stack"])
 def test_every_target_has_retry_policy_and_its_own_dlq(request, stack_name):
     stack = request.getfixturevalue(stack_name)
-    targets = only(stack.resources("AWS::Events::Rule"))["Targets"]
+    targets = capture_rule(stack)["Targets"]
     dlqs = [t["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] for t in targets]
     assert len(set(dlqs)) == len(targets)
     for target in targets:
@@ -148,14 +153,14 @@ def test_lambdas_run_python313_on_arm64_with_pinned_powertools(default_stack):
 def test_tracing_is_opt_in_for_the_alert_lambda(synth):
     functions = synth(tracing="true").resources("AWS::Lambda::Function")
     modes = {k.split("Function")[0][:14]: v["Properties"].get("TracingConfig", {}).get("Mode") for k, v in functions.items()}
-    assert sorted(modes.values(), key=str) == ["Active", None]
+    assert sorted(modes.values(), key=str) == ["Active", None, None]  # processor and watchdog stay untraced
     alert = next(v for k, v in functions.items() if k.startswith("AlertingAlertFunction"))
     assert alert["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
 def test_lambda_asset_is_the_runtime_package_plus_the_arm64_orjson_wheel(default_stack):
     paths = {json.dumps(f["Properties"]["Code"]) for f in default_stack.resources("AWS::Lambda::Function").values()}
-    assert len(paths) == 1, "both functions deploy the same asset"
+    assert len(paths) == 1, "every function deploys the same asset"
     [asset] = [p for p in default_stack.outdir.iterdir() if p.name.startswith("asset.") and (p / "stop_recorder").exists()]
     package = asset / "stop_recorder"
     assert (package / "handlers" / "processor.py").exists() and (package / "handlers" / "alert.py").exists()

@@ -38,8 +38,12 @@ class SlackWebhook:
         self.secret = secret_name or getattr(url, "secret_id", None) or "(unnamed)"
 
     def send(self, incident: Incident, event_id: str) -> None:
-        """Post once; retry only what certainly did not reach Slack."""
-        body = json.dumps(block_kit(incident)).encode()
+        """Post an incident once; retry only what certainly did not reach Slack."""
+        self.post(block_kit(incident))
+
+    def post(self, payload: dict) -> None:
+        """Post any Block Kit payload (incidents, watchdog notices) with the same retries and at-most-once rule."""
+        body = json.dumps(payload).encode()
         url = self._url()
         started = self._clock()
         for attempt in range(1, self.attempts + 1):
@@ -163,11 +167,15 @@ class ChatbotTopic:
         self.client, self.topic_arn = client, topic_arn
 
     def send(self, incident: Incident, event_id: str) -> None:
+        """One SNS publish of an incident (see publish)."""
+        self.publish(chatbot_notification(incident, event_id))
+
+    def publish(self, notification: dict) -> None:
         """One SNS publish. An answer from SNS (an error code) means nothing was published; no answer may
         mean it was, so the client is built without SDK retries (handlers/alert.py) and that is final."""
         failure = None
         try:
-            self.client.publish(TopicArn=self.topic_arn, Message=json.dumps(chatbot_notification(incident, event_id)))
+            self.client.publish(TopicArn=self.topic_arn, Message=json.dumps(notification))
         except ClientError as error:
             failure = NotifyError(f"SNS publish to {self.topic_arn} failed: {error.response.get('Error', {}).get('Code')}")
         except (EndpointConnectionError, ConnectTimeoutError):

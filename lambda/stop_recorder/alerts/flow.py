@@ -29,6 +29,7 @@ from typing import Callable, Protocol, Sequence
 from ..classifier import Classification, classify
 from ..events import StopEvent
 from ..settings import AlertSettings
+from ..watchdog.runs import FamilyLedger, family_run
 from .incident import Incident, build_incident
 from .storm import EventItem, Outcome, StormStore, dedupe_key, group_key, is_stopped, next_count, should_notify, thread_id
 
@@ -122,11 +123,16 @@ class _Stop:
 def handle_stop(event: StopEvent, *, settings: AlertSettings, store: StormStore, notifiers: Sequence[Notifier],
                 now: float, emit: MetricSink, token: str | None = None, waiting: Waiting | None = None,
                 log_location: Callable | None = None,
-                account_name: Callable[[str], str | None] | None = None) -> AlertOutcome:
+                account_name: Callable[[str], str | None] | None = None,
+                ledger: FamilyLedger | None = None) -> AlertOutcome:
     """Count, emit and notify for one delivery; raises so that Lambda retries what is left to do."""
     verdict = classify(event.task, settings.custom_rules)
     if not is_stopped(event):
         return AlertOutcome(verdict, "ignored")  # a custom producer's RUNNING/PENDING event: never alerted
+    if ledger is not None and (run := family_run(event, verdict, settings.success_categories, now)):
+        # The schedule watchdog's last stop / last success of the family: one conditional UpdateItem, idempotent,
+        # so a duplicate or a retry changes nothing; a failure here fails the delivery before anything is counted.
+        ledger.record(run)
     stop = _Stop(event, verdict, dedupe_key(event), token or uuid.uuid4().hex, now, settings, store, notifiers, emit,
                  waiting or Waiting(), log_location, account_name)
     if verdict.category not in settings.notify_categories:

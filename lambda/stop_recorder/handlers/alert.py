@@ -14,6 +14,7 @@ from stop_recorder.adapters.ecs import TaskDefinitionLogs
 from stop_recorder.adapters.organizations import OrganizationsAccountNames
 from stop_recorder.adapters.emf import EmfMetrics
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
+from stop_recorder.adapters.watch_store import DynamoFamilyLedger
 from stop_recorder.alerts.flow import InFlight, NotifyError, handle_stop
 from stop_recorder.events import parse_event
 from stop_recorder.settings import METRIC_NAMESPACE, SERVICE_NAME, AlertSettings
@@ -27,7 +28,9 @@ SNS_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standa
 settings = AlertSettings.from_env()
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRIC_NAMESPACE, service=SERVICE_NAME)
-store = DynamoStormStore(client("dynamodb", DYNAMODB_CONFIG), settings.table_name)
+dynamodb = client("dynamodb", DYNAMODB_CONFIG)
+store = DynamoStormStore(dynamodb, settings.table_name)
+ledger = DynamoFamilyLedger(dynamodb, settings.table_name)  # per-family last stop/success for the schedule watchdog
 notifiers = []
 if settings.topic_arn:
     notifiers.append(ChatbotTopic(LazyClient("sns", SNS_CONFIG), settings.topic_arn))
@@ -48,7 +51,7 @@ def _handle(event: dict, context) -> dict:
     logger.append_keys(task_id=task.task_id, event_id=stop.event_id)
     try:
         outcome = handle_stop(stop, settings=settings, store=store, notifiers=notifiers, now=clock(), emit=emit,
-                              log_location=log_location, account_name=account_name)
+                              log_location=log_location, account_name=account_name, ledger=ledger)
     except (NotifyError, InFlight) as error:
         # Our own messages: they name channels and secrets, never a URL or a secret's value.
         logger.error(str(error), extra={"error": type(error).__name__})

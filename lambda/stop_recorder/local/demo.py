@@ -19,6 +19,7 @@ from ..events import DETAIL_TYPE, iter_task_objects
 from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
 from .pipeline import LocalPipeline, PipelineResult
 from .template import TemplateSpec
+from .watchdog_demo import run_schedule_watchdog
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -114,7 +115,10 @@ def run_demo(*, events: str | None = None, out: str = "demo-out", template: str 
     with LocalPipeline(spec, workdir=out_dir, progress=say) as pipeline:
         result = pipeline.run(replay, direct_put=direct)
         _save(result, pipeline, out_dir)
-    print(report(result, estate))
+        text = report(result, estate)  # before the watchdog section posts its own messages to the same webhook
+        text += "\n\n" + run_schedule_watchdog(json.loads(template_path.read_text()), pipeline.slack, say)
+        (out_dir / "slack-webhook.json").write_text(json.dumps(result.slack.messages, indent=1))
+    print(text)
     for error in input_errors:
         print(f"stop-recorder: {error}", file=sys.stderr)
     say(f"done in {time.monotonic() - started:.1f} s; files in {out_dir}")

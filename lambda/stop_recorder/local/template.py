@@ -47,8 +47,9 @@ class TemplateSpec:
         """Parse a template already loaded as JSON."""
         resources = template["Resources"]
         of = lambda kind: [r["Properties"] for r in resources.values() if r["Type"] == kind]  # noqa: E731
-        # The default bus's capture rule; a central-bus rule (org-wide collection) has the same pattern and targets.
-        [rule] = [r for r in of("AWS::Events::Rule") if "EventBusName" not in r]
+        # The default bus's capture rule: not its twin on a central bus (org-wide collection, same pattern and
+        # targets), nor the schedule watchdog's timer.
+        [rule] = [r for r in of("AWS::Events::Rule") if "EventPattern" in r and "EventBusName" not in r]
         [table] = of("AWS::Glue::Table")
         functions = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
         processor = next(p for p in functions.values() if p["Handler"].endswith("processor.handler"))
