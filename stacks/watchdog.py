@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
@@ -89,6 +89,9 @@ class Watchdog(Construct):
 
     def _grant(self, alerting: Alerting, stack: Stack, *, chatbot: bool) -> None:
         role = self.function.role
+        # cdk-nag prints a concrete region or account (`cdk synth` with AWS_REGION set) as is, a token by its name.
+        where = ":".join(("<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region,
+                          "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account))
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"],
             resources=[alerting.table.table_arn]))
@@ -108,9 +111,9 @@ class Watchdog(Construct):
                     "scheduler:ListSchedules and cloudwatch:GetMetricData support no resource-level permissions; "
                     "ListTargetsByRule, GetSchedule and the dead-letter queue peek (ReceiveMessage with visibility "
                     "timeout 0) are scoped to this account and region, because the schedules are discovered at run time.",
-                    "Resource::*", f"Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/*",
-                    "Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/*/*",
-                    "Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:*")
+                    "Resource::*", f"Resource::arn:<AWS::Partition>:events:{where}:rule/*",
+                    f"Resource::arn:<AWS::Partition>:scheduler:{where}:schedule/*/*",
+                    f"Resource::arn:<AWS::Partition>:sqs:{where}:*")
         if alerting.webhook_secret is not None:
             alerting.webhook_secret.grant_read(self.function)
         if chatbot:

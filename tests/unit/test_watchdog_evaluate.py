@@ -294,3 +294,19 @@ def test_concurrent_runs_commit_once_and_post_once():
         thread.join()
     assert sum(r.committed for r in results) == 1
     assert len(poster.posted) == 1
+
+
+def test_a_channel_that_keeps_failing_blocks_neither_progress_nor_the_other_channel():
+    store, dedupe = MemoryState(), MemoryDedupe()
+    chatbot, webhook = Poster("chatbot"), Poster("webhook", fail=10_000)
+    watchdog(store, dedupe, [chatbot, webhook], NOW - 10 * MIN)
+    for check in range(12):
+        with pytest.raises(NotifyError):
+            watchdog(store, dedupe, [chatbot, webhook], NOW + check * 5 * MIN)
+    state = WatchState.from_json(store.text)
+    assert state.open["did_not_run#rule:billing-rule"].checks == 12  # storm control kept counting
+    assert len(chatbot.posted) == 2  # the first check and the 10th, once each
+    assert len(state.outbox) == 2  # both still owed to the webhook
+    webhook.fail = 0
+    watchdog(store, dedupe, [chatbot, webhook], NOW + 13 * 5 * MIN)
+    assert len(webhook.posted) == 2 and len(chatbot.posted) == 2

@@ -111,7 +111,7 @@ class ScheduleDiscovery:
                 namespace, name, dimension, value = metric
                 queries.append({"Id": query_id, "ReturnData": True, "MetricStat": {
                     "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": [{"Name": dimension, "Value": value}]},
-                    "Period": max(60, int((end - start) // 60) * 60), "Stat": "Sum"}})
+                    "Period": 60, "Stat": "Sum"}})  # minute datapoints, summed: exact to the window, aligned or not
                 owners[query_id] = (metric, [])
             owners[query_id][1].append(schedule)
         sums: dict[str, float] = {}

@@ -129,7 +129,7 @@ def _stops(start: float, end: float, billing: list[tuple[float, int]]) -> list[d
     """The stops ECS would have emitted in (start, end]: billing's given runs, report-export a minute after each run."""
     events = [_stop("billing-sync", "billing-sync-every-minute", at, code) for at, code in billing]
     fired = parse_schedule("cron(0/5 * * * ? *)", "Europe/Paris").fires(
-        datetime.fromtimestamp(start, tz=timezone.utc), datetime.fromtimestamp(end - MIN, tz=timezone.utc))
+        datetime.fromtimestamp(start - MIN, tz=timezone.utc), datetime.fromtimestamp(end - MIN, tz=timezone.utc))
     events += [_stop("report-export", "report-export", f.timestamp() + MIN, 0) for f in fired]
     return sorted(events, key=lambda e: e["time"])
 

@@ -11,7 +11,7 @@ Exactly-once, with at-least-once invocations (a retried or overlapping run):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Protocol, Sequence
 
 from ..alerts.storm import StormStore
@@ -78,21 +78,30 @@ def merge_expected(discovered: Sequence[WatchedSchedule], expected: Sequence[Exp
     return merged
 
 
-def deliver(notices: Sequence[Notice], *, dedupe: StormStore, posters: Sequence[NoticePoster], now: float) -> int:
-    """Post each notice at most once per channel; raise (NotifyError) when a channel fails, so the run is retried."""
-    posted = 0
+OUTBOX_LIMIT = 50  # a channel that keeps failing must not grow the state item without bound
+
+
+def deliver(notices: Sequence[Notice], *, dedupe: StormStore, posters: Sequence[NoticePoster],
+            now: float) -> tuple[int, list[Notice], list[Exception]]:
+    """Post each notice at most once per channel; return (posted, undelivered, errors) instead of stopping at the first
+    failure, so one broken channel neither blocks the others nor the watchdog's progress."""
+    posted, undelivered, errors = 0, [], []
     for notice in notices:
-        claim = dedupe.claim(notice.id, now)
-        if claim.finished:
-            continue
-        for poster in posters:
-            if poster.name in claim.sent_to:
+        try:
+            claim = dedupe.claim(notice.id, now)
+            if claim.finished:
                 continue
-            poster.post_notice(notice)
-            dedupe.mark_sent(notice.id, poster.name)
-        dedupe.finish(notice.id, "sent")
-        posted += 1
-    return posted
+            for poster in posters:
+                if poster.name in claim.sent_to:
+                    continue
+                poster.post_notice(notice)
+                dedupe.mark_sent(notice.id, poster.name)
+            dedupe.finish(notice.id, "sent")
+            posted += 1
+        except Exception as error:  # noqa: BLE001 - kept for the next run, reported by raising at the end
+            undelivered.append(notice)
+            errors.append(error)
+    return posted, undelivered, errors
 
 
 def run_watchdog(*, account: str, region: str, discovery: Discovery, runs_reader: RunsReader, state_store: StateStore,
@@ -100,7 +109,8 @@ def run_watchdog(*, account: str, region: str, discovery: Discovery, runs_reader
                  failure_periods: int, thresholds: Sequence[int], lookback_seconds: int, now: float) -> WatchResult:
     """Check every scheduled family once and post what changed."""
     state, version = state_store.load(account, region)
-    redelivered = deliver([Notice.from_dict(n) for n in state.outbox], dedupe=dedupe, posters=posters, now=now)
+    redelivered, carried, errors = deliver([Notice.from_dict(n) for n in state.outbox], dedupe=dedupe, posters=posters,
+                                           now=now)
     discovered, complete = discovery.schedules()
     schedules = merge_expected(discovered, expected)
     runs = runs_reader.runs(account, region, sorted({s.family for s in schedules}))
@@ -108,8 +118,16 @@ def run_watchdog(*, account: str, region: str, discovery: Discovery, runs_reader
     result: Evaluation = evaluate(schedules=schedules, complete_sources=complete | {"config"}, runs=runs,
                                   failures=failures, state=state, now=now, failure_periods=failure_periods,
                                   thresholds=thresholds, account=account, region=region)
-    if not state_store.save(account, region, result.state, version):
-        # Another run committed first; its notices are its to post. Nothing here was sent.
+    outbox = [n.to_dict() for n in carried + result.notices][-OUTBOX_LIMIT:]
+    if not state_store.save(account, region, replace(result.state, outbox=outbox), version):
+        # Another run committed first; its notices are its to post. Nothing new was sent here.
+        _raise_first(errors)
         return WatchResult(False, result.statuses, [], 0, redelivered)
-    posted = deliver(result.notices, dedupe=dedupe, posters=posters, now=now)
+    posted, _, new_errors = deliver(result.notices, dedupe=dedupe, posters=posters, now=now)
+    _raise_first(errors + new_errors)  # the invocation fails (alarm, Lambda retry); the outbox keeps what is owed
     return WatchResult(True, result.statuses, result.notices, posted, redelivered)
+
+
+def _raise_first(errors: list[Exception]) -> None:
+    if errors:
+        raise errors[0]
