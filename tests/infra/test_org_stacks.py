@@ -88,7 +88,9 @@ def test_central_bus_lets_the_organization_and_listed_accounts_put_only_task_eve
 
 
 def test_capture_reads_the_central_bus_too_with_the_same_targets_retries_and_dlqs(org):
-    rules = props(org.resources("StopRecorder", "AWS::Events::Rule"))
+    captures = {k: v for k, v in org.resources("StopRecorder", "AWS::Events::Rule").items()
+                if "EventPattern" in v["Properties"]}  # not the schedule watchdog's timer
+    rules = [v["Properties"] for v in captures.values()]
     assert len(rules) == 2
     on_bus = [r for r in rules if "EventBusName" in r]
     assert len(on_bus) == 1 and on_bus[0]["EventPattern"] == rules[0]["EventPattern"]
@@ -99,8 +101,9 @@ def test_capture_reads_the_central_bus_too_with_the_same_targets_retries_and_dlq
             assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
             assert "Arn" in target["DeadLetterConfig"]
     # each DLQ accepts messages from both rules (else the central rule's failures would be refused)
-    rule_ids = set(org.resources("StopRecorder", "AWS::Events::Rule"))
-    policies = props(org.resources("StopRecorder", "AWS::SQS::QueuePolicy"))
+    rule_ids = set(captures)
+    policies = [p["Properties"] for k, p in org.resources("StopRecorder", "AWS::SQS::QueuePolicy").items()
+                if k.startswith("Capture")]
     assert len(policies) == len(rules[0]["Targets"])
     for policy in policies:
         sources = json.dumps([s.get("Condition") for s in policy["PolicyDocument"]["Statement"]
