@@ -37,8 +37,8 @@ PRICES = {
 # What one central recorder has that costs money every month whatever the volume (archive + both vendors):
 # custom metrics, alarms, the dashboard, the topic's KMS key, and the two vendor keys and the Slack webhook URL in
 # Secrets Manager. tests/unit/test_cost_model.py checks these counts against the synthesized template and the handler.
-CENTRAL_METRICS = 39
-CENTRAL_ALARMS = 17
+CENTRAL_METRICS = 40  # 39 from the alert handler, 1 from the schedule watchdog (ScheduleProblems)
+CENTRAL_ALARMS = 20  # 17, plus the schedule watchdog's errors, throttles and failed-runs queue
 CENTRAL_SECRETS = 3
 # The forwarder: one alarm. Its rule, role and an empty SQS queue cost nothing.
 FORWARDER_ALARMS = 1
