@@ -15,9 +15,10 @@ import pytest
 from moto import mock_aws
 
 from stop_recorder.adapters.schedules import ScheduleDiscovery
-from stop_recorder.adapters.watch_store import DynamoFamilyLedger, DynamoWatchState, family_key
+from stop_recorder.adapters.watch_store import DynamoFamilyLedger, DynamoNoticeMarks, DynamoWatchState, family_key
 from stop_recorder.watchdog.model import OpenCondition, SeenSchedule, WatchState
 from stop_recorder.watchdog.runs import FamilyRun
+from stop_recorder.watchdog.service import NoticeClaim
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -212,3 +213,13 @@ def test_state_item_is_versioned(aws):
     assert version == 1 and loaded.open["did_not_run#rule:x"].checks == 2
     assert store.save(ACCOUNT, REGION, loaded, 1) and not store.save(ACCOUNT, REGION, loaded, 1)
 
+
+
+def test_notice_marks_remember_channels_and_close(aws):
+    marks = DynamoNoticeMarks(aws["dynamodb"], table(aws))
+    assert marks.claim("notice#a", 100.0) == NoticeClaim()
+    marks.mark_sent("notice#a", "chatbot")
+    again = marks.claim("notice#a", 101.0)
+    assert not again.finished and again.sent_to == {"chatbot"}
+    marks.finish("notice#a")
+    assert marks.claim("notice#a", 102.0).finished

@@ -10,12 +10,11 @@ from datetime import datetime, timezone
 import pytest
 
 from stop_recorder.alerts.flow import NotifyError
-from stop_recorder.alerts.storm import Claim
 from stop_recorder.watchdog.evaluate import (DELETED, DID_NOT_RUN, DISABLED, INVOCATION_FAILURES, NOT_SUCCEEDING,
                                              RECOVERED, evaluate)
 from stop_recorder.watchdog.messages import block_kit, chatbot_notification
 from stop_recorder.watchdog.model import FamilyRuns, InvocationFailures, WatchedSchedule, WatchState
-from stop_recorder.watchdog.service import merge_expected, run_watchdog
+from stop_recorder.watchdog.service import NoticeClaim, merge_expected, run_watchdog
 from stop_recorder.watchdog.settings import ExpectedSchedule
 
 NOW = datetime(2026, 11, 16, 12, 0, tzinfo=timezone.utc).timestamp()
@@ -196,23 +195,17 @@ class MemoryDedupe:
         with self.lock:
             if key not in self.items:
                 self.items[key] = {"status": "pending", "sent": set()}
-                return Claim(is_new=True)
+                return NoticeClaim()
             item = self.items[key]
-            return Claim(is_new=False, finished=item["status"] == "sent", sent_to=frozenset(item["sent"]))
+            return NoticeClaim(item["status"] == "sent", frozenset(item["sent"]))
 
     def mark_sent(self, key, channel):
         with self.lock:
             self.items[key]["sent"].add(channel)
 
-    def finish(self, key, status):
+    def finish(self, key):
         with self.lock:
-            self.items[key]["status"] = status
-
-    def count(self, *a):
-        raise AssertionError("unused")
-
-    def remember(self, *a):
-        raise AssertionError("unused")
+            self.items[key]["status"] = "sent"
 
 
 class MemoryState:
@@ -236,14 +229,14 @@ class MemoryState:
 
 
 class Poster:
-    def __init__(self, name="webhook", fail=0):
-        self.name, self.fail, self.posted, self.lock = name, fail, [], threading.Lock()
+    def __init__(self, name="webhook", fail=0, uncertain=False):
+        self.name, self.fail, self.posted, self.lock, self.uncertain = name, fail, [], threading.Lock(), uncertain
 
     def post_notice(self, notice):
         with self.lock:
             if self.fail:
                 self.fail -= 1
-                raise NotifyError("Slack down")
+                raise NotifyError("Slack down", uncertain=self.uncertain)
             self.posted.append(notice.id)
 
 
@@ -310,3 +303,13 @@ def test_a_channel_that_keeps_failing_blocks_neither_progress_nor_the_other_chan
     webhook.fail = 0
     watchdog(store, dedupe, [chatbot, webhook], NOW + 13 * 5 * MIN)
     assert len(webhook.posted) == 2 and len(chatbot.posted) == 2
+
+
+def test_a_post_with_an_unknown_outcome_is_never_sent_again():
+    store, dedupe = MemoryState(), MemoryDedupe()
+    webhook = Poster("webhook", fail=1, uncertain=True)  # a timeout after the request left: it may be in Slack
+    watchdog(store, dedupe, [webhook], NOW - 10 * MIN)
+    result = watchdog(store, dedupe, [webhook], NOW)
+    assert result.notices and webhook.posted == []
+    watchdog(store, dedupe, [webhook], NOW + 5 * MIN)  # redelivers the outbox: the uncertain post is not repeated
+    assert webhook.posted == []

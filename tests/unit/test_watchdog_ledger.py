@@ -27,6 +27,10 @@ from stop_recorder.watchdog.runs import family_run, task_family
 REGION = "us-east-1"
 
 
+def NO_METRICS(kind, verdict, stop, channels=()):  # noqa: N802 - a constant-like sink
+    """The flow's metric sink, unused here."""
+
+
 @pytest.fixture
 def ddb():
     with mock_aws():
@@ -92,7 +96,7 @@ def test_every_standalone_stop_costs_one_update_and_service_stops_none(ddb):
     per_stop = []
     for index, event in enumerate(events):
         before = len(counting.calls)
-        handle_stop(event, settings=settings(), store=store, notifiers=[], now=1_763_629_200.0 + index, ledger=ledger)
+        handle_stop(event, settings=settings(), store=store, notifiers=[], emit=NO_METRICS, now=1_763_629_200.0 + index, ledger=ledger)
         ledger_calls = [c for c in counting.calls[before:] if c == "update_item"]
         per_stop.append((event.task.service_name is None, len(counting.calls) - before, ledger_calls))
     without = Counting(ddb)
@@ -100,7 +104,7 @@ def test_every_standalone_stop_costs_one_update_and_service_stops_none(ddb):
     for index, event in enumerate(events):
         # same events again through a fresh table key space: the baseline flow, no ledger
         event = parse_event({**_envelope(event), "id": f"again-{index}"})
-        handle_stop(event, settings=settings(), store=baseline_store, notifiers=[], now=1_763_729_200.0 + index)
+        handle_stop(event, settings=settings(), store=baseline_store, notifiers=[], emit=NO_METRICS, now=1_763_729_200.0 + index)
     standalone = sum(1 for s, _, _ in per_stop if s)
     extra = sum(calls for _, calls, _ in per_stop) - len(without.calls)
     # one UpdateItem per standalone stop (a late success after a newer failure may add one more)
@@ -122,8 +126,8 @@ def test_a_failed_ledger_write_fails_the_delivery_and_the_retry_records_it(ddb):
     store, ledger = DynamoStormStore(counting, "storm"), DynamoFamilyLedger(counting, "storm")
     event = next(e for e in stops() if e.task.service_name is None and classify(e.task).category == "container.completed")
     with pytest.raises(RuntimeError, match="injected"):
-        handle_stop(event, settings=settings(), store=store, notifiers=[], now=1_763_629_200.0, ledger=ledger)
-    outcome = handle_stop(event, settings=settings(), store=store, notifiers=[], now=1_763_629_201.0, ledger=ledger)
+        handle_stop(event, settings=settings(), store=store, notifiers=[], emit=NO_METRICS, now=1_763_629_200.0, ledger=ledger)
+    outcome = handle_stop(event, settings=settings(), store=store, notifiers=[], emit=NO_METRICS, now=1_763_629_201.0, ledger=ledger)
     assert outcome.action == "quiet"
     family = task_family(dict(event.detail))
     runs = ledger.runs(event.account, event.region, [family])[family]
@@ -134,7 +138,7 @@ def test_duplicate_delivery_leaves_the_family_item_unchanged(ddb):
     store, ledger = DynamoStormStore(ddb, "storm"), DynamoFamilyLedger(ddb, "storm")
     event = next(e for e in stops() if e.task.service_name is None and classify(e.task).category == "container.crashed")
     for _ in range(3):
-        handle_stop(event, settings=settings(), store=store, notifiers=[], now=1_763_629_200.0, ledger=ledger)
+        handle_stop(event, settings=settings(), store=store, notifiers=[], emit=NO_METRICS, now=1_763_629_200.0, ledger=ledger)
     family = task_family(dict(event.detail))
     runs = ledger.runs(event.account, event.region, [family])[family]
     assert runs.last_failure_category == "container.crashed" and runs.last_success_at is None

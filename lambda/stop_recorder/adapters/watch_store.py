@@ -2,7 +2,8 @@
 
 - `family#<account>#<region>#<family>`: the last stop and the last success of a task family, written by the
   alert path with one UpdateItem per standalone stop and read by the watchdog with BatchGetItem (no scan);
-- `watchdog#<account>#<region>`: the watchdog's own state, one item rewritten once per run with a version check.
+- `watchdog#<account>#<region>`: the watchdog's own state, one item rewritten once per run with a version check;
+- `notice#…`: which Slack channels already got one watchdog notice (kept two days).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from typing import Iterable
 
 from ..watchdog.model import FamilyRuns, WatchState
+from ..watchdog.service import NoticeClaim
 from ..watchdog.runs import FamilyRun
 
 FAMILY_TTL_SECONDS = 400 * 24 * 3600  # a family that stops running is forgotten after the archive's default retention
@@ -120,3 +122,35 @@ class DynamoWatchState:
             return True
         except self._conditional:
             return False
+
+
+NOTICE_TTL_SECONDS = 2 * 24 * 3600
+
+
+class DynamoNoticeMarks:
+    """Per watchdog notice: created once, then the channels it was posted to, then closed."""
+
+    def __init__(self, client, table: str) -> None:
+        self.client, self.table = client, table
+        self._conditional = client.exceptions.ConditionalCheckFailedException
+
+    def claim(self, key: str, now: float) -> NoticeClaim:
+        """Create the notice item, or read what an earlier delivery of the same notice recorded."""
+        try:
+            self.client.put_item(TableName=self.table, ConditionExpression="attribute_not_exists(pk)",
+                                 Item={"pk": {"S": key}, "status": {"S": "pending"},
+                                       "expires_at": {"N": str(int(now) + NOTICE_TTL_SECONDS)}})
+            return NoticeClaim()
+        except self._conditional:
+            item = self.client.get_item(TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item", {})
+            return NoticeClaim(item.get("status", {}).get("S") == "sent", frozenset(item.get("sent_to", {}).get("SS", [])))
+
+    def mark_sent(self, key: str, channel: str) -> None:
+        """Record one channel's post before the next channel is tried."""
+        self.client.update_item(TableName=self.table, Key={"pk": {"S": key}}, UpdateExpression="ADD sent_to :c",
+                                ExpressionAttributeValues={":c": {"SS": [channel]}})
+
+    def finish(self, key: str) -> None:
+        """Every channel has it."""
+        self.client.update_item(TableName=self.table, Key={"pk": {"S": key}}, UpdateExpression="SET #s = :s",
+                                ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "sent"}})

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.config import Config
 
 from stop_recorder.adapters.aws import LazyClient, client
-from stop_recorder.adapters.dynamo import DynamoStormStore
 from stop_recorder.adapters.notice_channels import NoticeChatbot, NoticeWebhook
 from stop_recorder.adapters.schedules import ScheduleDiscovery
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
-from stop_recorder.adapters.watch_store import DynamoFamilyLedger, DynamoWatchState
+from stop_recorder.adapters.watch_store import DynamoFamilyLedger, DynamoNoticeMarks, DynamoWatchState
 from stop_recorder.model import iso
 from stop_recorder.settings import METRIC_NAMESPACE, SERVICE_NAME
 from stop_recorder.watchdog.service import run_watchdog
@@ -25,15 +25,17 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 settings = WatchdogSettings.from_env()
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRIC_NAMESPACE, service=SERVICE_NAME)
+# As for stop alerts: a publish that timed out may have been delivered, so SNS gets no SDK retries (at most once).
+SNS_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 1})
 dynamodb = client("dynamodb")
-storm = DynamoStormStore(dynamodb, settings.table_name)
+marks = DynamoNoticeMarks(dynamodb, settings.table_name)
 ledger = DynamoFamilyLedger(dynamodb, settings.table_name)
 state_store = DynamoWatchState(dynamodb, settings.table_name)
 discovery = ScheduleDiscovery(events=LazyClient("events"), scheduler=LazyClient("scheduler"),
                               cloudwatch=LazyClient("cloudwatch"), sqs=LazyClient("sqs"))
 posters = []
 if settings.topic_arn:
-    posters.append(NoticeChatbot(ChatbotTopic(LazyClient("sns"), settings.topic_arn)))
+    posters.append(NoticeChatbot(ChatbotTopic(LazyClient("sns", SNS_CONFIG), settings.topic_arn)))
 if settings.webhook_secret_arn:
     posters.append(NoticeWebhook(SlackWebhook(SecretUrl(LazyClient("secretsmanager"), settings.webhook_secret_arn))))
 clock = time.time  # the local runner sets the demo's clock here
@@ -46,7 +48,7 @@ def handler(event: dict, context) -> dict:
     account = str(event.get("account") or context.invoked_function_arn.split(":")[4])
     region = str(event.get("region") or os.environ.get("AWS_REGION", ""))
     result = run_watchdog(account=account, region=region, discovery=discovery, runs_reader=ledger, state_store=state_store,
-                          dedupe=storm, posters=posters, expected=settings.expected,
+                          dedupe=marks, posters=posters, expected=settings.expected,
                           failure_periods=settings.failure_periods, thresholds=settings.thresholds,
                           lookback_seconds=settings.lookback_minutes * 60, now=clock())
     for status in result.statuses:

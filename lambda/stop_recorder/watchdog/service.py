@@ -4,20 +4,24 @@ Exactly-once, with at-least-once invocations (a retried or overlapping run):
 - the state item is rewritten with a version check, so of two concurrent runs only one commits;
 - the notices a run owes are committed in the same write (an outbox) before anything is posted, so a run
   that dies after committing leaves them for the next run;
-- every post goes through the storm store's claim / mark_sent / finish, the same per-channel dedupe the stop
-  alerts use, so re-delivering an outbox never posts twice.
+- every post is marked per notice and channel (NoticeMarks), so re-delivering an outbox never posts twice; a post
+  whose outcome is unknown (NotifyError.uncertain: a timeout after sending) counts as sent, as for stop alerts:
+  at most once beats at least once when the outcome is unknown.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Iterable, Protocol, Sequence
 
-from ..alerts.storm import StormStore
+from ..alerts.flow import NotifyError
 from .evaluate import Evaluation, FamilyStatus, Notice, evaluate
 from .model import FamilyRuns, InvocationFailures, WatchedSchedule, WatchState
 from .settings import ExpectedSchedule
+
+log = logging.getLogger(__name__)
 
 
 class Discovery(Protocol):
@@ -42,6 +46,24 @@ class StateStore(Protocol):
     def load(self, account: str, region: str) -> tuple[WatchState, int]: ...
 
     def save(self, account: str, region: str, state: WatchState, version: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class NoticeClaim:
+    """What is already known about one notice: closed, or posted to some channels."""
+
+    finished: bool = False
+    sent_to: frozenset[str] = frozenset()
+
+
+class NoticeMarks(Protocol):
+    """Per-notice, per-channel delivery marks (DynamoDB items in the storm table)."""
+
+    def claim(self, key: str, now: float) -> NoticeClaim: ...
+
+    def mark_sent(self, key: str, channel: str) -> None: ...
+
+    def finish(self, key: str) -> None: ...
 
 
 class NoticePoster(Protocol):
@@ -81,7 +103,7 @@ def merge_expected(discovered: Sequence[WatchedSchedule], expected: Sequence[Exp
 OUTBOX_LIMIT = 50  # a channel that keeps failing must not grow the state item without bound
 
 
-def deliver(notices: Sequence[Notice], *, dedupe: StormStore, posters: Sequence[NoticePoster],
+def deliver(notices: Sequence[Notice], *, dedupe: NoticeMarks, posters: Sequence[NoticePoster],
             now: float) -> tuple[int, list[Notice], list[Exception]]:
     """Post each notice at most once per channel; return (posted, undelivered, errors) instead of stopping at the first
     failure, so one broken channel neither blocks the others nor the watchdog's progress."""
@@ -94,9 +116,14 @@ def deliver(notices: Sequence[Notice], *, dedupe: StormStore, posters: Sequence[
             for poster in posters:
                 if poster.name in claim.sent_to:
                     continue
-                poster.post_notice(notice)
+                try:
+                    poster.post_notice(notice)
+                except NotifyError as error:
+                    if not error.uncertain:
+                        raise
+                    log.warning("%s may have posted %s; it will not be sent again", poster.name, notice.id)
                 dedupe.mark_sent(notice.id, poster.name)
-            dedupe.finish(notice.id, "sent")
+            dedupe.finish(notice.id)
             posted += 1
         except Exception as error:  # noqa: BLE001 - kept for the next run, reported by raising at the end
             undelivered.append(notice)
@@ -105,7 +132,7 @@ def deliver(notices: Sequence[Notice], *, dedupe: StormStore, posters: Sequence[
 
 
 def run_watchdog(*, account: str, region: str, discovery: Discovery, runs_reader: RunsReader, state_store: StateStore,
-                 dedupe: StormStore, posters: Sequence[NoticePoster], expected: Sequence[ExpectedSchedule],
+                 dedupe: NoticeMarks, posters: Sequence[NoticePoster], expected: Sequence[ExpectedSchedule],
                  failure_periods: int, thresholds: Sequence[int], lookback_seconds: int, now: float) -> WatchResult:
     """Check every scheduled family once and post what changed."""
     state, version = state_store.load(account, region)
