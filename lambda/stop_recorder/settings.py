@@ -84,6 +84,7 @@ class AlertSettings:
     custom_rules: tuple[Rule, ...]
     tracing: bool = False
     success_categories: frozenset[str] = SUCCESS_CATEGORIES_DEFAULT  # runs the schedule watchdog counts as success
+    home_region: str | None = None  # the recorder's own region (Lambda's AWS_REGION): its Athena workgroup is there
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AlertSettings":
@@ -101,6 +102,7 @@ class AlertSettings:
             custom_rules=_rules(env),
             tracing=not _bool(env, "POWERTOOLS_TRACE_DISABLED", True),
             success_categories=parse_success_categories(env.get("SUCCESS_CATEGORIES", ""), "SUCCESS_CATEGORIES", ConfigError),
+            home_region=env.get("AWS_REGION") or None,
         )
 
 

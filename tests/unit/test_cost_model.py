@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SAMPLES, read_jsonl
 
 from stop_recorder.local.demo import DEMO_CONTEXT
-from stop_recorder.taxonomy import CATEGORIES, SEVERITIES
+from stop_recorder.taxonomy import CATEGORIES
 
 sys.path.insert(0, str(ROOT / "bench"))
 import cost  # noqa: E402
@@ -24,9 +24,42 @@ def test_fixed_counts_match_the_synthesized_recorder(synth):
     assert len(demo.resources("AWS::CloudWatch::Dashboard")) == 1 and len(demo.resources("AWS::KMS::Key")) == 1
 
 
-def test_metric_count_matches_what_the_alert_handler_emits():
-    # 7 counters with the service dimension, one per category, one per severity; the watchdog's ScheduleProblems
-    assert cost.CENTRAL_METRICS == 7 + len(CATEGORIES) + len(SEVERITIES) + 1
+def emitted_metrics() -> set[tuple]:
+    """Every CloudWatch metric (name + dimension values) the alert handler's EMF sink emits over all categories."""
+    import contextlib
+    import io
+    import json
+    from dataclasses import replace
+
+    from aws_lambda_powertools import Metrics
+
+    from stop_recorder.adapters.emf import EmfMetrics
+    from stop_recorder.classifier import classify
+    from stop_recorder.events import parse_event
+
+    stop = parse_event(read_jsonl(SAMPLES / "events.jsonl")[0])
+    base = classify(stop.task)
+    sink = EmfMetrics(Metrics(namespace="StopRecorder", service="stop-recorder"), by_cluster=False)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        for category in CATEGORIES.values():
+            verdict = replace(base, category=category.id, severity=category.severity, is_failure=category.is_failure)
+            for kind in ("quiet", "suppressed", "notify", "notified"):
+                sink(kind, verdict, stop)
+            sink("uncertain", verdict, stop, ("webhook",))
+    metrics = set()
+    for line in output.getvalue().splitlines():
+        blob = json.loads(line)
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for group in directive["Dimensions"]:
+                for metric in directive["Metrics"]:
+                    metrics.add((metric["Name"], tuple(sorted((d, blob[d]) for d in group))))
+    return metrics
+
+
+def test_metric_count_is_what_the_alert_handler_emits():
+    watchdog = 1  # ScheduleProblems, emitted by the schedule watchdog
+    assert len(emitted_metrics()) + watchdog == cost.CENTRAL_METRICS
 
 
 def test_a_forwarder_costs_at_most_ten_cents_a_month():

@@ -147,3 +147,22 @@ def test_organizations_adapter_reads_the_account_name():
         names = CachedAccountNames(OrganizationsAccountNames(client))
         assert names.name_of(account) == "payments-prod"
         assert names.name_of("000000000000") is None and names.errors == 1  # AccountNotFound: the id is shown
+
+
+def test_links_point_to_the_task_region_and_athena_to_the_recorders_region():
+    from conftest import SAMPLES, read_jsonl
+
+    from stop_recorder.alerts.incident import build_incident
+    from stop_recorder.classifier import classify
+    from stop_recorder.events import parse_event
+    from stop_recorder.local.org import relocate
+
+    sample = next(e for e in read_jsonl(SAMPLES / "events.jsonl") if e["detail"].get("stopCode") == "TaskFailedToStart")
+    stop = parse_event(relocate(sample, "444455556666", "eu-west-1"))
+    incident = build_incident(stop, classify(stop.task), count=1, window_start=0, now=0, thread="t",
+                              athena_workgroup="StopRecorder-stop-recorder", athena_region="us-east-1",
+                              account_name={"444455556666": "payments-prod"}.get)
+    assert incident.links["ECS task"].startswith("https://eu-west-1.console.aws.amazon.com/")
+    assert "region=eu-west-1" in incident.links["Runbook"]
+    assert incident.links["Athena"].startswith("https://us-east-1.console.aws.amazon.com/athena/home?region=us-east-1#")
+    assert incident.account_label == "payments-prod (444455556666)" and incident.region == "eu-west-1"

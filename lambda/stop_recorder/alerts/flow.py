@@ -257,6 +257,7 @@ def _post(stop: _Stop, item: EventItem, *, emit_first: list[str]) -> AlertOutcom
     count = item.count or 1
     incident = build_incident(stop.event, stop.verdict, count=count, window_start=item.window_start or stop.now,
                               now=stop.now, thread=thread_id(group), athena_workgroup=settings.athena_workgroup,
+                              athena_region=settings.home_region,
                               log_location=stop.log_location, account_name=stop.account_name,
                               next_at=next((t for t in settings.thresholds if t > count), None))
     todo = [n for n in stop.notifiers if n.name in item.posting]

@@ -66,7 +66,7 @@ class Incident:
 
 def build_incident(event: StopEvent, verdict: Classification, *, count: int, window_start: float, now: float,
                    thread: str, athena_workgroup: str | None, log_location=None, next_at: int | None = None,
-                   account_name: Callable[[str], str | None] | None = None) -> Incident:
+                   account_name: Callable[[str], str | None] | None = None, athena_region: str | None = None) -> Incident:
     """Assemble the incident and its console links; account_name maps an account id to a display name."""
     task = event.task
     cluster, task_id = task.cluster_name, task.task_id
@@ -90,7 +90,10 @@ def build_incident(event: StopEvent, verdict: Classification, *, count: int, win
             links["Runbook"] = (f"{console}/systems-manager/automation/execute/AWSSupport-TroubleshootECSTaskFailedToStart"
                                 f"?region={region}#ClusterName={cluster}&TaskId={task_id}")
         if athena_workgroup:
-            links["Athena"] = f"{console}/athena/home?region={region}#/query-editor?workgroup={quote(athena_workgroup)}"
+            # The workgroup lives with the recorder: in org mode the task's region is often another one.
+            home = athena_region or region
+            links["Athena"] = (f"https://{home}.console.aws.amazon.com/athena/home?region={home}"
+                               f"#/query-editor?workgroup={quote(athena_workgroup)}")
     name = None
     if account_name and event.account:
         try:
