@@ -31,14 +31,18 @@ test: setup
 demo: setup
 	$(BIN)/stop-recorder demo
 
+# CDK_ARGS reaches tools/cdk_args.py raw (unexpanded, single-quoted for the shell), so JSON context values
+# keep their double quotes and `$` anchors: make synth CDK_ARGS='-c customRules=[{"id": …}]'.
+CDK := CDK_ARGS='$(subst ','\'',$(value CDK_ARGS))' $(BIN)/python tools/cdk_args.py
+
 synth: setup
-	npx cdk synth --quiet $(CDK_ARGS) && echo "==> templates in cdk.out/ (try: make synth CDK_ARGS='-c destinations=newrelic,datadog')"
+	$(CDK) synth --quiet && echo "==> templates in cdk.out/ (try: make synth CDK_ARGS='-c destinations=newrelic,datadog')"
 
 bench: setup
 	$(BIN)/python bench/run.py
 
 lint: setup
-	npx cdk synth --quiet $(CDK_ARGS) && $(BIN)/cfn-lint cdk.out/*.template.json
+	$(CDK) synth --quiet && $(BIN)/cfn-lint cdk.out/*.template.json
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out build .pytest_cache .hypothesis

@@ -33,9 +33,9 @@ class BuiltApp:
 def build(context: dict | None = None, outdir: str | None = None) -> BuiltApp:
     """Build every stack the context selects; tests pass context directly, the CLI through cdk.json and -c."""
     app = cdk.App(context=context, outdir=outdir) if context is not None else cdk.App(outdir=outdir)
-    config = load_config(app.node.try_get_context)
+    config = load_config(app.node.get_all_context())
     env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
-    recorder = StopRecorderStack(app, app.node.try_get_context("stackName") or "StopRecorder", config=config, env=env)
+    recorder = StopRecorderStack(app, config.stack_name, config=config, env=env)
     forwarder = rollout = None
     if config.central_bus_arn:
         # No env: the forwarder template is the same for every account and region (StackSets deploy it as it is).

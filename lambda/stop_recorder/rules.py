@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .taxonomy import CATEGORIES
+from .rulecheck import RuleSpecError, check_rule_specs
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,22 +269,9 @@ def load_custom_rules(raw: str | list[Any] | None) -> tuple[Rule, ...]:
             items = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise RuleError(f"customRules is not valid JSON: {exc}") from exc
-    if not isinstance(items, list):
-        raise RuleError("customRules must be a JSON list of objects with id, category and pattern")
-    rules = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise RuleError(f"customRules[{index}] must be an object")
-        name = item.get("id") or f"custom-{index}"
-        category = item.get("category")
-        if category not in CATEGORIES:
-            raise RuleError(f"customRules[{index}] ({name}): category {category!r} is not one of: {', '.join(CATEGORIES)}")
-        pattern = item.get("pattern")
-        if not isinstance(pattern, str) or not pattern:
-            raise RuleError(f"customRules[{index}] ({name}): pattern must be a non-empty regular expression")
-        try:
-            compiled = re.compile(pattern, re.IGNORECASE | re.DOTALL)
-        except re.error as exc:
-            raise RuleError(f"customRules[{index}] ({name}): pattern does not compile: {exc}") from exc
-        rules.append(Rule(f"custom.{name}", category, frozenset(), compiled, str(item.get("summary") or "{tail}"), item.get("hint")))
-    return tuple(rules)
+    try:
+        check_rule_specs(items)  # field by field, catastrophic regexes, unsafe summary templates
+    except RuleSpecError as exc:
+        raise RuleError(str(exc)) from None
+    return tuple(Rule(f"custom.{item['id']}", item["category"], frozenset(), re.compile(item["pattern"], re.IGNORECASE | re.DOTALL),
+                      item.get("summary") or "{tail}", item.get("hint")) for item in items)
