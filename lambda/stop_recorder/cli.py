@@ -3,82 +3,70 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import shutil
 import sys
 from pathlib import Path
-from typing import Iterator, TextIO
 
+from . import __version__
 from .classifier import classify, explain
-from .events import NotATaskEvent, iter_task_objects, parse_event
+from .events import NotATaskEvent, parse_event
+from .inputs import Found, InputError, Missing, read_path, read_stream, stdin_is_terminal
 from .rules import RuleError, load_custom_rules
+from .tables import table
 
+# Exit statuses (README, "CLI"): 0 every input was read; 2 some input was unreadable or not a task
+# (each problem is on stderr with file and line; everything else was still classified); 1 usage or
+# --rules errors (argparse itself exits 2 on a malformed command line).
+EXIT_OK = 0
+EXIT_USAGE = 1
 EXIT_BAD_INPUT = 2
-
-
-class InputError(Exception):
-    """One unreadable piece of input, located by file and line."""
-
-
-def read_documents(name: str, stream: TextIO) -> Iterator[tuple[str, object]]:
-    """Yield (location, JSON value) from a JSON document, a JSON array or JSON Lines; InputError items mark bad lines."""
-    text = stream.read()
-    try:
-        yield f"{name}:1", json.loads(text)
-        return
-    except json.JSONDecodeError as whole_error:
-        if "\n" not in text.strip():
-            yield f"{name}:{whole_error.lineno}", InputError(f"{name}:{whole_error.lineno}: not valid JSON: {whole_error.msg}")
-            return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield f"{name}:{number}", json.loads(line)
-        except json.JSONDecodeError as error:
-            yield f"{name}:{number}", InputError(f"{name}:{number}: not valid JSON: {error.msg} (column {error.colno})")
+STDIN = "<stdin>"
+TERMINAL_HINT = ("stop-recorder: reading {what} from the terminal; paste it and press Ctrl-D "
+                 "(Ctrl-Z Enter on Windows), or pass a file; --help for more")
 
 
 def classify_inputs(paths: list[str], rules=()) -> tuple[list[dict], list[str]]:
-    """Classify every task found in paths (or stdin for '-' or none); return results and error messages."""
+    """Classify every task found in paths (or stdin for '-' or none); return result rows and error messages."""
     results, errors = [], []
     for path in paths or ["-"]:
-        try:
-            source = contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-        except OSError as error:
-            errors.append(f"{path}: cannot read: {error.strerror}")
-            continue
-        with source as stream:
-            for location, document in read_documents("<stdin>" if path == "-" else path, stream):
-                if isinstance(document, InputError):
-                    errors.append(str(document))
-                    continue
-                for index, item in enumerate(iter_task_objects(document)):
-                    try:
-                        event = parse_event(item)
-                    except NotATaskEvent as error:
-                        errors.append(f"{location}: item {index + 1}: {error}")
-                        continue
-                    verdict = classify(event.task, rules)
-                    results.append({"taskArn": event.task.task_arn, "cluster": event.task.cluster_name, "group": event.task.group,
-                                    "stopCode": event.task.stop_code, **verdict.as_dict()})
+        if path == "-":
+            if stdin_is_terminal():
+                print(TERMINAL_HINT.format(what="events"), file=sys.stderr)
+            pieces = read_stream(STDIN, sys.stdin)
+        else:
+            pieces = read_path(path)
+        for piece in pieces:
+            if isinstance(piece, InputError):
+                errors.append(str(piece))
+            elif isinstance(piece, Missing):
+                results.append({"taskArn": piece.arn, "status": piece.reason, "category": None,
+                                "summary": piece.message, "location": piece.location})
+            else:
+                row = _classify_found(piece, rules)
+                if isinstance(row, str):
+                    errors.append(row)
+                else:
+                    results.append(row)
     return results, errors
 
 
-def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
-    """A plain fixed-width table that fits the terminal; the last column is cut to the remaining width."""
-    if not rows:
-        return "(no tasks)"
-    values = [[("" if r.get(key) is None else str(r.get(key))) for key, _ in columns] for r in rows]
-    widths = [max(len(title), *(len(v[i]) for v in values)) for i, (_, title) in enumerate(columns)]
-    room = shutil.get_terminal_size((160, 20)).columns - sum(widths[:-1]) - 2 * (len(columns) - 1)
-    widths[-1] = max(20, min(widths[-1], room))
-    lines = ["  ".join(title.ljust(w) for (_, title), w in zip(columns, widths))]
-    for row in values:
-        cells = [cell if len(cell) <= w else cell[: w - 1] + "…" for cell, w in zip(row, widths)]
-        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
-    return "\n".join(lines)
+def _classify_found(found: Found, rules) -> dict | str:
+    """One result row, or an error message for something that looked like a task but is not one."""
+    detail = found.item.get("detail") if "detail-type" in found.item else found.item
+    last_status = detail.get("lastStatus") if isinstance(detail, dict) else None
+    if isinstance(last_status, str) and last_status != "STOPPED":
+        # A describe-tasks of a live task, or a state change on its way up: there is no stop to explain yet.
+        arn, cluster = detail.get("taskArn"), detail.get("clusterArn")
+        return {"taskArn": arn, "cluster": cluster.rsplit("/", 1)[-1] if isinstance(cluster, str) else None,
+                "group": detail.get("group"), "status": last_status, "category": None, "location": found.location,
+                "summary": f"task is {last_status}, not stopped: nothing to classify yet"}
+    try:
+        event = parse_event(found.item)
+    except NotATaskEvent as error:
+        return f"{found.location}: {error}"
+    task = event.task
+    row = {"taskArn": task.task_arn, "cluster": task.cluster_name, "group": task.group, "stopCode": task.stop_code}
+    return {**row, **classify(task, rules).as_dict()}
 
 
 def _task_id(arn: str | None) -> str:
@@ -89,21 +77,32 @@ def _load_rules(path: str | None):
     if not path:
         return ()
     try:
-        return load_custom_rules(Path(path).read_text())
-    except (OSError, RuleError) as error:
-        raise SystemExit(f"stop-recorder: --rules {path}: {error}") from error
+        return load_custom_rules(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, RuleError) as error:
+        print(f"stop-recorder: --rules {path}: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _reason_from_stdin() -> str:
+    if stdin_is_terminal():
+        print(TERMINAL_HINT.format(what="a stop reason"), file=sys.stderr)
+    data = getattr(sys.stdin, "buffer", sys.stdin).read()
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return text.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `stop-recorder` console command."""
     parser = argparse.ArgumentParser(prog="stop-recorder", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("classify", help="classify EventBridge events, bare details or describe-tasks output")
-    c.add_argument("paths", nargs="*", help="JSON, JSON array or JSON Lines files; '-' or none reads stdin")
+    c = sub.add_parser("classify", help="classify stopped tasks from events, describe-tasks output, SQS/SNS messages, "
+                                        "CloudWatch Logs or Firehose error records")
+    c.add_argument("paths", nargs="*", help="JSON, JSON array or JSON Lines files (gzip too); '-' or none reads stdin")
     c.add_argument("--format", choices=("json", "table"), default="json")
     c.add_argument("--rules", help="a JSON file of custom rules (same shape as the customRules context key)")
     e = sub.add_parser("explain", help="classify a bare stop reason")
-    e.add_argument("reason")
+    e.add_argument("reason", help="the stoppedReason or container reason; '-' reads it from stdin")
     e.add_argument("--json", action="store_true", help="print the full classification as JSON")
     e.add_argument("--rules", help="a JSON file of custom rules")
     d = sub.add_parser("demo", help="run the whole pipeline offline on sample (or your own) events")
@@ -115,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "classify":
         results, errors = classify_inputs(args.paths, _load_rules(args.rules))
         if args.format == "table":
-            rows = [{**r, "task": _task_id(r["taskArn"])} for r in results]
+            rows = [{**r, "task": _task_id(r["taskArn"]), "category": r.get("category") or f"({r['status'].lower()})"}
+                    for r in results]
             print(table(rows, [("task", "TASK"), ("cluster", "CLUSTER"), ("category", "CATEGORY"), ("severity", "SEVERITY"),
                                ("culprit_container", "CULPRIT"), ("summary", "SUMMARY")]))
         else:
@@ -123,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(result, ensure_ascii=False))
         for error in errors:
             print(f"stop-recorder: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT if errors else 0
+        return EXIT_BAD_INPUT if errors else EXIT_OK
     if args.command == "explain":
-        verdict = explain(args.reason, _load_rules(args.rules))
+        reason = _reason_from_stdin() if args.reason == "-" else args.reason
+        verdict = explain(reason, _load_rules(args.rules))
         if args.json:
             print(json.dumps(verdict.as_dict(), indent=2, ensure_ascii=False))
         else:
@@ -133,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  what:  {verdict.summary}")
             print(f"  fix:   {verdict.hint}")
             print(f"  docs:  {verdict.docs_url}")
-        return 0
-    from .local.demo import run_demo  # heavy imports (duckdb, moto) only for the demo
+        return EXIT_OK
+    from .local.demo import run_demo  # heavy imports (duckdb, moto) only for the demo; imports point down
 
     return run_demo(events=args.events, out=args.out, template=args.template)
 

@@ -14,8 +14,9 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from ..cli import InputError, read_documents, table
-from ..events import DETAIL_TYPE, iter_task_objects
+from ..events import DETAIL_TYPE
+from ..inputs import InputError, Missing, read_path
+from ..tables import table
 from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
 from .pipeline import LocalPipeline, PipelineResult
 from .template import TemplateSpec
@@ -78,13 +79,13 @@ def load_events(source: str | None) -> tuple[list[dict], list[bytes], list[str]]
 def _read(files: list[Path]) -> tuple[list[dict], list[str]]:
     events, errors = [], []
     for file in files:
-        with open(file, encoding="utf-8") as stream:
-            for _, document in read_documents(str(file), stream):
-                if isinstance(document, InputError):
-                    errors.append(str(document))
-                    continue
-                for item in iter_task_objects(document):
-                    events.append(as_envelope(item))
+        for piece in read_path(file):
+            if isinstance(piece, InputError):
+                errors.append(str(piece))
+            elif isinstance(piece, Missing):
+                errors.append(f"{piece.location}: {piece.arn}: {piece.message}")
+            else:
+                events.append(as_envelope(piece.item))
     return events, errors
 
 
