@@ -205,7 +205,7 @@ def custom_rules(key: str, value: Any) -> str:
     slow = slow_patterns([rule["pattern"] for rule in value])
     if slow:
         raise ConfigError(f"{key}: pattern(s) {', '.join(repr(p) for p in slow)} take more than half a second on an "
-                          "adversarial 2 KB text (polynomial backtracking); anchor them, bound their repeats (.{0,80} "
+                          "adversarial 1 KB text (polynomial backtracking); anchor them, bound their repeats (.{0,80} "
                           "instead of .*) or use possessive quantifiers (.*+)")
     return json.dumps(value, separators=(",", ":"))
 

@@ -12,11 +12,11 @@ PyPI (regexploit's last release is from 2021), so this module does two documente
   (`a++`) and atomic groups (`(?>…)`) never backtrack, so they are the suggested rewrite;
 - `slow_patterns`, a bounded run against adversarial strings in a child process with a deadline,
   which catches the polynomial blow-ups the static check lets through. ECS keeps at most 255
-  characters of a reason; a rule must search an adversarial 2 KB text in under half a second. That
-  rejects cubic patterns (`.*a.*a.*b`: seconds at 1 KB) and lets common quadratic ones through
-  (`[a-z]+-[0-9]+`: about 40 ms at 1 KB, 2.4 s at 8 KB on the build machine), so the text a rule runs
-  on must stay bounded. It runs at synth only (stacks/config.py); the Lambda runs the cheap static
-  check at cold start.
+  characters of a reason; a rule must search each adversarial 1 KB text in under half a second.
+  That rejects cubic patterns (`.*a.*a.*b`: 14 s at 256 characters on the shared build machine) and
+  lets common quadratic ones through (`[a-z]+-[0-9]+`: 0.04-0.09 s at 1 KB, 0.3 s at 2 KB, 2.4 s at
+  8 KB), so the text a rule runs on must stay bounded. It runs at synth only (stacks/config.py); the
+  Lambda runs the cheap static check at cold start.
 
 Summaries are filled with `str.format_map`, where a format spec such as `{tail:>999999999}` allocates
 gigabytes: only the documented fields `{tail}`, `{container}` and `{image_ref}` are allowed, with no
@@ -26,10 +26,12 @@ format spec or conversion.
 from __future__ import annotations
 
 import json
+import queue
 import re
 import string
 import subprocess
 import sys
+import threading
 from typing import Any, Iterable
 
 from .taxonomy import CATEGORIES
@@ -256,7 +258,7 @@ def _kind(value: Any) -> str:
 
 # --- the bounded run -------------------------------------------------------------------------------
 
-ADVERSARIAL_LENGTH = 2048
+ADVERSARIAL_LENGTH = 1024
 PROBE_DEADLINE_S = 3.0
 SLOW_SEARCH_S = 0.5
 
@@ -305,24 +307,25 @@ def slow_patterns(patterns: list[str], *, deadline_s: float = PROBE_DEADLINE_S, 
 
 def _probe(patterns: list[str], deadline_s: float, slow_s: float) -> list[tuple[int, str]]:
     """Run the probe child; return the (index, verdict) lines it printed before finishing or missing a deadline."""
-    import selectors
-
     child = subprocess.Popen([sys.executable, "-I", "-c", _PROBE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True)
     assert child.stdin and child.stdout
+    lines: queue.Queue[str] = queue.Queue()
+    # A thread reads the child's lines, so the wait for each has a deadline on every OS (select() does not take pipes on Windows).
+    threading.Thread(target=lambda: [lines.put(line) for line in child.stdout] + [lines.put("")], daemon=True).start()
     child.stdin.write(json.dumps([patterns, ADVERSARIAL_LENGTH, slow_s]) + "\n")
     child.stdin.close()
     results: list[tuple[int, str]] = []
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
+    try:
         while len(results) < len(patterns):
-            if not selector.select(timeout=deadline_s):
-                break
-            line = child.stdout.readline()
+            line = lines.get(timeout=deadline_s)
             if not line:
                 break
             verdict, index = line.split()
             results.append((int(index), verdict))
-    child.kill()
-    child.wait()
+    except queue.Empty:
+        pass
+    finally:
+        child.kill()
+        child.wait()
     return results
