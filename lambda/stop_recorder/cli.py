@@ -21,7 +21,7 @@ EXIT_OK = 0
 EXIT_USAGE = 1
 EXIT_BAD_INPUT = 2
 STDIN = "<stdin>"
-TERMINAL_HINT = ("stop-recorder: reading {what} from the terminal; paste it and press Ctrl-D "
+TERMINAL_HINT = ("stop-recorder: reading {what} from the terminal; paste and press Ctrl-D "
                  "(Ctrl-Z Enter on Windows), or pass a file; --help for more")
 
 

@@ -357,7 +357,7 @@ def _object(name: str, line: int, path: str, obj: dict, via: tuple[str, ...], lo
     elif isinstance(obj.get("taskArn"), str):
         yield Found(location, obj, via)
     elif isinstance(obj.get("tasks"), list) or isinstance(obj.get("failures"), list):
-        tasks, failures = obj.get("tasks") or [], obj.get("failures") or []
+        tasks, failures = (obj.get(key) if isinstance(obj.get(key), list) else [] for key in ("tasks", "failures"))
         if not tasks and not failures:
             yield InputError(location, "describe-tasks output with no tasks and no failures")
         for index, task in enumerate(tasks):

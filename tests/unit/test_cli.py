@@ -130,7 +130,7 @@ def test_explain_dash_reads_the_reason_from_stdin(capsys, monkeypatch):
 def test_a_terminal_on_stdin_gets_a_hint_and_a_pipe_does_not(capsys, monkeypatch, sample_events):
     monkeypatch.setattr("stop_recorder.cli.stdin_is_terminal", lambda: True)
     _, _, err = run(capsys, "classify", stdin=json.dumps(sample_events[0]), monkeypatch=monkeypatch)
-    assert "reading events from the terminal; paste it and press Ctrl-D" in err
+    assert "reading events from the terminal; paste and press Ctrl-D" in err
     _, _, err = run(capsys, "explain", "-", stdin="Essential container in task exited", monkeypatch=monkeypatch)
     assert "reading a stop reason from the terminal" in err
     monkeypatch.setattr("stop_recorder.cli.stdin_is_terminal", lambda: False)

@@ -215,3 +215,9 @@ def _stringify(value):
 def test_any_json_shape_yields_pieces_and_never_raises(value):
     data = json.dumps(_stringify(value)).encode()
     assert all(isinstance(p, (Found, Missing, InputError)) for p in read_bytes("x", data))
+
+
+def test_describe_tasks_fields_of_the_wrong_type_are_not_iterated():
+    # Found by the property test above: {"tasks": true, "failures": []} crashed the reader.
+    [error] = pieces(json.dumps({"tasks": True, "failures": []}))
+    assert "no tasks and no failures" in error.message
