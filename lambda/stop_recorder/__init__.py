@@ -1,3 +1,3 @@
 """stop-recorder: records, classifies and alerts on stopped Amazon ECS tasks."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one version; tests/unit/test_cli.py checks pyproject.toml agrees
