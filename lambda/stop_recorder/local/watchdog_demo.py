@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Callable
 
-from ..cli import table
+from ..tables import table
 from ..model import iso
 from ..watchdog.expressions import parse_schedule
 from .pipeline import CONTEXT, REGION, _fresh_module
