@@ -293,6 +293,12 @@ class RecorderConfig:
     schedule_failure_periods: int = setting("scheduleFailurePeriods", 3, whole(1, 1000))
     success_categories: str = setting("successCategories", "", success_category_list)
     watchdog_interval_minutes: int = setting("watchdogIntervalMinutes", 5, whole(1, 60))
+    # Evidence for thin stops (issue #13).
+    log_tail_lines: int = setting("logTailLines", 20, whole(0, 100))
+    diagnosis_budget_ms: int = setting("diagnosisBudgetMs", 3000, whole(0, 20000))
+    diagnosis_role: bool = setting("diagnosisRole", False, flag)
+    diagnosis_log_groups: tuple[str, ...] = setting("diagnosisLogGroups", ("/ecs/*",), names(
+        r"[A-Za-z0-9_\-/.#]{1,511}\*?", "log group names, or prefixes ending in *, e.g. /ecs/*"))
 
     @property
     def central_bus_enabled(self) -> bool:

@@ -12,6 +12,7 @@ from .capture import Capture
 from .central_bus import CentralBus
 from .config import RecorderConfig
 from .dashboard import Dashboard
+from .diagnosis import Diagnosis
 from .query import Query
 from .vendors import Vendors
 from .watchdog import Watchdog
@@ -45,6 +46,8 @@ class StopRecorderStack(Stack):
         self.alerting = Alerting(self, "Alerting", config=config, capture=self.capture, streams=streams,
                                  processor=self.archive.processor, athena_workgroup=self.query.workgroup_name)
         wire_account_names(self.alerting.function, config)
+        self.diagnosis = Diagnosis(self, "Diagnosis", config=config, function=self.alerting.function,
+                                   archive=self.archive.bucket)
         self.dashboard = Dashboard(self, "Dashboard", alert_function=self.alerting.function, processor=self.archive.processor,
                                    streams=streams, queues=self.capture.dead_letter_queues)
         self.watchdog = (Watchdog(self, "Watchdog", config=config, alerting=self.alerting,

@@ -85,6 +85,11 @@ class AlertSettings:
     tracing: bool = False
     success_categories: frozenset[str] = SUCCESS_CATEGORIES_DEFAULT  # runs the schedule watchdog counts as success
     home_region: str | None = None  # the recorder's own region (Lambda's AWS_REGION): its Athena workgroup is there
+    log_tail_lines: int = 20
+    diagnosis_budget_seconds: float = 3.0  # 0 turns evidence gathering off
+    diagnosis_role: bool = False
+    recorder_account: str | None = None
+    diagnosis_bucket: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AlertSettings":
@@ -103,7 +108,18 @@ class AlertSettings:
             tracing=not _bool(env, "POWERTOOLS_TRACE_DISABLED", True),
             success_categories=parse_success_categories(env.get("SUCCESS_CATEGORIES", ""), "SUCCESS_CATEGORIES", ConfigError),
             home_region=env.get("AWS_REGION") or None,
+            log_tail_lines=_bounded_int(env.get("LOG_TAIL_LINES", "20"), "LOG_TAIL_LINES", 0, 100),
+            diagnosis_budget_seconds=_bounded_int(env.get("DIAGNOSIS_BUDGET_MS", "3000"), "DIAGNOSIS_BUDGET_MS", 0, 20000) / 1000,
+            diagnosis_role=_bool(env, "DIAGNOSIS_ROLE", False),
+            recorder_account=env.get("RECORDER_ACCOUNT") or None,
+            diagnosis_bucket=env.get("DIAGNOSIS_BUCKET") or None,
         )
+
+
+def _bounded_int(value: str, key: str, low: int, high: int) -> int:
+    if not value.strip().isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"environment variable {key}={value!r}: expected a whole number from {low} to {high}")
+    return int(value)
 
 
 def _positive_int(value: str, key: str) -> int:

@@ -24,7 +24,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from ..classifier import Classification, classify
 from ..events import StopEvent
@@ -82,6 +82,7 @@ class AlertOutcome:
     count: int | None = None
     channels: tuple[str, ...] = ()
     uncertain: tuple[str, ...] = ()
+    diagnosis: Any = None  # diagnosis.gather.Diagnosis when evidence was gathered for this notification
 
 
 @dataclass
@@ -110,6 +111,7 @@ class _Stop:
     waiting: Waiting
     log_location: Callable | None
     account_name: Callable[[str], str | None] | None
+    gather_evidence: Callable[[StopEvent, Classification], Any] | None = None
 
     def emit_or_owe(self, kind: str, channels: Sequence[str] = ()) -> str | None:
         """Emit; on failure return the kind owed (the caller records it and fails the invocation)."""
@@ -124,7 +126,8 @@ def handle_stop(event: StopEvent, *, settings: AlertSettings, store: StormStore,
                 now: float, emit: MetricSink, token: str | None = None, waiting: Waiting | None = None,
                 log_location: Callable | None = None,
                 account_name: Callable[[str], str | None] | None = None,
-                ledger: FamilyLedger | None = None) -> AlertOutcome:
+                ledger: FamilyLedger | None = None,
+                gather_evidence: Callable[[StopEvent, Classification], Any] | None = None) -> AlertOutcome:
     """Count, emit and notify for one delivery; raises so that Lambda retries what is left to do."""
     verdict = classify(event.task, settings.custom_rules)
     if not is_stopped(event):
@@ -134,7 +137,7 @@ def handle_stop(event: StopEvent, *, settings: AlertSettings, store: StormStore,
         # so a duplicate or a retry changes nothing; a failure here fails the delivery before anything is counted.
         ledger.record(run)
     stop = _Stop(event, verdict, dedupe_key(event), token or uuid.uuid4().hex, now, settings, store, notifiers, emit,
-                 waiting or Waiting(), log_location, account_name)
+                 waiting or Waiting(), log_location, account_name, gather_evidence)
     if verdict.category not in settings.notify_categories:
         found = _counting(stop, "quiet", lambda: store.record_quiet(stop.key, stop.token, now))
         if found.applied:
@@ -255,11 +258,14 @@ def _post(stop: _Stop, item: EventItem, *, emit_first: list[str]) -> AlertOutcom
     settings = stop.settings
     group = group_key(stop.event, stop.verdict)
     count = item.count or 1
-    incident = build_incident(stop.event, stop.verdict, count=count, window_start=item.window_start or stop.now,
+    # Evidence only for a stop that will be posted (bounded by its own budget); it may change the category shown.
+    diagnosis = stop.gather_evidence(stop.event, stop.verdict) if stop.gather_evidence else None
+    incident = build_incident(stop.event, diagnosis.verdict if diagnosis else stop.verdict, count=count,
+                              window_start=item.window_start or stop.now,
                               now=stop.now, thread=thread_id(group), athena_workgroup=settings.athena_workgroup,
                               athena_region=settings.home_region,
                               log_location=stop.log_location, account_name=stop.account_name,
-                              next_at=next((t for t in settings.thresholds if t > count), None))
+                              next_at=next((t for t in settings.thresholds if t > count), None), diagnosis=diagnosis)
     todo = [n for n in stop.notifiers if n.name in item.posting]
     results = _send_all(todo, incident, stop.event.event_id or stop.key)
     sent = [name for name, error in results.items() if error is None]
@@ -286,7 +292,7 @@ def _post(stop: _Stop, item: EventItem, *, emit_first: list[str]) -> AlertOutcom
     if "notified" not in emit_first:  # else an earlier attempt closed the item and this one paid its debt
         # Counted after the write that closes the item, so a retry of a failed settle cannot count it twice.
         _emit_counted(stop, "notified")
-    return AlertOutcome(stop.verdict, "notified", count, tuple(sent), tuple(uncertain))
+    return AlertOutcome(stop.verdict, "notified", count, tuple(sent), tuple(uncertain), diagnosis)
 
 
 def _send_all(notifiers: Sequence[Notifier], incident: Incident, event_id: str) -> dict[str, NotifyError | None]:

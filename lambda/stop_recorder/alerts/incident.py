@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from ..classifier import Classification
+from ..diagnosis.render import evidence_lines, fit, tail_title
 from ..events import StopEvent
 
 _ICON = {"critical": ":red_circle:", "error": ":large_orange_circle:", "warning": ":large_yellow_circle:", "info": ":white_circle:"}
@@ -38,6 +39,9 @@ class Incident:
     next_at: int | None = None
 
     account_name: str | None = None
+    evidence: tuple[str, ...] = ()
+    log_tail: tuple[str, ...] = ()
+    log_tail_title: str | None = None
 
     @property
     def account_label(self) -> str | None:
@@ -66,7 +70,8 @@ class Incident:
 
 def build_incident(event: StopEvent, verdict: Classification, *, count: int, window_start: float, now: float,
                    thread: str, athena_workgroup: str | None, log_location=None, next_at: int | None = None,
-                   account_name: Callable[[str], str | None] | None = None, athena_region: str | None = None) -> Incident:
+                   account_name: Callable[[str], str | None] | None = None, athena_region: str | None = None,
+                   diagnosis=None) -> Incident:
     """Assemble the incident and its console links; account_name maps an account id to a display name."""
     task = event.task
     cluster, task_id = task.cluster_name, task.task_id
@@ -100,9 +105,15 @@ def build_incident(event: StopEvent, verdict: Classification, *, count: int, win
             name = account_name(event.account)
         except Exception:  # noqa: BLE001 - a name is a nicety; the id is always shown
             name = None
+    if diagnosis is not None and diagnosis.log_group and diagnosis.log_stream and region:
+        links["Logs"] = (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logsV2:log-groups/log-group/"
+                         f"{_cw(diagnosis.log_group)}/log-events/{_cw(diagnosis.log_stream)}")
     return Incident(verdict.category, verdict.severity, verdict.summary, verdict.hint,
                     task.stopped_reason or "", cluster, service, task_id, task.task_arn, taskdef, culprit, region,
-                    event.account, count, window_start, now, thread, links, next_at, name)
+                    event.account, count, window_start, now, thread, links, next_at, name,
+                    evidence_lines(diagnosis) if diagnosis is not None else (),
+                    diagnosis.log_tail if diagnosis is not None else (),
+                    tail_title(diagnosis) if diagnosis is not None else None)
 
 
 def _cw(value: str) -> str:
@@ -124,6 +135,13 @@ def block_kit(incident: Incident) -> dict:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": incident.repeat_line}]})
     if incident.reason:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Reason*\n```{_escape(incident.reason[:2800])}```"}})
+    if incident.evidence:
+        bullets = "\n".join(f"• {_escape(line)}" for line in incident.evidence)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": fit(f"*Evidence*\n{bullets}")}})
+    if incident.log_tail:
+        tail = _escape("\n".join(incident.log_tail))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": fit(f"*{_escape(incident.log_tail_title)}*\n```{tail}```")}})
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Fix*\n{_escape(incident.hint)}"}})
     if incident.links:
         blocks.append({"type": "actions", "elements": [
@@ -142,6 +160,10 @@ def chatbot_notification(incident: Incident, event_id: str) -> dict:
         lines += ["", incident.repeat_line]
     if incident.reason:
         lines += ["", f"Reason: ```{incident.reason[:1500]}```"]
+    if incident.evidence:
+        lines += ["", "Evidence:"] + [f"• {line}" for line in incident.evidence]
+    if incident.log_tail:
+        lines += ["", f"{incident.log_tail_title}:", "```" + "\n".join(incident.log_tail) + "```"]
     next_steps = [incident.hint] + [f"<{url}|{name}>" for name, url in incident.links.items()]
     return {
         "version": "1.0",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from datetime import datetime, timezone
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 
 from stop_recorder.accounts import AccountNameSettings, account_name_lookup
@@ -13,10 +16,13 @@ from stop_recorder.adapters.dynamo import DynamoStormStore
 from stop_recorder.adapters.ecs import TaskDefinitionLogs
 from stop_recorder.adapters.organizations import OrganizationsAccountNames
 from stop_recorder.adapters.emf import EmfMetrics
+from stop_recorder.adapters.evidence import DiagnosisArchive, EvidenceSources
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
 from stop_recorder.adapters.watch_store import DynamoFamilyLedger
 from stop_recorder.alerts.flow import InFlight, NotifyError, handle_stop
+from stop_recorder.diagnosis.gather import DiagnosisSettings, EvidenceUnavailable, gather_evidence
 from stop_recorder.events import parse_event
+from stop_recorder.model import iso
 from stop_recorder.settings import METRIC_NAMESPACE, SERVICE_NAME, AlertSettings
 
 # DynamoDB writes are safe to resend (adapters/dynamo.py): short timeouts turn a stalled request into a
@@ -41,6 +47,13 @@ log_location = TaskDefinitionLogs(LazyClient("ecs"))
 # account id -> name: ACCOUNT_NAMES, then (READ_ACCOUNT_NAMES=true) Organizations, created on first use; else None
 account_name = account_name_lookup(AccountNameSettings.from_env(), fetch=OrganizationsAccountNames(LazyClient("organizations")))
 clock = time.time  # the local runner replays history and sets event time here
+evidence = None
+if settings.diagnosis_budget_seconds > 0:
+    evidence_sources = EvidenceSources(own_account=settings.recorder_account, assume_roles=settings.diagnosis_role,
+                                       budget_seconds=settings.diagnosis_budget_seconds)
+    evidence = functools.partial(gather_evidence, source_for=evidence_sources, settings=DiagnosisSettings(
+        log_tail_lines=settings.log_tail_lines, budget_seconds=settings.diagnosis_budget_seconds))
+diagnoses = DiagnosisArchive(LazyClient("s3"), settings.diagnosis_bucket) if settings.diagnosis_bucket else None
 
 
 @logger.inject_lambda_context(clear_state=True)  # keys appended for one task must not leak into the next
@@ -51,11 +64,14 @@ def _handle(event: dict, context) -> dict:
     logger.append_keys(task_id=task.task_id, event_id=stop.event_id)
     try:
         outcome = handle_stop(stop, settings=settings, store=store, notifiers=notifiers, now=clock(), emit=emit,
-                              log_location=log_location, account_name=account_name, ledger=ledger)
+                              log_location=log_location, account_name=account_name, ledger=ledger,
+                              gather_evidence=evidence)
     except (NotifyError, InFlight) as error:
         # Our own messages: they name channels and secrets, never a URL or a secret's value.
         logger.error(str(error), extra={"error": type(error).__name__})
         raise
+    if outcome.diagnosis is not None:
+        record_diagnosis(outcome.diagnosis)
     verdict = outcome.verdict
     logger.append_keys(category=verdict.category, severity=verdict.severity)
     logger.info(verdict.summary, extra={"action": outcome.action, "count": outcome.count, "channels": outcome.channels,
@@ -63,6 +79,22 @@ def _handle(event: dict, context) -> dict:
                                         "rule": verdict.rule, "cluster": task.cluster_name,
                                         "service_name": task.service_name or task.group})
     return {"action": outcome.action, "category": verdict.category, "count": outcome.count}
+
+
+def record_diagnosis(diagnosis) -> None:
+    """Log, count and archive a diagnosis; the alert is already out, so nothing here may fail the invocation."""
+    record = diagnosis.as_record(iso(datetime.fromtimestamp(clock(), tz=timezone.utc)))
+    logger.info("diagnosis", extra={"diagnosis": {k: v for k, v in record.items() if k != "log_tail"}})
+    if diagnosis.reclassified:
+        # single_metric adds the service dimension: the same {service} set as the other plain counts.
+        with single_metric(name="DiagnosedReclassifications", unit=MetricUnit.Count, value=1,
+                           namespace=METRIC_NAMESPACE):
+            pass
+    if diagnoses is not None:
+        try:
+            diagnoses.put(record)
+        except EvidenceUnavailable as error:
+            logger.warning("diagnosis record not archived", extra={"reason": str(error)})
 
 
 if settings.tracing:

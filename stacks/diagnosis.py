@@ -1,0 +1,62 @@
+"""Evidence gathering for the alert Lambda: read-only IAM in this account, the role it may assume in
+others (central mode), where diagnosis records go, and the settings the handler reads."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stop_recorder.diagnosis import ROLE_NAME_PREFIX
+
+from .config import RecorderConfig
+from .nag import acknowledge
+
+# IAM resource formats: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
+# and .../list_amazonelasticcontainerregistry.html; ECS DescribeTaskDefinition has none (Resource "*"):
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
+ECR_READ_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+
+def log_group_arns(partition: str, region: str, account: str, patterns: tuple[str, ...]) -> list[str]:
+    """logs:GetLogEvents acts on log streams: arn:…:log-group:<group>:log-stream:<stream>."""
+    return [f"arn:{partition}:logs:{region}:{account}:log-group:{p}:log-stream:*" for p in patterns]
+
+
+class Diagnosis(Construct):
+    """Grants the alert function read-only evidence access and passes it its diagnosis settings."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: RecorderConfig, function: lambda_.Function,
+                 archive: s3.IBucket) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        function.add_environment("LOG_TAIL_LINES", str(config.log_tail_lines))
+        function.add_environment("DIAGNOSIS_BUDGET_MS", str(config.diagnosis_budget_ms))
+        function.add_environment("DIAGNOSIS_ROLE", str(config.diagnosis_role).lower())
+        function.add_environment("RECORDER_ACCOUNT", stack.account)
+        function.add_environment("DIAGNOSIS_BUCKET", archive.bucket_name)
+        if config.diagnosis_budget_ms == 0:
+            return  # evidence gathering is off: no read permissions at all
+        # ecs:DescribeTaskDefinition is already granted (Resource "*", acknowledged) for the log link.
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=["logs:GetLogEvents"],
+            resources=log_group_arns(stack.partition, stack.region, stack.account, config.diagnosis_log_groups)))
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=ECR_READ_ACTIONS, resources=[f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/*"]))
+        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"],
+                                                        resources=[archive.arn_for_objects("diagnoses/*")]))
+        findings = ["Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*",
+                    *(f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{p}:log-stream:*"
+                      for p in config.diagnosis_log_groups),
+                    "Resource::<ArchiveBucket49F1AC64.Arn>/diagnoses/*"]
+        if config.diagnosis_role:
+            function.add_to_role_policy(iam.PolicyStatement(
+                actions=["sts:AssumeRole"], resources=[f"arn:{stack.partition}:iam::*:role/{ROLE_NAME_PREFIX}*"]))
+            findings.append(f"Resource::arn:<AWS::Partition>:iam::*:role/{ROLE_NAME_PREFIX}*")
+        acknowledge(function.role, "IAM5", "Evidence is read-only: the last lines of the culprit container's stream "
+                    "(log streams are named per task, so only a group pattern can be granted, scoped by "
+                    "diagnosisLogGroups), the image manifest and config blob of this account's ECR repositories (any "
+                    "task may use any repository), diagnosis objects under the archive's diagnoses/ prefix, and in "
+                    "central mode the regional read-only stop-recorder-diagnosis-* role in member accounts.", *findings)
