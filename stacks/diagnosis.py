@@ -3,7 +3,7 @@ others (central mode), where diagnosis records go, and the settings the handler 
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -18,6 +18,13 @@ from .nag import acknowledge
 # and .../list_amazonelasticcontainerregistry.html; ECS DescribeTaskDefinition has none (Resource "*"):
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
 ECR_READ_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+
+def nag_env(stack: Stack) -> str:
+    """Region and account as cdk-nag prints them in a finding: literal when the stack has an env, else the pseudo-parameter."""
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"{region}:{account}"
 
 
 def log_group_arns(partition: str, region: str, account: str, patterns: tuple[str, ...]) -> list[str]:
@@ -47,8 +54,8 @@ class Diagnosis(Construct):
             actions=ECR_READ_ACTIONS, resources=[f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/*"]))
         function.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"],
                                                         resources=[archive.arn_for_objects("diagnoses/*")]))
-        findings = ["Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*",
-                    *(f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{p}:log-stream:*"
+        findings = [f"Resource::arn:<AWS::Partition>:ecr:{nag_env(stack)}:repository/*",
+                    *(f"Resource::arn:<AWS::Partition>:logs:{nag_env(stack)}:log-group:{p}:log-stream:*"
                       for p in config.diagnosis_log_groups),
                     "Resource::<ArchiveBucket49F1AC64.Arn>/diagnoses/*"]
         if config.diagnosis_role:

@@ -14,7 +14,7 @@ from constructs import Construct
 
 from stop_recorder.diagnosis import ROLE_NAME_PREFIX
 
-from .diagnosis import ECR_READ_ACTIONS, log_group_arns
+from .diagnosis import ECR_READ_ACTIONS, log_group_arns, nag_env
 from .nag import acknowledge
 
 
@@ -40,6 +40,6 @@ class DiagnosisRole(Construct):
                     "permissions; log streams are named per task, so the grant is per log-group pattern; any task may "
                     "use any of this account's ECR repositories. Nothing here writes.",
                     "Resource::*",
-                    "Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*",
-                    *(f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{p}:log-stream:*"
+                    f"Resource::arn:<AWS::Partition>:ecr:{nag_env(stack)}:repository/*",
+                    *(f"Resource::arn:<AWS::Partition>:logs:{nag_env(stack)}:log-group:{p}:log-stream:*"
                       for p in log_group_patterns))
