@@ -102,12 +102,19 @@ class Forwarder(Construct):
 class StopRecorderForwarderStack(Stack):
     """Deployed in each source account-region (directly, or by the StopRecorderRollout StackSet)."""
 
-    def __init__(self, scope: Construct, id_: str, *, central_bus_arn: str, clusters: Sequence[str] = (), **kwargs) -> None:
+    def __init__(self, scope: Construct, id_: str, *, central_bus_arn: str, clusters: Sequence[str] = (),
+                 diagnosis_role: bool = False, diagnosis_log_groups: Sequence[str] = ("/ecs/*",), **kwargs) -> None:
         kwargs.setdefault("synthesizer", BootstraplessSynthesizer())
         kwargs.setdefault("analytics_reporting", False)
         super().__init__(scope, id_, description="stop-recorder forwarder: sends STOPPED ECS task events to the "
                                                  "central recorder's event bus", **kwargs)
         self.forwarder = Forwarder(self, "Forwarder", central_bus_arn=central_bus_arn, clusters=clusters)
+        if diagnosis_role:  # read-only evidence for the central recorder (issue #13); still no Lambda, no asset
+            from .diagnosis_role import DiagnosisRole
+
+            central_account = Arn.split(central_bus_arn, ArnFormat.SLASH_RESOURCE_NAME).account
+            DiagnosisRole(self, "DiagnosisRole", central_account=central_account,
+                          log_group_patterns=tuple(diagnosis_log_groups))
         # A stack needs at least one resource even where the condition switches the forwarder off.
         CfnResource(self, "Placeholder", type="AWS::CloudFormation::WaitConditionHandle")
         CfnOutput(self, "ForwardingRuleArn", value=self.forwarder.rule.rule_arn, condition=self.forwarder.enabled)

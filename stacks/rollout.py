@@ -35,11 +35,12 @@ STACK_SET_NAME = "stop-recorder-forwarder"
 TEMPLATE_BODY_LIMIT = 51_200  # CloudFormation's TemplateBody limit in bytes
 
 
-def forwarder_template(*, central_bus_arn: str, clusters: Sequence[str] = ()) -> dict:
+def forwarder_template(*, central_bus_arn: str, clusters: Sequence[str] = (), **diagnosis) -> dict:
     """The forwarder stack's template, synthesized on its own (no assets, no bootstrap parameters)."""
     with tempfile.TemporaryDirectory(prefix="stop-recorder-forwarder-") as outdir:
         app = cdk.App(outdir=outdir, analytics_reporting=False)
-        stack = StopRecorderForwarderStack(app, "StopRecorderForwarder", central_bus_arn=central_bus_arn, clusters=clusters)
+        stack = StopRecorderForwarderStack(app, "StopRecorderForwarder", central_bus_arn=central_bus_arn, clusters=clusters,
+                                           **diagnosis)
         assembly = app.synth()
         return assembly.get_stack_artifact(stack.artifact_id).template
 
@@ -48,11 +49,13 @@ class Rollout(Construct):
     """The StackSet: forwarder template, OUs x regions, auto-deployment, parallel regions."""
 
     def __init__(self, scope: Construct, id_: str, *, central_bus_arn: str, organizational_units: Sequence[str],
-                 regions: Sequence[str], delegated_admin: bool = False, clusters: Sequence[str] = ()) -> None:
+                 regions: Sequence[str], delegated_admin: bool = False, clusters: Sequence[str] = (),
+                 **diagnosis) -> None:
         super().__init__(scope, id_)
         if not organizational_units or not regions:
             raise ValueError("Rollout needs at least one organizational unit (or root) and one region")
-        body = json.dumps(forwarder_template(central_bus_arn=central_bus_arn, clusters=clusters), separators=(",", ":"))
+        body = json.dumps(forwarder_template(central_bus_arn=central_bus_arn, clusters=clusters, **diagnosis),
+                          separators=(",", ":"))
         if len(body.encode()) > TEMPLATE_BODY_LIMIT:
             raise ValueError(f"forwarder template is {len(body)} bytes; TemplateBody allows {TEMPLATE_BODY_LIMIT}")
         self.stack_set = cloudformation.CfnStackSet(
@@ -63,7 +66,8 @@ class Rollout(Construct):
             call_as="DELEGATED_ADMIN" if delegated_admin else "SELF",
             auto_deployment=cloudformation.CfnStackSet.AutoDeploymentProperty(enabled=True,
                                                                               retain_stacks_on_account_removal=False),
-            capabilities=["CAPABILITY_IAM"],  # the forwarder's role (no custom name)
+            # The forwarder's role has no custom name; the diagnosis role's name is fixed per region (NAMED_IAM).
+            capabilities=["CAPABILITY_NAMED_IAM"] if diagnosis.get("diagnosis_role") else ["CAPABILITY_IAM"],
             managed_execution={"Active": True},  # let independent operations run concurrently
             operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
                 region_concurrency_type="PARALLEL", max_concurrent_percentage=25, failure_tolerance_percentage=10),
@@ -79,11 +83,13 @@ class StopRecorderRolloutStack(Stack):
     """Deployed once from the management or a delegated-administrator account."""
 
     def __init__(self, scope: Construct, id_: str, *, central_bus_arn: str, organizational_units: Sequence[str],
-                 regions: Sequence[str], delegated_admin: bool = False, clusters: Sequence[str] = (), **kwargs) -> None:
+                 regions: Sequence[str], delegated_admin: bool = False, clusters: Sequence[str] = (),
+                 diagnosis_role: bool = False, diagnosis_log_groups: Sequence[str] = ("/ecs/*",), **kwargs) -> None:
         # No assets either: the management account need not be bootstrapped for this one resource.
         kwargs.setdefault("synthesizer", cdk.BootstraplessSynthesizer())
         super().__init__(scope, id_, description="stop-recorder rollout: StackSet of the forwarder for an organization",
                          **kwargs)
         self.rollout = Rollout(self, "Rollout", central_bus_arn=central_bus_arn, organizational_units=organizational_units,
-                               regions=regions, delegated_admin=delegated_admin, clusters=clusters)
+                               regions=regions, delegated_admin=delegated_admin, clusters=clusters,
+                               diagnosis_role=diagnosis_role, diagnosis_log_groups=diagnosis_log_groups)
         CfnOutput(self, "StackSetId", value=self.rollout.stack_set.attr_stack_set_id)

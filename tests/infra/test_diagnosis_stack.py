@@ -64,3 +64,36 @@ def test_diagnosis_role_construct_is_read_only_and_nag_clean(tmp_path):
     report = json.loads((tmp_path / "validation-report.json").read_text())
     nag = next(p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions")
     assert nag["violations"] == [] and nag["conclusion"] == "success"
+
+
+def test_forwarder_creates_the_role_and_the_rollout_may_name_it(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app import build
+    from conftest import ROOT
+
+    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "diagnosisRole": "true",
+               "centralBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/stop-recorder",
+               "forwarderOrganizationalUnits": "ou-ab12-cdef3456", "forwarderRegions": "us-east-1,eu-west-1"}
+    built = build(context, outdir=str(tmp_path))
+    built.app.synth()
+    forwarder = json.loads((tmp_path / f"{built.forwarder.artifact_id}.template.json").read_text())
+    [role] = [r for r in forwarder["Resources"].values()
+              if r["Type"] == "AWS::IAM::Role" and "RoleName" in r["Properties"]]
+    assert json.dumps(role["Properties"]["RoleName"]) == json.dumps(
+        {"Fn::Join": ["", ["stop-recorder-diagnosis-", {"Ref": "AWS::Region"}]]})
+    assert "111122223333" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+    assert not [r for r in forwarder["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    rollout = json.loads((tmp_path / f"{built.rollout.artifact_id}.template.json").read_text())
+    [stack_set] = [r["Properties"] for r in rollout["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
+    assert stack_set["Capabilities"] == ["CAPABILITY_NAMED_IAM"] and json.loads(stack_set["TemplateBody"]) == forwarder
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    nag = next(p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions")
+    assert nag["violations"] == []
+    path = tmp_path / "forwarder.json"
+    path.write_text(json.dumps(forwarder))
+    lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", str(path)],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    assert lint.returncode == 0, lint.stdout
