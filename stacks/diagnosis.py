@@ -4,15 +4,18 @@ others (central mode), where diagnosis records go, and the settings the handler 
 from __future__ import annotations
 
 from aws_cdk import Stack, Token
+from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stop_recorder.diagnosis import ROLE_NAME_PREFIX
+from stop_recorder.diagnosis.schema import DIAGNOSIS_COLUMNS
 
 from .config import RecorderConfig
 from .nag import acknowledge
+from .query import DIAGNOSIS_TABLE, PROJECTION_START, Query
 
 # IAM resource formats: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
 # and .../list_amazonelasticcontainerregistry.html; ECS DescribeTaskDefinition has none (Resource "*"):
@@ -27,6 +30,30 @@ def nag_env(stack: Stack) -> str:
     return f"{region}:{account}"
 
 
+def diagnosis_table(scope: Construct, query: Query, archive: s3.IBucket) -> glue.CfnTable:
+    """stop_diagnoses: the diagnosis objects under diagnoses/dt=…/, joined to stopped_tasks on task_arn and task_version."""
+    stack = Stack.of(scope)
+    location = f"s3://{archive.bucket_name}/diagnoses/"
+    table = glue.CfnTable(
+        scope, "Table", catalog_id=stack.account, database_name=query.database_name,
+        table_input=glue.CfnTable.TableInputProperty(
+            name=DIAGNOSIS_TABLE, table_type="EXTERNAL_TABLE",
+            description="One diagnosis per stop the alert Lambda gathered evidence for (JSON objects)",
+            partition_keys=[glue.CfnTable.ColumnProperty(name="dt", type="string", comment="Diagnosis day, yyyy-MM-dd (UTC)")],
+            parameters={"classification": "json", "projection.enabled": "true", "projection.dt.type": "date",
+                        "projection.dt.format": "yyyy-MM-dd", "projection.dt.range": f"{PROJECTION_START},NOW",
+                        "projection.dt.interval": "1", "projection.dt.interval.unit": "DAYS",
+                        "storage.location.template": location + "dt=${dt}/"},
+            storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                location=location, input_format="org.apache.hadoop.mapred.TextInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library="org.apache.hive.hcatalog.data.JsonSerDe",
+                                                           parameters={"serialization.format": "1"}),
+                columns=[glue.CfnTable.ColumnProperty(name=n, type=t, comment=d[:255]) for n, t, d in DIAGNOSIS_COLUMNS])))
+    table.add_dependency(query.table)  # same database, created with the stop table
+    return table
+
+
 def log_group_arns(partition: str, region: str, account: str, patterns: tuple[str, ...]) -> list[str]:
     """logs:GetLogEvents acts on log streams: arn:…:log-group:<group>:log-stream:<stream>."""
     return [f"arn:{partition}:logs:{region}:{account}:log-group:{p}:log-stream:*" for p in patterns]
@@ -36,9 +63,10 @@ class Diagnosis(Construct):
     """Grants the alert function read-only evidence access and passes it its diagnosis settings."""
 
     def __init__(self, scope: Construct, id_: str, *, config: RecorderConfig, function: lambda_.Function,
-                 archive: s3.IBucket) -> None:
+                 archive: s3.IBucket, query: Query) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
+        self.table = diagnosis_table(self, query, archive)
         function.add_environment("LOG_TAIL_LINES", str(config.log_tail_lines))
         function.add_environment("DIAGNOSIS_BUDGET_MS", str(config.diagnosis_budget_ms))
         function.add_environment("DIAGNOSIS_ROLE", str(config.diagnosis_role).lower())

@@ -17,6 +17,7 @@ from .archive import secure_bucket
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 TABLE_NAME = "stopped_tasks"
+DIAGNOSIS_TABLE = "stop_diagnoses"
 PROJECTION_START = "2024-01-01"
 
 
@@ -92,9 +93,10 @@ class Query(Construct):
             ),
         )
         qualified = f'"{self.database_name}"."{TABLE_NAME}"'
+        diagnoses = f'"{self.database_name}"."{DIAGNOSIS_TABLE}"'  # created by stacks/diagnosis.py
         for name, description, sql in load_queries():
             athena.CfnNamedQuery(self, f"Query{_camel(name)}", database=self.database_name, name=name,
-                                         description=description, query_string=sql.replace("{table}", qualified),
+                                         description=description, query_string=sql.replace("{table}", qualified).replace("{diagnoses}", diagnoses),
                                          work_group=self.workgroup.ref)
 
 

@@ -47,7 +47,7 @@ class StopRecorderStack(Stack):
                                  processor=self.archive.processor, athena_workgroup=self.query.workgroup_name)
         wire_account_names(self.alerting.function, config)
         self.diagnosis = Diagnosis(self, "Diagnosis", config=config, function=self.alerting.function,
-                                   archive=self.archive.bucket)
+                                   archive=self.archive.bucket, query=self.query)
         self.dashboard = Dashboard(self, "Dashboard", alert_function=self.alerting.function, processor=self.archive.processor,
                                    streams=streams, queues=self.capture.dead_letter_queues)
         self.watchdog = (Watchdog(self, "Watchdog", config=config, alerting=self.alerting,

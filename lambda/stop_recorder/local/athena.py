@@ -62,6 +62,19 @@ class LocalAthena:
             column_sql = ", ".join(f'"{name}" {duckdb_type(kind)}' for name, kind in columns)
             self.connection.execute(f'CREATE TABLE "{database}"."{table}" ({column_sql}, dt VARCHAR)')
 
+    def add_table(self, table: str, columns: Iterable[tuple[str, str]], root: Path, *, pattern: str = "*.json",
+                  compression: str = "none") -> None:
+        """Another Glue table of the same database (e.g. stop_diagnoses) over its own partition folders."""
+        spec = ", ".join(f"'{name}': '{duckdb_type(kind)}'" for name, kind in columns)
+        if list(root.glob(f"dt=*/{pattern}")):
+            self.connection.execute(
+                f'CREATE VIEW "{self.database}"."{table}" AS SELECT * FROM read_json(\'{root / "dt=*" / pattern}\', '
+                f"format='newline_delimited', compression='{compression}', columns={{{spec}}}, hive_partitioning=true, "
+                f"hive_types={{'dt': 'VARCHAR'}})")
+        else:
+            column_sql = ", ".join(f'"{name}" {duckdb_type(kind)}' for name, kind in columns)
+            self.connection.execute(f'CREATE TABLE "{self.database}"."{table}" ({column_sql}, dt VARCHAR)')
+
     def run(self, trino_sql: str) -> tuple[list[str], list[tuple]]:
         """Run one named query; return column names and rows."""
         cursor = self.connection.execute(transpile(trino_sql))

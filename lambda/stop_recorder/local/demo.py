@@ -18,6 +18,7 @@ from ..events import DETAIL_TYPE
 from ..inputs import InputError, Missing, read_path
 from ..tables import table
 from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
+from . import diagnosis_demo
 from .pipeline import LocalPipeline, PipelineResult
 from .template import TemplateSpec
 from .watchdog_demo import run_schedule_watchdog
@@ -114,9 +115,14 @@ def run_demo(*, events: str | None = None, out: str = "demo-out", template: str 
         replay = estate.result.delivered
     say(f"replaying {len(replay)} events" + (f" and {len(direct)} malformed records put straight into Firehose" if direct else ""))
     with LocalPipeline(spec, workdir=out_dir, progress=say) as pipeline:
+        cases = diagnosis_demo.install(pipeline, replay) if events is None else []
         result = pipeline.run(replay, direct_put=direct)
         _save(result, pipeline, out_dir)
+        diagnoses = diagnosis_demo.records(pipeline.s3)
         text = report(result, estate)  # before the watchdog section posts its own messages to the same webhook
+        if cases:
+            text += "\n\n" + diagnosis_demo.report(cases, result.slack.messages, diagnoses,
+                                                    spec.alert_env.get("ATHENA_WORKGROUP"))
         text += "\n\n" + run_schedule_watchdog(json.loads(template_path.read_text()), pipeline.slack, say)
         (out_dir / "slack-webhook.json").write_text(json.dumps(result.slack.messages, indent=1))
     print(text)

@@ -134,7 +134,27 @@ def _event(task_id: str, definition_arn: str, family: str, image: str, digest: s
                        "lastStatus": "STOPPED", "desiredStatus": "STOPPED", "version": 5}}
 
 
-def wire(handler, store: LocalBlobStore) -> None:
+def install(pipeline, replay: list[dict]) -> list[dict]:
+    """Seed moto, add the two cases to the replay and wire the alert handler; return the cases."""
+    store = LocalBlobStore()
+    cases = seed(store, now_utc())
+    replay.extend(cases)
+    pipeline.alert_hooks.append(lambda handler: wire(handler, store, pipeline.s3))
+    return cases
+
+
+def records(s3) -> list[dict]:
+    """The diagnosis records the alert handler wrote to the archive bucket (moto)."""
+    from .pipeline import BUCKET
+
+    found = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="diagnoses/"):
+        for item in page.get("Contents", []):
+            found.append(json.loads(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()))
+    return found
+
+
+def wire(handler, store: LocalBlobStore, s3=None) -> None:
     """Point the freshly imported alert handler's evidence reader at moto and the local blob store."""
     from ..adapters.evidence import EvidenceSources
 
@@ -143,6 +163,11 @@ def wire(handler, store: LocalBlobStore) -> None:
                               config_blob=store)
     handler.evidence = functools.partial(gather_evidence, source_for=sources, settings=DiagnosisSettings(
         log_tail_lines=settings.log_tail_lines, budget_seconds=settings.diagnosis_budget_seconds))
+    if s3 is not None:  # the bucket is a reference in the template; offline it is the local archive bucket
+        from ..adapters.evidence import DiagnosisArchive
+        from .pipeline import BUCKET
+
+        handler.diagnoses = DiagnosisArchive(s3, BUCKET)
 
 
 def as_text(payload: dict) -> str:
@@ -186,10 +211,15 @@ def report(cases: list[dict], messages: list[dict], diagnoses: list[dict], athen
         lines += ["", f"--- {family}: before (classifier only) ---", before(event, athena_workgroup)]
         lines += [f"--- {family}: after (with evidence; as posted by the webhook) ---"]
         lines += [as_text(after[0]) if after else "(no message posted)"]
-    for record in diagnoses:
+    ids = {event["detail"]["taskArn"].rsplit("/", 1)[-1] for event in cases}
+    others = [r for r in diagnoses if r["task_id"] not in ids]
+    for record in (r for r in diagnoses if r["task_id"] in ids):
         lines.append("diagnosis record: " + json.dumps({k: record[k] for k in (
             "task_id", "task_version", "original_category", "category", "image_platforms", "task_cpu_architecture",
             "log_location", "unavailable")}))
+    if others:
+        lines.append(f"{len(others)} more diagnosis record(s) for thin sample stops; their accounts are not this "
+                     "(moto) account, so evidence needs the central-mode role (diagnosisRole=true)")
     return "\n".join(lines)
 
 

@@ -108,6 +108,7 @@ class LocalPipeline:
         self.progress = progress
         self.vendor_faults = vendor_faults or {}
         self.now = now or datetime.now(timezone.utc)
+        self.alert_hooks: list[Callable] = []  # called with the freshly imported alert handler (e.g. evidence wiring)
 
     def __enter__(self):
         from moto import mock_aws
@@ -294,6 +295,8 @@ class LocalPipeline:
         from stop_recorder.local.fake_dynamodb import FakeDynamoDB
 
         handler.store = DynamoStormStore(FakeDynamoDB(hold_seconds=0), "storm")
+        for hook in self.alert_hooks:
+            hook(handler)
         outcomes, errors, output = [], [], io.StringIO()
         for event in sorted(events, key=lambda e: e.get("time", "")):
             moment = _event_time(event)
@@ -367,6 +370,15 @@ class LocalPipeline:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
         engine = LocalAthena(database=self.spec.database, table=self.spec.table, columns=self.spec.columns, root=local)
+        for name, columns in self.spec.extra_tables.items():  # stop_diagnoses: objects under diagnoses/
+            extra = self.workdir / "athena-extra" / name
+            shutil.rmtree(extra, ignore_errors=True)
+            for key in keys:
+                if key.startswith("diagnoses/"):
+                    target = extra / key[len("diagnoses/"):]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+            engine.add_table(name, columns, extra)
         return {name: engine.run(sql) for name, sql in sorted(self.spec.queries.items())}, keys
 
 

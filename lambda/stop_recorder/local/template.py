@@ -36,6 +36,7 @@ class TemplateSpec:
     processor_env: dict[str, str]
     alert_env: dict[str, str]
     alarms: list[dict]
+    extra_tables: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # e.g. stop_diagnoses
 
     @classmethod
     def load(cls, path: Path) -> "TemplateSpec":
@@ -50,7 +51,8 @@ class TemplateSpec:
         # The default bus's capture rule: not its twin on a central bus (org-wide collection, same pattern and
         # targets), nor the schedule watchdog's timer.
         [rule] = [r for r in of("AWS::Events::Rule") if "EventPattern" in r and "EventBusName" not in r]
-        [table] = of("AWS::Glue::Table")
+        tables = of("AWS::Glue::Table")
+        table = next(t for t in tables if t["TableInput"]["Name"] == "stopped_tasks")
         functions = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
         processor = next(p for p in functions.values() if p["Handler"].endswith("processor.handler"))
         alert = next(p for p in functions.values() if p["Handler"].endswith("alert.handler"))
@@ -66,6 +68,8 @@ class TemplateSpec:
             processor_env=processor_env,
             alert_env=_plain(alert["Environment"]["Variables"]),
             alarms=[a for a in of("AWS::CloudWatch::Alarm") if a.get("Namespace") == "StopRecorder"],
+            extra_tables={t["TableInput"]["Name"]: [(c["Name"], c["Type"]) for c in t["TableInput"]["StorageDescriptor"]["Columns"]]
+                          for t in tables if t is not table},
         )
 
 
