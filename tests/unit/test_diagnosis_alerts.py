@@ -48,7 +48,7 @@ def run(store, event, source, calls=None, now=1_763_604_004.0):
 
     notifier = Capture()
     outcome = handle_stop(parse_event(event), settings=SETTINGS, store=store, notifiers=[notifier], now=now,
-                          gather_evidence=evidence)
+                          emit=lambda *args: None, gather_evidence=evidence)
     return outcome, notifier
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from ..events import DETAIL_TYPE
 from ..inputs import InputError, Missing, read_path
 from ..tables import table
-from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
 from . import diagnosis_demo
+from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
 from .pipeline import LocalPipeline, PipelineResult
 from .template import TemplateSpec
 from .watchdog_demo import run_schedule_watchdog
