@@ -97,3 +97,12 @@ def test_forwarder_creates_the_role_and_the_rollout_may_name_it(tmp_path):
     lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", str(path)],
                           capture_output=True, text=True, check=False, cwd=ROOT)
     assert lint.returncode == 0, lint.stdout
+
+
+def test_diagnosis_table_has_the_records_columns_and_day_projection(default_stack):
+    from stop_recorder.diagnosis.schema import DIAGNOSIS_COLUMNS
+
+    [table] = [t["Properties"]["TableInput"] for t in default_stack.resources("AWS::Glue::Table").values()
+               if t["Properties"]["TableInput"]["Name"] == "stop_diagnoses"]
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [(n, t) for n, t, _ in DIAGNOSIS_COLUMNS]
+    assert "diagnoses/dt=${dt}/" in json.dumps(table["Parameters"]["storage.location.template"])

@@ -87,7 +87,10 @@ def test_retention_is_configurable(synth):
 
 
 def test_glue_table_matches_the_record_schema_with_projection(default_stack):
-    table = only(default_stack.resources("AWS::Glue::Table"))["TableInput"]
+    tables = {t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"]
+              for t in default_stack.resources("AWS::Glue::Table").values()}
+    assert set(tables) == {"stopped_tasks", "stop_diagnoses"}  # stop_diagnoses: stacks/diagnosis.py
+    table = tables["stopped_tasks"]
     assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [(f.name, f.glue_type) for f in FIELDS]
     assert table["PartitionKeys"] == [{"Name": "dt", "Type": "string", "Comment": "Delivery day, yyyy-MM-dd (UTC)"}]
     params = table["Parameters"]

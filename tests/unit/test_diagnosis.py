@@ -338,6 +338,13 @@ def test_arm64_image_on_x86_task_is_reclassified_with_evidence_and_tail():
     assert record["image_platforms"] == ["linux/arm64/v8"] and record["task_cpu_architecture"] == "x86_64"
 
 
+def test_diagnosis_record_has_exactly_the_tables_columns():
+    from stop_recorder.diagnosis.schema import DIAGNOSIS_COLUMNS
+
+    record = diagnose(stop_event(), FakeSource()).as_record("2026-11-20T02:00:05.000Z")
+    assert list(record) == [name for name, _, _ in DIAGNOSIS_COLUMNS]
+
+
 def test_matching_image_is_not_reclassified_by_the_image():
     result = diagnose(stop_event(arch="arm64"), FakeSource(lines=["Traceback ...", "KeyError: 'x'"]))
     assert result.verdict.category == "container.crashed" and not result.reclassified
