@@ -15,9 +15,18 @@ from constructs import Construct
 
 from .nag import acknowledge
 
-# EventBridge keeps retrying for a day; after that the event waits in the DLQ for 14 days.
+# EventBridge keeps retrying a delivery it could not hand to a target for a day; after that the
+# event waits in the DLQ for 14 days. This covers the hand-off only (PutRecordBatch, or Lambda's
+# asynchronous Invoke), never a function error after Lambda accepted the event.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
 MAX_EVENT_AGE = Duration.hours(24)
 RETRY_ATTEMPTS = 185
+# Datadog drops log events more than 18 hours old ("Log events can be submitted up to 18 hours in the
+# past", https://docs.datadoghq.com/logs/log_configuration/processors/log_date_remapper/), so retrying
+# a vendor delivery for 24 hours would only deliver records the vendor discards. Vendor targets give
+# up after 17 hours, which leaves an hour for Firehose's buffering (60 s) and HTTP retries (5 min);
+# the event then waits in the vendor's DLQ, and the archive target still keeps it for the full 24 h.
+VENDOR_MAX_EVENT_AGE = Duration.hours(17)
 
 
 def event_pattern(clusters: Sequence[str]) -> dict:
@@ -51,7 +60,8 @@ class Capture(Construct):
         self.dead_letter_queues[name] = queue
         return queue
 
-    def add_firehose_target(self, name: str, stream: firehose.IDeliveryStream) -> sqs.Queue:
+    def add_firehose_target(self, name: str, stream: firehose.IDeliveryStream,
+                            max_event_age: Duration = MAX_EVENT_AGE) -> sqs.Queue:
         """Deliver to a Firehose stream; the CDK target has no retry/DLQ options, so override them."""
         queue = self._queue(name)
         index = self._target_count
@@ -60,7 +70,7 @@ class Capture(Construct):
             rule.add_target(targets.FirehoseDeliveryStream(stream))
             cfn_rule = rule.node.default_child
             cfn_rule.add_property_override(f"Targets.{index}.RetryPolicy", {
-                "MaximumRetryAttempts": RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds())})
+                "MaximumRetryAttempts": RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": int(max_event_age.to_seconds())})
             cfn_rule.add_property_override(f"Targets.{index}.DeadLetterConfig", {"Arn": queue.queue_arn})
         queue.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
@@ -71,7 +81,11 @@ class Capture(Construct):
         return queue
 
     def add_lambda_target(self, name: str, function: lambda_.IFunction) -> sqs.Queue:
-        """Invoke a Lambda asynchronously with retries and a DLQ (CDK adds the queue policy)."""
+        """Invoke a Lambda asynchronously; the retries and DLQ cover the hand-off only (CDK adds the queue policy).
+
+        Function errors are Lambda's to retry: configure the function's asynchronous invocation
+        (retries and an on-failure destination) as well.
+        """
         queue = self._queue(name)
         for rule in self.rules:
             rule.add_target(targets.LambdaFunction(function, dead_letter_queue=queue, retry_attempts=RETRY_ATTEMPTS,

@@ -13,16 +13,25 @@ from stop_recorder.settings import METRIC_NAMESPACE
 
 from .alerting import stop_metric
 
-TOP_SERVICES_QUERY = """fields @timestamp, category, service_name
-| filter severity != "info" and ispresent(category)
-| stats count(*) as stops by service_name, category
-| sort stops desc
-| limit 10"""
+# One Logs Insights command per line, without the leading "|": CDK joins query_lines with "\n| ",
+# so a line that starts with "| " would become an empty stage ("| | filter"), which Logs Insights rejects.
+TOP_SERVICES_QUERY = [
+    "fields @timestamp, category, service_name",
+    'filter severity != "info" and ispresent(category)',
+    "stats count(*) as stops by service_name, category",
+    "sort stops desc",
+    "limit 10",
+]
+# Powertools' single_metric adds the service dimension (POWERTOOLS_SERVICE_NAME) to every metric it
+# emits, so the dimension set CloudWatch stores is {Category, service}, not {Category}. A SEARCH
+# schema matches only metrics with exactly its dimension set, so the schema must name both.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
+EMITTED_WITH = "service"
 
 
 def _search(metric: str, dimension: str, label: str) -> cloudwatch.MathExpression:
     return cloudwatch.MathExpression(
-        expression=f"SEARCH('{{{METRIC_NAMESPACE},{dimension}}} MetricName=\"{metric}\"', 'Sum', 300)",
+        expression=f"SEARCH('{{{METRIC_NAMESPACE},{dimension},{EMITTED_WITH}}} MetricName=\"{metric}\"', 'Sum', 300)",
         label=label, period=Duration.minutes(5), using_metrics={})
 
 
@@ -33,7 +42,10 @@ class Dashboard(Construct):
                  streams: dict[str, firehose.DeliveryStream], queues: dict[str, sqs.Queue]) -> None:
         super().__init__(scope, id_)
         five = Duration.minutes(5)
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-stop-recorder"[:255],
+        stack = Stack.of(self)
+        # Dashboard names are unique per account, not per region: include the region so the same stack
+        # deployed in a second region gets a dashboard of its own.
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{stack.stack_name}-{stack.region}-stop-recorder",
                                               default_interval=Duration.days(1))
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(title="Stopped tasks by category", left=[_search("StoppedTasksByCategory", "Category", "")],
@@ -47,7 +59,7 @@ class Dashboard(Construct):
                 ("FailedToStart", "Crashes", "HealthCheckFailures", "Notifications", "NotificationsSuppressed")]),
             cloudwatch.LogQueryWidget(title="Top failing services (alert log)", width=12,
                                       log_group_names=[alert_function.log_group.log_group_name],
-                                      query_lines=TOP_SERVICES_QUERY.splitlines()),
+                                      query_lines=TOP_SERVICES_QUERY),
         )
         deliveries = []
         for name, stream in streams.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Token, Validations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
@@ -20,6 +20,14 @@ def logical_arn(resource) -> str:
     """The token cdk-nag prints for a resource's ARN, e.g. <ArchiveBucket49F1AC64.Arn>."""
     cfn = resource.node.default_child
     return f"<{Stack.of(cfn).get_logical_id(cfn)}.Arn>"
+
+
+def nag_arn(stack: Stack, service: str, rest: str) -> str:
+    """How cdk-nag prints arn:<partition>:service:<region>:<account>:rest (tokens as <AWS::…>, known values verbatim)."""
+    def shown(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    return f"arn:<AWS::Partition>:{service}:{shown(stack.region, 'Region')}:{shown(stack.account, 'AccountId')}:{rest}"
 
 
 def acknowledge_firehose_role(stream: IConstruct, bucket: s3.IBucket, processor: lambda_.IFunction) -> None:

@@ -8,7 +8,7 @@ from constructs import Construct
 from .account_names import wire_account_names
 from .alerting import Alerting
 from .archive import Archive
-from .capture import Capture
+from .capture import VENDOR_MAX_EVENT_AGE, Capture
 from .central_bus import CentralBus
 from .config import RecorderConfig
 from .dashboard import Dashboard
@@ -40,7 +40,7 @@ class StopRecorderStack(Stack):
                                datadog_site=config.datadog_site, processor=self.archive.processor,
                                bucket=self.archive.bucket)
         for vendor, stream in self.vendors.streams.items():
-            self.capture.add_firehose_target(vendor.capitalize(), stream)
+            self.capture.add_firehose_target(vendor.capitalize(), stream, max_event_age=VENDOR_MAX_EVENT_AGE)
 
         streams = {"archive": self.archive.stream, **self.vendors.streams}
         self.alerting = Alerting(self, "Alerting", config=config, capture=self.capture, streams=streams,

@@ -12,18 +12,27 @@ from constructs import Construct
 from .archive import processor_for
 from .nag import acknowledge, acknowledge_firehose_role
 
+# New Relic's logs-through-Firehose endpoints. The eu01.nr-data.net host is documented for metric
+# streams only; logs go to aws-api.eu.newrelic.com.
+# https://docs.newrelic.com/docs/logs/forward-logs/stream-logs-using-kinesis-data-firehose/
 NEW_RELIC_URLS = {
     "US": "https://aws-api.newrelic.com/firehose/v1",
-    "EU": "https://aws-api.eu01.nr-data.net/firehose/v1",
+    "EU": "https://aws-api.eu.newrelic.com/firehose/v1",
 }
-DATADOG_URLS = {
-    "us1": "https://aws-kinesis-http-intake.logs.datadoghq.com/v1/input",
-    "us3": "https://aws-kinesis-http-intake.logs.us3.datadoghq.com/v1/input",
-    "us5": "https://aws-kinesis-http-intake.logs.us5.datadoghq.com/v1/input",
-    "eu": "https://aws-kinesis-http-intake.logs.datadoghq.eu/v1/input",
-    "ap1": "https://aws-kinesis-http-intake.logs.ap1.datadoghq.com/v1/input",
-    "ap2": "https://aws-kinesis-http-intake.logs.ap2.datadoghq.com/v1/input",
-    "gov": "https://aws-kinesis-http-intake.logs.ddog-gov.com/v1/input",
+# Datadog's logs intake for the Firehose destination, one per site. aws-cdk-lib maintains these as
+# DatadogEndpoint.LOGS_* (https://docs.aws.amazon.com/cdk/api/v2/python/aws_cdk.aws_kinesisfirehose/DatadogEndpoint.html):
+# /v1/input exists only on US1, EU and GOV; US3, US5 and AP1 take /api/v2/logs?dd-protocol=aws-kinesis-firehose.
+# aws-cdk-lib has no AP2 constant, so AP2 uses the URL Datadog documents for its site, in the same v2 form
+# (https://docs.datadoghq.com/logs/guide/send-aws-services-logs-with-the-datadog-kinesis-firehose-destination/).
+DATADOG_AP2_URL = "https://aws-kinesis-http-intake.logs.ap2.datadoghq.com/api/v2/logs?dd-protocol=aws-kinesis-firehose"
+DATADOG_ENDPOINTS = {
+    "us1": firehose.DatadogEndpoint.LOGS_US1,
+    "us3": firehose.DatadogEndpoint.LOGS_US3,
+    "us5": firehose.DatadogEndpoint.LOGS_US5,
+    "eu": firehose.DatadogEndpoint.LOGS_EU,
+    "ap1": firehose.DatadogEndpoint.LOGS_AP1,
+    "ap2": firehose.DatadogEndpoint.of(DATADOG_AP2_URL),
+    "gov": firehose.DatadogEndpoint.LOGS_GOV,
 }
 # New Relic's Firehose API rejects payloads above 1 MiB; Datadog recommends 4 MiB.
 NEW_RELIC_BUFFER = Size.mebibytes(1)
@@ -51,7 +60,7 @@ class Vendors(Construct):
         if "datadog" in destinations:
             secret = self._secret("datadog", "Datadog API key")
             destination = firehose.Datadog(
-                api_key=secret, endpoint=firehose.DatadogEndpoint.of(DATADOG_URLS[datadog_site]),
+                api_key=secret, endpoint=DATADOG_ENDPOINTS[datadog_site],
                 **_delivery("datadog", DATADOG_BUFFER, processor, bucket),
             )
             self._stream("datadog", destination)

@@ -56,6 +56,11 @@ class Synthesized:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == kind}
 
 
+# The context `cdk synth` would see: cdk.json's defaults and feature flags (they change the template,
+# e.g. how S3 access logging is granted), overridden by each test's keys like -c would.
+CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory):
     """Synthesize the app for a context once per session; synth takes seconds."""
@@ -67,7 +72,7 @@ def synth(tmp_path_factory):
         key = tuple(sorted(context.items()))
         if key not in cache:
             outdir = tmp_path_factory.mktemp("cdk")
-            app, stack = build_app(dict(context), outdir=str(outdir))
+            app, stack = build_app({**CDK_JSON_CONTEXT, **context}, outdir=str(outdir))
             app.synth()
             template = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text())
             report = json.loads((outdir / "validation-report.json").read_text())

@@ -169,3 +169,88 @@ def test_demo_replays_a_describe_tasks_export(synth, tmp_path, sample_events):
     assert "image.platform_mismatch" in result.stdout and "Athena named queries" in result.stdout
     assert (tmp_path / "out" / "slack-webhook.json").exists()
 
+
+
+def test_an_alert_run_that_keeps_failing_lands_in_the_on_failure_queue(spec, samples, tmp_path, monkeypatch):
+    # Lambda retries an asynchronous invocation whose function raised (MaximumRetryAttempts from the
+    # template), then sends an invocation record to the on-failure destination.
+    # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+    from stop_recorder.alerts import flow
+
+    assert spec.alert_on_failure and spec.alert_retry_attempts == 2
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("storm table unreachable")
+
+    monkeypatch.setattr(flow, "handle_stop", broken)
+    events, _, _ = samples
+    stopped = [e for e in events if e["detail"]["lastStatus"] == "STOPPED"][:3]
+    result, _ = run(spec, tmp_path, stopped)
+    assert len(calls) == result.alert_attempts == 3 * len(stopped)  # the first attempt and two retries each
+    assert [r["requestPayload"]["id"] for r in result.failed_invocations] == [e["id"] for e in sorted(stopped, key=lambda e: e["time"])]
+    for record in result.failed_invocations:
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["requestContext"]["approximateInvokeCount"] == 3
+        assert record["responsePayload"]["errorType"] == "RuntimeError"
+    assert len(result.alert_errors) == len(stopped)
+
+
+def test_without_an_on_failure_destination_lambda_discards_the_event(spec, samples, tmp_path, monkeypatch):
+    from stop_recorder.alerts import flow
+
+    monkeypatch.setattr(flow, "handle_stop", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("down")))
+    events, _, _ = samples
+    result, _ = run(replace(spec, alert_on_failure=False), tmp_path, [e for e in events if e["detail"]["lastStatus"] == "STOPPED"][:1])
+    assert result.failed_invocations == [] and result.alert_attempts == 3
+
+
+def _dashboard_metrics(spec) -> tuple[list[tuple[str, str, frozenset]], list[tuple[str, frozenset, str]]]:
+    """(namespace, metric, dimensions) of each plain dashboard metric and (namespace, dimension names, metric) of each SEARCH."""
+    sys.path.insert(0, str(ROOT / "tests" / "infra"))
+    from cfn import Renderer
+
+    plain, searches = [], []
+    for body in spec.dashboards:
+        rendered = json.loads(Renderer({"Resources": {}}).render(_strip_refs(body)))
+        for widget in rendered["widgets"]:
+            for metric in widget.get("properties", {}).get("metrics", []):
+                if isinstance(metric[0], dict) and "expression" in metric[0]:
+                    found = re.fullmatch(r"SEARCH\('\{([^}]*)\} MetricName=\"([^\"]+)\"', .*\)", metric[0]["expression"])
+                    namespace, *dimensions = found.group(1).split(",")
+                    searches.append((namespace, frozenset(dimensions), found.group(2)))
+                elif metric[0] == "StopRecorder":
+                    names = [m for m in metric[2:] if not isinstance(m, dict)]
+                    plain.append((metric[0], metric[1], frozenset(zip(names[::2], names[1::2]))))
+    return plain, searches
+
+
+def _strip_refs(value):
+    """Dashboard bodies reference resources only for AWS/* metrics and log groups: blank those out."""
+    if isinstance(value, dict):
+        if set(value) in ({"Ref"}, {"Fn::GetAtt"}):
+            return "x"
+        return {k: _strip_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_refs(v) for v in value]
+    return value
+
+
+def test_alarms_and_dashboard_match_the_emitted_dimension_sets_exactly(demo, spec):
+    # CloudWatch stores one metric per exact dimension set, and alarms and SEARCH schemas match that set
+    # exactly: an alarm on {service} or a SEARCH on {StopRecorder,Category} sees nothing if the handler
+    # emitted {Category, service}. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
+    result, _ = demo
+    emitted = result.metric_series
+    assert ("StopRecorder", "StoppedTasksByCategory", frozenset({("Category", "container.crashed"), ("service", "stop-recorder")})) in emitted
+    for alarm in spec.alarms:
+        wanted = (alarm["Namespace"], alarm["MetricName"], frozenset((d["Name"], d["Value"]) for d in alarm.get("Dimensions", [])))
+        assert wanted in emitted, f"alarm on {wanted} watches a metric the handler never emits"
+    plain, searches = _dashboard_metrics(spec)
+    assert plain and len(searches) == 2
+    for metric in plain:
+        assert metric in emitted, f"dashboard graphs {metric}, which is never emitted"
+    for namespace, dimensions, name in searches:
+        assert any(ns == namespace and m == name and {d for d, _ in dims} == dimensions for ns, m, dims in emitted), \
+            f"SEARCH {{{namespace},{','.join(sorted(dimensions))}}} {name} matches no emitted dimension set"

@@ -24,11 +24,12 @@ def topic_ref(stack) -> dict:
     return {"Ref": topic}
 
 
-def test_every_alarm_notifies_the_topic(slack_stack):
+def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_clears(slack_stack):
     found = alarms(slack_stack)
     assert found
     for name, alarm in found.items():
         assert alarm["AlarmActions"] == [topic_ref(slack_stack)], name
+        assert alarm["OKActions"] == [topic_ref(slack_stack)], name  # Slack hears that the condition cleared
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
@@ -46,7 +47,8 @@ def test_stop_alarms_use_configured_thresholds(slack_stack, default_stack):
 def test_recorder_watches_itself(slack_stack):
     found = alarms(slack_stack).values()
     dlq_alarms = [a for a in found if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(dlq_alarms) == len(slack_stack.resources("AWS::SQS::Queue")) == 5  # archive, two vendors, alert, watchdog
+    # archive, two vendors, alert and watchdog DLQs, and the alert Lambda's on-failure queue
+    assert len(dlq_alarms) == len(slack_stack.resources("AWS::SQS::Queue")) == 6
     metrics = [a.get("MetricName") for a in found]
     assert metrics.count("DeliveryToS3.Success") == 1 and metrics.count("DeliveryToHttpEndpoint.Success") == 2
     assert metrics.count("ExecuteProcessing.Success") == 3
@@ -58,10 +60,34 @@ def test_topic_is_encrypted_with_a_rotated_key_cloudwatch_can_use(slack_stack):
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key = slack_stack.template["Resources"][key_id]["Properties"]
     assert key["EnableKeyRotation"] is True
-    principals = [s.get("Principal") for s in key["KeyPolicy"]["Statement"]]
-    assert {"Service": "cloudwatch.amazonaws.com"} in principals
     policy = next(iter(slack_stack.resources("AWS::SNS::TopicPolicy").values()))["Properties"]["PolicyDocument"]
     assert any(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" for s in policy["Statement"])
+    # A topic policy replaces SNS's default policy: CloudWatch needs its own allow, on both the topic and
+    # the key, scoped to this account's alarms (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+    for document in (policy, key["KeyPolicy"]):
+        [statement] = [s for s in document["Statement"] if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+        assert statement["Effect"] == "Allow"
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        assert json.dumps(statement["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(':alarm:*"]]}')
+
+
+def test_chatbot_reads_no_task_or_log_unless_opted_in(slack_stack, synth):
+    def guardrail(stack):
+        [policy] = stack.resources("AWS::IAM::ManagedPolicy").values()
+        return policy["Properties"]["PolicyDocument"]["Statement"]
+
+    def actions(statements):
+        return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+    default = guardrail(slack_stack)
+    assert not any(a.startswith(("ecs:", "logs:")) for a in actions(default))
+    opted = guardrail(synth(**SLACK, chatbotReadsTasksAndLogs="true"))
+    assert {"ecs:DescribeTasks", "logs:GetLogEvents", "logs:FilterLogEvents"} <= actions(opted)
+    for statement in opted:
+        if statement["Resource"] == "*":  # only actions without resource types may take *
+            assert set(actions([statement])) == {"cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"}
+        else:
+            assert ":cloudwatch:" in json.dumps(statement["Resource"]) or '"AWS::Region"' in json.dumps(statement["Resource"])
 
 
 def test_chatbot_channel_has_a_narrow_guardrail(slack_stack, default_stack):
@@ -73,9 +99,24 @@ def test_chatbot_channel_has_a_narrow_guardrail(slack_stack, default_stack):
     assert "AdministratorAccess" not in text and "ReadOnlyAccess" not in text
     guardrail_id = props["GuardrailPolicies"][0]["Ref"]
     statements = slack_stack.template["Resources"][guardrail_id]["Properties"]["PolicyDocument"]["Statement"]
-    actions = [a for s in statements for a in s["Action"]]
+    actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
     assert all(a.split(":")[1].startswith(("Describe", "List", "Get", "Filter")) for a in actions)
     assert not default_stack.resources("AWS::Chatbot::SlackChannelConfiguration")
+
+
+def test_failed_alert_runs_go_to_an_on_failure_queue_not_away(slack_stack):
+    # EventBridge -> Lambda is asynchronous: function errors are retried by Lambda (0-2 times, events
+    # kept up to 6 h) and then discarded unless an on-failure destination exists.
+    # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
+    [config] = slack_stack.resources("AWS::Lambda::EventInvokeConfig").values()
+    props = config["Properties"]
+    assert props["FunctionName"]["Ref"].startswith("AlertingAlertFunction")
+    assert props["MaximumRetryAttempts"] == 2 and props["MaximumEventAgeInSeconds"] == 6 * 3600
+    queue_id = props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert slack_stack.resources("AWS::SQS::Queue")[queue_id]["Properties"]["SqsManagedSseEnabled"] is True
+    watched = [a for a in alarms(slack_stack).values() if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+               and a["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue_id, "QueueName"]}]
+    assert len(watched) == 1 and watched[0]["Threshold"] == 1
 
 
 def test_alert_lambda_is_a_capture_target_with_retries_and_dlq(slack_stack):

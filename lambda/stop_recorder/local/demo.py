@@ -185,7 +185,7 @@ def report(result: PipelineResult, estate: OrgRun | None = None) -> str:
         if context:
             add(f"      {context[0]['elements'][0]['text']}")
     for error in result.alert_errors:
-        add(f"  ! alert failed (EventBridge would retry, then dead-letter): {error}")
+        add(f"  ! alert failed after Lambda's retries; it waits in the on-failure queue: {error}")
     add("")
     add(_title("Vendors"))
     for vendor, receiver in result.receivers.items():

@@ -93,6 +93,11 @@ class PipelineResult:
     alert_errors: list[str]
     metrics: dict[str, float]
     alarms: dict[str, dict]
+    # Every metric exactly as CloudWatch stores it: (namespace, name, frozenset of (dimension, value)).
+    metric_series: set[tuple[str, str, frozenset]]
+    # Lambda's invocation records for alert runs that failed every attempt (the on-failure destination).
+    failed_invocations: list[dict]
+    alert_attempts: int
     query_results: dict[str, tuple[list[str], list[tuple]]]
     s3_keys: list[str]
     archive_records: list[dict]
@@ -156,16 +161,16 @@ class LocalPipeline:
             self.progress(f"Firehose {spec.name}: processing {len(raw_records)} records")
             streams[spec.kind] = self._run_stream(spec, raw_records, processor)
         self.progress(f"Alert Lambda: {len(matched)} events")
-        outcomes, errors, emf, chatbot = self._run_alerts(matched)
+        outcomes, errors, emf, chatbot, failed, attempts = self._run_alerts(matched)
         metrics = _sum_emf(emf)
-        alarms = self._evaluate_alarms(emf)
+        alarms, series = self._evaluate_alarms(emf)
         self.progress("Athena: running the named queries in DuckDB")
         queries, keys = self._run_queries()
         archive = streams["archive"]
         records = [json.loads(line) for key in archive.objects
                    for line in gzip.decompress(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).splitlines()]
         return PipelineResult(len(events), len(matched), streams, self.receivers, self.slack, chatbot, outcomes, errors,
-                              metrics, alarms, queries, keys, records)
+                              metrics, alarms, series, failed, attempts, queries, keys, records)
 
     def _run_stream(self, spec: StreamSpec, records: list[bytes], processor) -> StreamResult:
         result = StreamResult(spec)
@@ -297,15 +302,41 @@ class LocalPipeline:
         handler.store = DynamoStormStore(FakeDynamoDB(hold_seconds=0), "storm")
         for hook in self.alert_hooks:
             hook(handler)
-        outcomes, errors, output = [], [], io.StringIO()
-        for event in sorted(events, key=lambda e: e.get("time", "")):
-            moment = _event_time(event)
-            handler.clock = lambda m=moment: m  # storm windows follow event time, not the demo's wall clock
-            try:
-                with contextlib.redirect_stdout(output):
-                    outcomes.append(handler.handler(event, CONTEXT))
-            except Exception as error:  # noqa: BLE001 - EventBridge would retry, then dead-letter; show it
-                errors.append(f"{event.get('id')}: {type(error).__name__}: {error}")
+        on_failure = sqs.create_queue(QueueName="alert-on-failure")["QueueUrl"] if self.spec.alert_on_failure else None
+        outcomes, errors, output, attempts = [], [], io.StringIO(), 0
+        # Lambda runs every invocation with the function's environment, not only the import: Powertools'
+        # single_metric reads POWERTOOLS_SERVICE_NAME when it emits, and adds it as a dimension.
+        with contextlib.ExitStack() as function_env:
+            for key, value in env.items():
+                function_env.enter_context(_env(key, value))
+            for event in sorted(events, key=lambda e: e.get("time", "")):
+                moment = _event_time(event)
+                handler.clock = lambda m=moment: m  # storm windows follow event time, not the demo's wall clock
+                # Lambda's asynchronous invocation: EventBridge hands the event over once; when the function
+                # raises, Lambda itself runs it again up to MaximumRetryAttempts times, then sends an
+                # invocation record to the on-failure destination, or discards the event when there is none.
+                # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+                for attempt in range(1, self.spec.alert_retry_attempts + 2):
+                    attempts += 1
+                    try:
+                        with contextlib.redirect_stdout(output):
+                            outcomes.append(handler.handler(event, CONTEXT))
+                        break
+                    except Exception as error:  # noqa: BLE001 - Lambda retries, then hands it to the destination
+                        failure = error
+                else:
+                    errors.append(f"{event.get('id')}: {type(failure).__name__}: {failure}")
+                    if on_failure:
+                        record = _invocation_record(event, failure, attempt)
+                        sqs.send_message(QueueUrl=on_failure, MessageBody=json.dumps(record))
+        failed = []
+        while on_failure:
+            batch = sqs.receive_message(QueueUrl=on_failure, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                break
+            failed += [json.loads(m["Body"]) for m in batch]
+            for m in batch:
+                sqs.delete_message(QueueUrl=on_failure, ReceiptHandle=m["ReceiptHandle"])
         chatbot = []
         while True:
             batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
@@ -314,14 +345,17 @@ class LocalPipeline:
             chatbot += [json.loads(m["Body"]) for m in batch]
             for m in batch:
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
-        return outcomes, errors, output.getvalue(), chatbot
+        return outcomes, errors, output.getvalue(), chatbot, failed, attempts
 
     # --- CloudWatch -----------------------------------------------------------------------------
-    def _evaluate_alarms(self, emf: str) -> dict[str, dict]:
+    def _evaluate_alarms(self, emf: str) -> tuple[dict[str, dict], set[tuple[str, str, frozenset]]]:
         """Publish the EMF metrics to CloudWatch (moto) and evaluate the template's stop alarms once.
 
-        moto stores datapoints and alarms but never evaluates them, so this does the one comparison
-        CloudWatch would make for the period the replay falls in.
+        Each metric keeps every dimension set its directive declares, exactly as emitted (Powertools
+        adds `service`): CloudWatch stores one metric per dimension set, and alarms and SEARCH match
+        dimension sets exactly. moto stores datapoints and alarms but never evaluates them, so this does
+        the one comparison CloudWatch would make for the period the replay falls in.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
         """
         import boto3
 
@@ -354,7 +388,9 @@ class LocalPipeline:
             states[alarm["MetricName"]] = {"value": value, "threshold": alarm["Threshold"], "datapoints": len(points)}
         for alarm in cloudwatch.describe_alarms(AlarmNamePrefix="stop-recorder-")["MetricAlarms"]:
             states[alarm["MetricName"]]["state"] = alarm["StateValue"]
-        return states
+        series = {(m["Namespace"], m["MetricName"], frozenset((d["Name"], d["Value"]) for d in m.get("Dimensions", [])))
+                  for page in cloudwatch.get_paginator("list_metrics").paginate() for m in page["Metrics"]}
+        return states, series
 
     # --- Athena --------------------------------------------------------------------------------
     def _run_queries(self):
@@ -404,6 +440,19 @@ def _sum_emf(output: str) -> dict[str, float]:
             name = metric["Name"] + "".join(f"[{blob[d]}]" for d in dims)
             totals[name] = totals.get(name, 0) + _metric_value(blob, metric["Name"])
     return totals
+
+
+def _invocation_record(event: dict, error: Exception, attempts: int) -> dict:
+    """What Lambda sends to an on-failure destination after the last attempt failed.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+    """
+    return {"version": "1.0", "timestamp": datetime.now(timezone.utc).isoformat(),
+            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": CONTEXT.invoked_function_arn + ":$LATEST",
+                               "condition": "RetriesExhausted", "approximateInvokeCount": attempts},
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)}}
 
 
 def _event_time(event: dict) -> float:

@@ -37,6 +37,11 @@ class TemplateSpec:
     alert_env: dict[str, str]
     alarms: list[dict]
     extra_tables: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # e.g. stop_diagnoses
+    # The alert function's asynchronous-invocation settings (AWS::Lambda::EventInvokeConfig); Lambda's
+    # defaults when the template has none: two retries, no on-failure destination.
+    alert_retry_attempts: int = 2
+    alert_on_failure: bool = False
+    dashboards: list[dict] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> "TemplateSpec":
@@ -56,6 +61,8 @@ class TemplateSpec:
         functions = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
         processor = next(p for p in functions.values() if p["Handler"].endswith("processor.handler"))
         alert = next(p for p in functions.values() if p["Handler"].endswith("alert.handler"))
+        alert_id = next(k for k, p in functions.items() if p["Handler"].endswith("alert.handler"))
+        async_configs = [p for p in of("AWS::Lambda::EventInvokeConfig") if p["FunctionName"] == {"Ref": alert_id}]
         processor_env = _plain(processor["Environment"]["Variables"])
         stack = processor_env.get("ARCHIVE_STREAM_NAME", "StopRecorder-archive").removesuffix("-archive")
         return cls(
@@ -70,6 +77,9 @@ class TemplateSpec:
             alarms=[a for a in of("AWS::CloudWatch::Alarm") if a.get("Namespace") == "StopRecorder"],
             extra_tables={t["TableInput"]["Name"]: [(c["Name"], c["Type"]) for c in t["TableInput"]["StorageDescriptor"]["Columns"]]
                           for t in tables if t is not table},
+            alert_retry_attempts=async_configs[0].get("MaximumRetryAttempts", 2) if async_configs else 2,
+            alert_on_failure=bool(async_configs and async_configs[0].get("DestinationConfig", {}).get("OnFailure")),
+            dashboards=[d["DashboardBody"] for d in of("AWS::CloudWatch::Dashboard")],
         )
 
 

@@ -1,0 +1,104 @@
+"""Account-global names across regions, and the dashboard's Logs Insights queries."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import aws_cdk as cdk
+import pytest
+from conftest import CDK_JSON_CONTEXT
+
+from cfn import Renderer
+
+# Names that must be unique in an account across every region. Dashboards and Chatbot channel
+# configurations are account-wide resources; IAM names are global to the account, bucket names to the
+# partition. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html
+# https://docs.aws.amazon.com/chatbot/latest/APIReference/API_CreateSlackChannelConfiguration.html
+ACCOUNT_GLOBAL = {"AWS::CloudWatch::Dashboard": "DashboardName", "AWS::Chatbot::SlackChannelConfiguration": "ConfigurationName",
+                  "AWS::IAM::Role": "RoleName", "AWS::IAM::ManagedPolicy": "ManagedPolicyName", "AWS::S3::Bucket": "BucketName",
+}
+ALL_FEATURES = {"destinations": "newrelic,datadog", "slackWebhook": "true", "slackWorkspaceId": "T0123ABCD",
+                "slackChannelId": "C0456EFGH", "chatbotReadsTasksAndLogs": "true", "metricsByCluster": "true"}
+LOGS_INSIGHTS_COMMANDS = {"fields", "filter", "stats", "sort", "limit", "parse", "display", "dedup", "pattern", "unmask",
+                          "diff", "unnest", "filterIndex", "anomaly", "SOURCE"}
+
+
+@pytest.fixture(scope="module")
+def two_regions():
+    """The same stack, one account, two regions: what `cdk deploy` in each region would produce."""
+    from stacks.config import load_config
+    from stacks.recorder_stack import StopRecorderStack
+
+    app = cdk.App(context={**CDK_JSON_CONTEXT, **ALL_FEATURES})
+    config = load_config(app.node.try_get_context)
+    stacks = {region: StopRecorderStack(app, f"StopRecorder-{region}", config=config, stack_name="StopRecorder",
+                                        env=cdk.Environment(account="111122223333", region=region))
+              for region in ("us-east-1", "eu-west-1")}
+    assembly = app.synth()
+    return {region: assembly.get_stack_artifact(stack.artifact_id).template for region, stack in stacks.items()}
+
+
+def account_global_names(template: dict, region: str) -> dict[str, str]:
+    renderer = Renderer(template, region=region)
+    names = {}
+    for logical_id, resource in template["Resources"].items():
+        key = ACCOUNT_GLOBAL.get(resource["Type"])
+        if key and key in resource.get("Properties", {}):
+            names[logical_id] = renderer.render(resource["Properties"][key])
+    return names
+
+
+def test_every_account_global_name_differs_between_regions(two_regions):
+    east, west = (account_global_names(t, r) for r, t in two_regions.items())
+    kinds = {two_regions["us-east-1"]["Resources"][k]["Type"] for k in east}
+    assert {"AWS::CloudWatch::Dashboard", "AWS::Chatbot::SlackChannelConfiguration"} <= kinds
+    assert set(east.values()).isdisjoint(west.values()), sorted(set(east.values()) & set(west.values()))
+
+
+def test_names_fit_their_limits(two_regions):
+    for region, template in two_regions.items():
+        for logical_id, name in account_global_names(template, region).items():
+            kind = template["Resources"][logical_id]["Type"]
+            limit = {"AWS::Chatbot::SlackChannelConfiguration": 128, "AWS::CloudWatch::Dashboard": 255}.get(kind, 64)
+            assert len(name) <= limit and re.fullmatch(r"[A-Za-z0-9_\-]+", name), (kind, name)
+
+
+def logs_insights_queries(template: dict) -> list[str]:
+    queries = []
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::CloudWatch::Dashboard":
+            body = json.loads(Renderer(template).render(resource["Properties"]["DashboardBody"]))
+            queries += [w["properties"]["query"] for w in body["widgets"] if w["type"] == "log"]
+    return queries
+
+
+def check_logs_insights(query: str) -> list[str]:
+    """Problems in a Logs Insights query: empty pipeline stages, unknown commands.
+
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax.html
+    """
+    problems = []
+    # Split on pipes outside quotes: a "|" inside a string literal or regex is not a stage boundary.
+    stages = re.split(r"\|(?=(?:[^\"']*[\"'][^\"']*[\"'])*[^\"']*$)", query)
+    for index, stage in enumerate(stages):
+        words = stage.split()
+        if not words:
+            problems.append(f"stage {index} is empty")
+        elif words[0] not in LOGS_INSIGHTS_COMMANDS:
+            problems.append(f"stage {index} starts with unknown command {words[0]!r}")
+    return problems
+
+
+def test_checker_catches_the_double_pipe():
+    assert check_logs_insights("SOURCE 'g' | | filter x") == ["stage 1 is empty"]
+    assert check_logs_insights("fields a | filtr b") == ["stage 1 starts with unknown command 'filtr'"]
+    assert check_logs_insights('fields a | filter b like "x|y" | limit 1') == []
+
+
+@pytest.mark.parametrize("stack_name", ["default_stack", "vendor_stack"])
+def test_dashboard_logs_insights_queries_are_well_formed(request, stack_name):
+    queries = logs_insights_queries(request.getfixturevalue(stack_name).template)
+    assert queries
+    for query in queries:
+        assert check_logs_insights(query) == [], query
