@@ -41,8 +41,14 @@ synth: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
+# Lint the default configuration and one with every feature the README documents switched on.
+ALL_FEATURES := -c destinations=newrelic,datadog -c slackWebhook=true -c slackWorkspaceId=T0000000000 \
+	-c slackChannelId=C0000000000 -c chatbotReadsTasksAndLogs=true -c metricsByCluster=true -c tracing=true
+
 lint: setup
 	$(CDK) synth --quiet && $(BIN)/cfn-lint cdk.out/*.template.json
+	@echo "==> all-features configuration"
+	$(CDK) synth --quiet -o cdk.out/all-features $(ALL_FEATURES) && $(BIN)/cfn-lint cdk.out/all-features/*.template.json
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out build .pytest_cache .hypothesis

@@ -163,5 +163,10 @@ def test_slack_config_is_still_nag_and_lint_clean(slack_stack, tmp_path):
     assert nag["violations"] == []
     path = tmp_path / "t.json"
     path.write_text(json.dumps(slack_stack.template))
-    result = subprocess.run([sys.executable, "-m", "cfnlint", "--format", "parseable", str(path)], capture_output=True, text=True)
-    assert [line for line in result.stdout.splitlines() if ":E" in line] == []
+    from pathlib import Path
+
+    from conftest import ROOT
+
+    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", str(path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout
