@@ -7,8 +7,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-S3_WRITE_ACTIONS = ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
-
 
 def acknowledge(scope: IConstruct, rule: str, reason: str, *findings: str) -> None:
     """Acknowledge an AwsSolutions rule on scope and its children, or only the named findings."""
@@ -30,12 +28,14 @@ def nag_arn(stack: Stack, service: str, rest: str) -> str:
     return f"arn:<AWS::Partition>:{service}:{shown(stack.region, 'Region')}:{shown(stack.account, 'AccountId')}:{rest}"
 
 
-def acknowledge_firehose_role(stream: IConstruct, bucket: s3.IBucket, processor: lambda_.IFunction) -> None:
-    """The L2 DeliveryStream grants its role the standard Firehose-to-S3 set on one bucket and one function."""
+def acknowledge_firehose_role(role: IConstruct, bucket: s3.IBucket, processor: lambda_.IFunction,
+                              prefixes: tuple[str, ...]) -> None:
+    """A Firehose delivery role (archive.firehose_role): documented S3 actions on the stream's prefixes, its processor."""
     acknowledge(
-        stream, "IAM5",
-        "Firehose's documented S3 destination permissions (s3:AbortMultipartUpload, GetBucketLocation, GetObject, "
-        "ListBucket, ListBucketMultipartUploads, PutObject) on objects of this one bucket, and lambda:InvokeFunction "
-        "on the processor's versions/aliases (:*); CDK grants the wildcard forms of exactly these.",
-        *(f"Action::{a}" for a in S3_WRITE_ACTIONS), f"Resource::{logical_arn(bucket)}/*", f"Resource::{logical_arn(processor)}:*",
+        role, "IAM5",
+        "Firehose's documented S3 destination actions (AbortMultipartUpload, GetObject, PutObject on objects; "
+        "GetBucketLocation, ListBucket, ListBucketMultipartUploads on the bucket) and nothing else; object ARNs end "
+        "in * only below this stream's own prefixes, because Firehose names the objects. lambda:InvokeFunction and "
+        "GetFunctionConfiguration on the one processor function and its versions (:*).",
+        *(f"Resource::{logical_arn(bucket)}/{p.split('!{')[0]}*" for p in prefixes), f"Resource::{logical_arn(processor)}:*",
     )

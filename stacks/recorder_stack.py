@@ -64,3 +64,8 @@ class StopRecorderStack(Stack):
         for vendor, secret in self.vendors.secrets.items():
             CfnOutput(self, f"{vendor.capitalize()}SecretArn", value=secret.secret_arn,
                       description=f"put the {vendor} key here as {{\"api_key\": \"...\"}}")
+            # The secret starts with a generated placeholder: every delivery is rejected until this runs.
+            CfnOutput(self, f"{vendor.capitalize()}KeyNextStep",
+                      value=f"aws secretsmanager put-secret-value --secret-id {secret.secret_arn} "
+                            "--secret-string '{\"api_key\":\"<" + vendor + " key>\"}'",
+                      description=f"REQUIRED after the first deploy: {vendor} rejects every record until the real key is in place")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, Size
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .archive import processor_for
+from aws_cdk import Stack
+
+from .archive import firehose_role, processor_for
 from .nag import acknowledge, acknowledge_firehose_role
 
 # New Relic's logs-through-Firehose endpoints. The eu01.nr-data.net host is documented for metric
@@ -48,22 +51,34 @@ class Vendors(Construct):
         self._bucket, self._processor = bucket, processor
         self.streams: dict[str, firehose.DeliveryStream] = {}
         self.secrets: dict[str, secretsmanager.Secret] = {}
+        stack_name = Stack.of(self).stack_name
         if "newrelic" in destinations:
             secret = self._secret("newrelic", "New Relic license key (or Ingest License API key)")
+            role, immutable, logging = self._role("newrelic", stack_name, secret)
             destination = firehose.HttpEndpoint(
                 endpoint_config=firehose.HttpEndpointConfig(url=NEW_RELIC_URLS[new_relic_region], name="New Relic",
                                                             secret=secret),
                 attributes=[firehose.HttpAttribute(name="logtype", value="ecs-task-stopped")],
+                role=immutable, logging_config=logging,
                 **_delivery("newrelic", NEW_RELIC_BUFFER, processor, bucket),
             )
-            self._stream("newrelic", destination)
+            self._stream("newrelic", stack_name, destination, role)
         if "datadog" in destinations:
             secret = self._secret("datadog", "Datadog API key")
+            role, immutable, logging = self._role("datadog", stack_name, secret)
             destination = firehose.Datadog(
                 api_key=secret, endpoint=DATADOG_ENDPOINTS[datadog_site],
+                # Firehose "parameters" reach Datadog as tags on every log of the stream.
+                # https://docs.datadoghq.com/logs/guide/send-aws-services-logs-with-the-datadog-kinesis-firehose-destination/
+                tags=[firehose.HttpAttribute(name="recorder", value=stack_name)],
+                role=immutable, logging_config=logging,
                 **_delivery("datadog", DATADOG_BUFFER, processor, bucket),
             )
-            self._stream("datadog", destination)
+            self._stream("datadog", stack_name, destination, role)
+
+    def _role(self, vendor: str, stack_name: str, secret: secretsmanager.ISecret):
+        return firehose_role(self, vendor.capitalize(), stream_name=f"{stack_name}-{vendor}", bucket=self._bucket,
+                             prefixes=(f"failed/{vendor}/",), processor=self._processor, secret=secret)
 
     def _secret(self, vendor: str, what: str) -> secretsmanager.Secret:
         # The generated placeholder keeps the template free of any key; the operator writes the real
@@ -79,13 +94,15 @@ class Vendors(Construct):
         self.secrets[vendor] = secret
         return secret
 
-    def _stream(self, vendor: str, destination: firehose.IDestination) -> None:
+    def _stream(self, vendor: str, stack_name: str, destination: firehose.IDestination, role: iam.Role) -> None:
         stream = firehose.DeliveryStream(
             self, f"{vendor.capitalize()}Stream",
+            delivery_stream_name=f"{stack_name}-{vendor}",  # named, so the role's trust can name it
             encryption=firehose.StreamEncryption.aws_owned_key(),
             destination=destination,
         )
-        acknowledge_firehose_role(stream, self._bucket, self._processor)
+        stream.node.add_dependency(role)
+        acknowledge_firehose_role(role, self._bucket, self._processor, (f"failed/{vendor}/",))
         self.streams[vendor] = stream
 
 
@@ -102,6 +119,7 @@ def _delivery(vendor: str, buffer: Size, processor: lambda_.IFunction, bucket: s
 
 
 def _failed_backup(bucket: s3.IBucket, vendor: str) -> firehose.DestinationS3BackupProps:
+    """Failed records go to failed/<vendor>/ with the destination's role (scoped to that prefix)."""
     return firehose.DestinationS3BackupProps(
         bucket=bucket,
         mode=firehose.BackupMode.FAILED,

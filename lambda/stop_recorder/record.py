@@ -90,9 +90,12 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
     record["message"] = _message(record)
     record["status"] = status
     record["ddsource"] = "ecs"
+    # The tag names Datadog's own ECS integration puts on container metrics, so a stop pivots to them
+    # (task_version there is the task definition revision). https://docs.datadoghq.com/containers/amazon_ecs/tags/
     record["ddtags"] = ",".join(
-        f"{k}:{v}" for k, v in (("cluster", cluster), ("service", service), ("task_family", family),
-                                 ("category", c.category), ("severity", c.severity)) if v
+        f"{k}:{v}" for k, v in (("ecs_cluster_name", cluster), ("ecs_service_name", service_name), ("task_family", family),
+                                 ("task_version", revision), ("aws_account", event.account), ("region", event.region),
+                                 ("category", c.category), ("severity", c.severity)) if v is not None and v != ""
     )
     record["level"] = status
     record["logtype"] = LOGTYPE

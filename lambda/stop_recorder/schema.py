@@ -85,7 +85,7 @@ FIELDS: tuple[Field, ...] = (
     Field("message", "string", "Readable one-line message (the log line vendors display)."),
     Field("status", "string", "Datadog log status (critical, error, warn, info)."),
     Field("ddsource", "string", "Datadog source: ecs."),
-    Field("ddtags", "string", "Datadog tags: cluster, service, category, severity, family."),
+    Field("ddtags", "string", "Datadog tags, named like Datadog's ECS integration: ecs_cluster_name, ecs_service_name, task_family, task_version (revision), aws_account, region; plus category, severity."),
     Field("level", "string", "New Relic log level (same scale as status)."),
     Field("logtype", "string", "New Relic log type: ecs-task-stopped."),
     Field("timestamp", "bigint", "Stop time (else event time) in epoch milliseconds."),

@@ -75,8 +75,8 @@ class Renderer:
         if logical_id in PSEUDO:
             return PSEUDO[logical_id]
         kind = self.resources[logical_id]["Type"]
-        if kind in ("AWS::SNS::Topic", "AWS::IAM::ManagedPolicy"):
-            return self.arn(logical_id)  # Ref of a topic or managed policy is its ARN
+        if kind in ("AWS::SNS::Topic", "AWS::IAM::ManagedPolicy", "AWS::SecretsManager::Secret"):
+            return self.arn(logical_id)  # Ref of a topic, managed policy or secret is its ARN
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{self.name(logical_id)}"
         return self.name(logical_id)
