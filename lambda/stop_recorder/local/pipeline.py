@@ -329,22 +329,8 @@ class LocalPipeline:
                     if on_failure:
                         record = _invocation_record(event, failure, attempt)
                         sqs.send_message(QueueUrl=on_failure, MessageBody=json.dumps(record))
-        failed = []
-        while on_failure:
-            batch = sqs.receive_message(QueueUrl=on_failure, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                break
-            failed += [json.loads(m["Body"]) for m in batch]
-            for m in batch:
-                sqs.delete_message(QueueUrl=on_failure, ReceiptHandle=m["ReceiptHandle"])
-        chatbot = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                break
-            chatbot += [json.loads(m["Body"]) for m in batch]
-            for m in batch:
-                sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+        failed = _drain(sqs, on_failure) if on_failure else []
+        chatbot = _drain(sqs, queue)
         return outcomes, errors, output.getvalue(), chatbot, failed, attempts
 
     # --- CloudWatch -----------------------------------------------------------------------------
@@ -440,6 +426,16 @@ def _sum_emf(output: str) -> dict[str, float]:
             name = metric["Name"] + "".join(f"[{blob[d]}]" for d in dims)
             totals[name] = totals.get(name, 0) + _metric_value(blob, metric["Name"])
     return totals
+
+
+def _drain(sqs, queue_url: str) -> list[dict]:
+    """Receive and delete every message of a (moto) queue, bodies parsed as JSON."""
+    bodies = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [json.loads(m["Body"]) for m in batch]
+        for m in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return bodies
 
 
 def _invocation_record(event: dict, error: Exception, attempts: int) -> dict:
