@@ -135,3 +135,4 @@ class Watchdog(Construct):
                                      comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                                      alarm_description=description, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
             alarm.add_alarm_action(actions.SnsAction(alerting.topic))
+            alarm.add_ok_action(actions.SnsAction(alerting.topic))  # tell the channel when it clears too
