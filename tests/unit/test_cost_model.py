@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import cost  # noqa: E402
 
 REPORT = {"record_sizes": {"event_bytes_mean": 2087, "record_bytes_mean": 4457, "record_bytes_gzip_ratio": 0.05},
-          "processor": {"batch_3mb": {"processor_records_per_s": 7000}}}
+          "processor": {"distinct_1000": {"processor_records_per_s": 7000}}}
 
 
 def test_fixed_counts_match_the_synthesized_recorder(synth):
@@ -74,5 +74,17 @@ def test_estates_add_up():
     bus = "per stop: EventBridge bus-to-bus, custom-event price"
     assert one[bus] == 0 and big[bus] == pytest.approx(1_000_000 * 89 / 90 / 1e6)  # 2 KB events: one 64 KB chunk each
     assert big["total"] == pytest.approx(sum(v for k, v in big.items() if k not in ("total",) and not k.startswith("instead")))
-    assert big[next(k for k in big if k.startswith("instead"))] > 50 * big["total"]
+    # ~49x since the alert line counts measured client CPU per stop (bench): still far dearer
+    assert big[next(k for k in big if k.startswith("instead"))] > 40 * big["total"]
     assert "30×3, 1,000,000 stops" in cost.estate_table(REPORT)
+
+
+def test_dynamodb_line_uses_the_measured_write_units():
+    # exactonce measured ~4.8 WRU per stop (transactions bill 2 WRU per item): the model must not assume 3
+    measured = {**REPORT, "alert_logs": {"crash_loop_mix": {"wru_per_stop": 4.8, "rru_per_stop": 0.1,
+                                                            "log_bytes_per_stop": 2000}}}
+    items = cost.monthly(1_000_000, measured)
+    line = next(k for k in items if k.startswith("DynamoDB"))
+    assert items[line] == pytest.approx((4.8 * 0.625 + 0.1 * 0.125))
+    logs = next(k for k in items if k.startswith("CloudWatch Logs"))
+    assert items[logs] == pytest.approx(1_000_000 * 2000 / 1024**3 * 0.50)
