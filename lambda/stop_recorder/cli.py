@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
@@ -91,6 +92,99 @@ def _reason_from_stdin() -> str:
     return text.strip()
 
 
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or time (e.g. 2026-11-22T07:00)") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def progress_bar(label: str, stream: TextIO = sys.stderr, total: int | None = 0):
+    """A progress callback (done, total) drawing a bar on stream when it is a terminal, silent otherwise.
+
+    With total=None (the size is unknown, e.g. an SQS queue) the callback takes (done) and prints a count.
+    """
+    if not stream.isatty():
+        return (lambda done: None) if total is None else (lambda done, total: None)
+    if total is None:
+        def count(done: int) -> None:
+            stream.write(f"\r{label}: {done} moved")
+            stream.flush()
+
+        return count
+
+    def draw(done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        stream.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return draw
+
+
+def _stack_targets(command: str, stack: str, hint: str):
+    """Bucket, streams, queues and function of a deployed stack, or exit naming the stack and what to pass instead."""
+    import boto3
+
+    from .adapters.replay_aws import stack_targets
+
+    try:
+        return stack_targets(boto3.client("cloudformation"), stack)
+    except Exception as error:  # noqa: BLE001 - only the error's class is shown: botocore texts may carry ARNs
+        raise SystemExit(f"stop-recorder {command}: cannot read stack {stack} ({type(error).__name__}); {hint}") from error
+
+
+def run_replay(args) -> int:
+    """The `replay` command: AWS clients from the environment's credentials and region."""
+    import boto3
+
+    from .adapters.replay_aws import FirehoseSender, S3Store
+    from .replay import replay
+
+    bucket, stream = args.bucket, args.stream
+    if not bucket or not stream:
+        found = _stack_targets("replay", args.stack, "pass --bucket and --stream")
+        bucket = bucket or found.bucket
+        stream = stream or found.streams.get(args.vendor)
+        if not bucket or not stream:
+            raise SystemExit(f"stop-recorder replay: stack {args.stack} has no {'bucket' if not bucket else args.vendor + ' stream'}; "
+                             f"streams found: {', '.join(sorted(found.streams)) or 'none'}")
+    summary = replay(S3Store(boto3.client("s3"), bucket), FirehoseSender(boto3.client("firehose")), target=args.vendor,
+                     stream=stream, prefix=args.prefix, since=args.since, until=args.until, dry_run=args.dry_run,
+                     progress=progress_bar(f"replaying to {args.vendor}"))
+    for line in summary.lines():
+        print(line)
+    return 0 if summary.ok else 1
+
+
+def run_redrive(args) -> int:
+    """The `redrive` command."""
+    import boto3
+
+    from .adapters.replay_aws import AsyncLambdaTarget, FirehoseEventTarget, SqsDeadLetterQueue
+    from .redrive import redrive
+
+    queues, target_name = ([(args.queue, args.queue)] if args.queue else []), args.target
+    if not queues or not target_name:
+        found = _stack_targets("redrive", args.stack, "pass --queue and --target")
+        queues = queues or found.queues.get(args.to, [])
+        target_name = target_name or (found.streams.get("archive") if args.to == "archive" else found.alert_function)
+        if not queues or not target_name:
+            raise SystemExit(f"stop-recorder redrive: stack {args.stack} has no {args.to} queue or target; pass --queue and --target")
+    target = (FirehoseEventTarget(boto3.client("firehose"), target_name) if args.to == "archive"
+              else AsyncLambdaTarget(boto3.client("lambda"), target_name))
+    sqs, ok = boto3.client("sqs"), True
+    for name, url in queues:
+        summary = redrive(SqsDeadLetterQueue(sqs, url), target, queue_name=name, target_name=target_name,
+                          dry_run=args.dry_run, progress=progress_bar(f"redriving {name}", total=None))
+        for line in summary.lines():
+            print(line)
+        ok = ok and summary.ok
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `stop-recorder` console command."""
     parser = argparse.ArgumentParser(prog="stop-recorder", description=__doc__)
@@ -109,7 +203,27 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--events", help="a directory (or file) of events to replay instead of the samples")
     d.add_argument("--out", default="demo-out", help="where the local archive and receivers write (default: demo-out)")
     d.add_argument("--template", help="a synthesized template to use instead of synthesizing one")
+    r = sub.add_parser("replay", help="re-deliver records under failed/<vendor>/ or errors/processing-failed/ (see README)")
+    r.add_argument("--vendor", required=True, help="newrelic, datadog, or archive (errors/processing-failed/ after a fix)")
+    r.add_argument("--bucket", help="the archive bucket (default: the stack's ArchiveBucket output)")
+    r.add_argument("--stream", help="the delivery stream (default: the stack's stream for --vendor)")
+    r.add_argument("--stack", default="StopRecorder", help="stack to read bucket and stream from (default: StopRecorder)")
+    r.add_argument("--prefix", help="replay this prefix instead of the vendor's (e.g. failed/datadog/errors/)")
+    r.add_argument("--since", type=_moment, help="only objects written at or after this UTC time (2026-11-22 or 2026-11-22T07:00)")
+    r.add_argument("--until", type=_moment, help="only objects written before this UTC time")
+    r.add_argument("--dry-run", action="store_true", help="count what would be sent; send and move nothing")
+    rd = sub.add_parser("redrive", help="move dead-lettered events back to the archive stream or the alert function")
+    rd.add_argument("--to", choices=("archive", "alert"), required=True,
+                    help="archive: the capture rule's archive DLQ; alert: its alert DLQ and the function's on-failure queue")
+    rd.add_argument("--stack", default="StopRecorder", help="stack to read queues, stream and function from")
+    rd.add_argument("--queue", help="a queue URL instead of the stack's")
+    rd.add_argument("--target", help="the archive stream name or alert function name instead of the stack's")
+    rd.add_argument("--dry-run", action="store_true", help="count the messages waiting; move nothing")
     args = parser.parse_args(argv)
+    if args.command == "redrive":
+        return run_redrive(args)
+    if args.command == "replay":
+        return run_replay(args)
 
     if args.command == "classify":
         results, errors = classify_inputs(args.paths, _load_rules(args.rules))

@@ -20,6 +20,7 @@ from ..tables import table
 from . import diagnosis_demo
 from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
 from .pipeline import LocalPipeline, PipelineResult
+from .replay_local import OUTAGE_VENDOR, outage_faults, outage_report
 from .template import TemplateSpec
 from .watchdog_demo import run_schedule_watchdog
 
@@ -114,18 +115,23 @@ def run_demo(*, events: str | None = None, out: str = "demo-out", template: str 
     if estate is not None:  # the samples happen in three accounts and two regions, plus one outside the organization
         replay = estate.result.delivered
     say(f"replaying {len(replay)} events" + (f" and {len(direct)} malformed records put straight into Firehose" if direct else ""))
-    with LocalPipeline(spec, workdir=out_dir, progress=say) as pipeline:
+    with LocalPipeline(spec, workdir=out_dir, progress=say, vendor_faults=outage_faults()) as pipeline:
         cases = diagnosis_demo.install(pipeline, replay) if events is None else []
         result = pipeline.run(replay, direct_put=direct)
-        _save(result, pipeline, out_dir)
         diagnoses = diagnosis_demo.records(pipeline.s3)
-        text = report(result, estate)  # before the watchdog section posts its own messages to the same webhook
+        # What the run delivered, before the replay below adds to the receivers and the watchdog posts to Slack.
+        text = report(result, estate)
         if cases:
             text += "\n\n" + diagnosis_demo.report(cases, result.slack.messages, diagnoses,
                                                     spec.alert_env.get("ATHENA_WORKGROUP"))
+        say(f"{OUTAGE_VENDOR} outage over: replaying failed/{OUTAGE_VENDOR}/")
+        outage = outage_report(pipeline, [e for e in replay if pipeline.matches(e)][:10])
+        _save(result, pipeline, out_dir)
         text += "\n\n" + run_schedule_watchdog(json.loads(template_path.read_text()), pipeline.slack, say)
         (out_dir / "slack-webhook.json").write_text(json.dumps(result.slack.messages, indent=1))
     print(text)
+    print(_title(f"When {OUTAGE_VENDOR} or Slack was down: replay and redrive"))
+    print("\n".join(outage))
     for error in input_errors:
         print(f"stop-recorder: {error}", file=sys.stderr)
     say(f"done in {time.monotonic() - started:.1f} s; files in {out_dir}")
@@ -134,7 +140,9 @@ def run_demo(*, events: str | None = None, out: str = "demo-out", template: str 
 
 def _save(result: PipelineResult, pipeline: LocalPipeline, out: Path) -> None:
     shutil.rmtree(out / "s3", ignore_errors=True)
-    for key in result.s3_keys:
+    keys = [o["Key"] for page in pipeline.s3.get_paginator("list_objects_v2").paginate(Bucket="stop-recorder-local-archive")
+            for o in page.get("Contents", [])]  # after the replay: replayed/ and what is still under failed/
+    for key in keys:
         target = out / "s3" / key
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pipeline.s3.get_object(Bucket="stop-recorder-local-archive", Key=key)["Body"].read())

@@ -172,6 +172,13 @@ class LocalPipeline:
         return PipelineResult(len(events), len(matched), streams, self.receivers, self.slack, chatbot, outcomes, errors,
                               metrics, alarms, series, failed, attempts, queries, keys, records)
 
+    def deliver(self, stream_name: str, records: list[bytes]) -> StreamResult:
+        """Records put straight into one stream by name (PutRecordBatch), processed and delivered."""
+        spec = next(s for s in self.spec.streams if s.name == stream_name)
+        if getattr(self, "_processor", None) is None:
+            self._processor = _fresh_module("stop_recorder.handlers.processor", self.spec.processor_env)
+        return self._run_stream(spec, records, self._processor)
+
     def _run_stream(self, spec: StreamSpec, records: list[bytes], processor) -> StreamResult:
         result = StreamResult(spec)
         delivered: list[bytes] = []
@@ -302,6 +309,7 @@ class LocalPipeline:
         handler.store = DynamoStormStore(FakeDynamoDB(hold_seconds=0), "storm")
         for hook in self.alert_hooks:
             hook(handler)
+        self.alert_handler = handler  # kept: a redrive invokes the same function (and store) again
         on_failure = sqs.create_queue(QueueName="alert-on-failure")["QueueUrl"] if self.spec.alert_on_failure else None
         outcomes, errors, output, attempts = [], [], io.StringIO(), 0
         # Lambda runs every invocation with the function's environment, not only the import: Powertools'
