@@ -30,12 +30,16 @@ from .runtime import recorder_function
 # Read-only discovery actions; the org-wide read-only role needs exactly these in member accounts.
 DISCOVERY_ACTIONS = ("events:ListRules", "events:ListTargetsByRule", "scheduler:ListSchedules", "scheduler:GetSchedule",
                      "cloudwatch:GetMetricData")
-STATUS_QUERY = """fields @timestamp, watch_family, watch_state, last_run, last_success, watch_schedule
-| filter ispresent(watch_family)
-| stats latest(watch_state) as state, latest(last_run) as last_run, latest(last_success) as last_success,
-        latest(watch_schedule) as schedule by watch_family
-| sort state desc, watch_family asc
-| limit 100"""
+# One command per entry, no leading "|": CDK joins query_lines with "\n| " (a leading "| " would make
+# an empty stage, "| | filter", which Logs Insights rejects).
+STATUS_QUERY = [
+    "fields @timestamp, watch_family, watch_state, last_run, last_success, watch_schedule",
+    "filter ispresent(watch_family)",
+    "stats latest(watch_state) as state, latest(last_run) as last_run, latest(last_success) as last_success,"
+    " latest(watch_schedule) as schedule by watch_family",
+    "sort state desc, watch_family asc",
+    "limit 100",
+]
 
 
 class Watchdog(Construct):
@@ -85,7 +89,7 @@ class Watchdog(Construct):
         if dashboard is not None:
             dashboard.add_widgets(cloudwatch.LogQueryWidget(
                 title="Scheduled families (schedule watchdog): state, last run, last success", width=24,
-                log_group_names=[self.function.log_group.log_group_name], query_lines=STATUS_QUERY.splitlines()))
+                log_group_names=[self.function.log_group.log_group_name], query_lines=STATUS_QUERY))
 
     def _grant(self, alerting: Alerting, stack: Stack, *, chatbot: bool) -> None:
         role = self.function.role

@@ -108,8 +108,8 @@ def test_failed_alert_runs_go_to_an_on_failure_queue_not_away(slack_stack):
     # EventBridge -> Lambda is asynchronous: function errors are retried by Lambda (0-2 times, events
     # kept up to 6 h) and then discarded unless an on-failure destination exists.
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
-    [config] = slack_stack.resources("AWS::Lambda::EventInvokeConfig").values()
-    props = config["Properties"]
+    [props] = [c["Properties"] for c in slack_stack.resources("AWS::Lambda::EventInvokeConfig").values()
+               if c["Properties"]["FunctionName"]["Ref"].startswith("AlertingAlertFunction")]
     assert props["FunctionName"]["Ref"].startswith("AlertingAlertFunction")
     assert props["MaximumRetryAttempts"] == 2 and props["MaximumEventAgeInSeconds"] == 6 * 3600
     queue_id = props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]

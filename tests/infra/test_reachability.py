@@ -176,7 +176,8 @@ def test_alert_lambda_reaches_table_topic_secret_and_its_on_failure_queue(t):
                     resource_policy=t.resource_policy(secret)).allowed
     # Lambda sends the on-failure invocation record with the function's execution role.
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
-    [config] = t.of_type("AWS::Lambda::EventInvokeConfig").values()
+    [config] = [c for c in t.of_type("AWS::Lambda::EventInvokeConfig").values()
+                if c["Properties"]["FunctionName"] == {"Ref": function_id}]
     queue_arn = t.r.render(config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
     queue_id = next(k for k in t.of_type("AWS::SQS::Queue") if t.r.arn(k) == queue_arn)
     decision = evaluate(principal=role, action="sqs:SendMessage", resource=queue_arn, identity=identity,
