@@ -1,8 +1,14 @@
 """Turn a stopped task into a Classification: what broke, whose fix it is, and how to fix it.
 
-Text rules (rules.py) decide first, over the task's stoppedReason and then each container's
-reason. When no rule matches, or the rule only says that someone asked for the stop, the exit
-codes decide: they are often the only evidence of an OOM kill, a segfault or a finished batch.
+Structured signals come before words: ECS's stopCode says who stopped the task (a StopTask caller,
+Spot, the scheduler) whatever reason text the caller wrote. Then the text rules (rules.py) decide,
+over the task's stoppedReason and then each container's reason, specific families first and the
+error-type prefix families last. When no rule matches, or the rule only says that someone asked
+for the stop, the exit codes decide: they are often the only evidence of an OOM kill, a segfault
+or a finished batch.
+
+Every regex here and in rules.py runs in time linear in the text (no unbounded backtracking, no
+gaps rescanned per occurrence); entity extraction reads a bounded window of a long text.
 """
 
 from __future__ import annotations
@@ -21,13 +27,13 @@ SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SI
 # Exit codes ECS itself causes when it stops the remaining containers of a task.
 _STOPPED_BY_ECS = (137, 143)
 _STOP_REQUESTS = ("user.stopped", "service.scaling")
+_USER_STOP = next(r for r in BUILTIN_RULES if r.id == "user.stop_task")
 _SECRET = re.compile(r"arn:aws[\w-]*:(?:secretsmanager|ssm):[^\s,\"')\]]+")
 _HOST = re.compile(r"https?://([\w.-]+)|dial tcp (?:\[?[\w.:]*\]?:\d+|[\w.-]+)|lookup ([\w.-]+)")
 _FS = re.compile(r"\bfs-[0-9a-f]{8,17}\b")
 _SUBNET = re.compile(r"\bsubnet-[0-9a-f]{8,17}\b")
 _TARGET_GROUP = re.compile(r"arn:aws[\w-]*:elasticloadbalancing:[^\s)]+:targetgroup/[^\s)]+")
 _LOG_GROUP = re.compile(r"log group[:\s]+['\"]?([\w/.#-]+)", re.IGNORECASE)
-_LAST_CLAUSE = re.compile(r"[^:]*?(?:[\w'\"].*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,9 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify one stopped task; custom rules are tried before the built-in ones."""
     texts = _texts(task)
     hit = (_match(texts, custom_rules) if custom_rules else None) or _match_builtin(texts)
+    by_code = _by_stop_code(task, hit)
+    if by_code is not None:
+        return by_code
     if hit is None:
         return _by_exit_codes(task)
     rule, container, match, source = hit
@@ -82,6 +91,35 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
         category = "log_router.crashed"
     return _build(task, category, rule.id, _render(rule, match, source, task, container), container,
                   hint=rule.hint, source=source)
+
+
+def _by_stop_code(task: Task, hit) -> Classification | None:
+    """What ECS's stopCode alone decides, or None when the text and exit codes should.
+
+    UserInitiated: a StopTask caller, whatever reason text it wrote (a benign stop, or a stop timeout if a
+    container then needed SIGKILL). SpotInterruption: Spot reclaimed the capacity. TerminationNotice: Spot or
+    maintenance, as the text says. TaskFailedToStart with no recognised text: the task never ran.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (stopCode)
+    """
+    code = task.stop_code
+    if code == "UserInitiated":
+        if hit is not None and hit[0].category == "container.out_of_memory":
+            return None  # the kernel killed a container before or while the caller stopped the task
+        rule, _, match, source = hit if hit is not None and hit[0].category in _STOP_REQUESTS else (_USER_STOP, None, None, None)
+        return _stop_request(task, rule, match, source or task.stopped_reason or "")
+    if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category != "infrastructure.maintenance")):
+        return _build(task, "infrastructure.spot_interruption", f"stopcode.{code}", "Spot capacity was reclaimed", None,
+                      source=task.stopped_reason)
+    if code == "TaskFailedToStart" and hit is None:
+        reason = task.stopped_reason or "no stop reason"
+        return _build(task, "task.init_failed", "stopcode.TaskFailedToStart",
+                      f"the task never started: {_clip(_last_clause(reason))}", _single(task), source=task.stopped_reason)
+    return None
+
+
+def _single(task: Task) -> Container | None:
+    apps = [c for c in task.containers if not c.is_log_router]
+    return apps[0] if len(apps) == 1 else None
 
 
 def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
@@ -106,7 +144,7 @@ def _match_builtin(texts):
     for rule in BUILTIN_RULES:
         for (container, original, _), present in zip(texts, found):
             if rule.needles & present:
-                match = rule.pattern.search(original)
+                match = rule.match(original)
                 if match is not None:
                     return rule, container, match, original
     return None
@@ -146,7 +184,10 @@ def _stop_request(task: Task, rule: Rule, match: re.Match, source: str) -> Class
                    f"and was killed (exit 137); its last log lines may be lost")
         return _build(task, "container.stop_timeout", f"{rule.id}+exit.137", summary, victim,
                       logs_may_be_lost=True, source=source)
-    return _build(task, rule.category, rule.id, _render(rule, match, source, task, None), None, source=source)
+    summary = _render(rule, match, source, task, None) if match is not None else (
+        f"stopped on request: {_clip(source)}" if source else "stopped on request (StopTask)")
+    return _build(task, rule.category, rule.id if match is not None else "stopcode.UserInitiated", summary, None,
+                  source=source)
 
 
 def _oom(container: Container) -> bool:
@@ -193,8 +234,21 @@ def _by_exit_codes(task: Task) -> Classification:
         return _build(task, "container.crashed", f"exit.{culprit.exit_code}",
                       f"container {culprit.name} was killed by {signal} (exit {culprit.exit_code}) without a stop request",
                       culprit, hint=hint)
+    if task.stopped_reason and task.stopped_reason.strip().lower().startswith(ESSENTIAL_EXITED):
+        return _build(task, "unknown", "essential.no_details", _ESSENTIAL_SUMMARY, None, hint=_ESSENTIAL_HINT)
+    if task.stop_code == "ServiceSchedulerInitiated":
+        return _build(task, "unknown", "stopcode.ServiceSchedulerInitiated",
+                      f"stopped by the service scheduler; the reason does not say why: {_clip(task.stopped_reason or '')}", None)
     reason = task.stopped_reason or "no stop reason and no exit code"
     return _build(task, "unknown", "none", f"unrecognised stop: {_clip(reason)}", None)
+
+
+ESSENTIAL_EXITED = "essential container in task exited"
+_ESSENTIAL_SUMMARY = ("an essential container exited, and the reason alone does not say which one or why: "
+                      "the containers' exit codes and reasons tell")
+_ESSENTIAL_HINT = ("Look at each container's exitCode and reason (aws ecs describe-tasks, or the event's containers[]): "
+                   "0 finished, 1 an application error, 137 SIGKILL (OOM kill or stop timeout), 139 SIGSEGV, 143 SIGTERM; "
+                   "then read that container's last log lines.")
 
 
 def _build(task: Task, category_id: str, rule_id: str, summary: str, culprit: Container | None, *,
@@ -298,9 +352,18 @@ _PLATFORM_PREFIXES = ("linux/", "windows/", "http")
 _REGISTRY_IMAGE = re.compile(r"(?<![/\w.])(\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.com(?:\.cn)?/[\w./-]+(?::[\w.-]+|@sha256:[0-9a-f]{64})?)")
 
 
+_WINDOW = 2048
+
+
+def _window(text: str) -> str:
+    """A long text's head and tail: entities sit there, and a bounded window keeps extraction linear."""
+    return text if len(text) <= 2 * _WINDOW else f"{text[:_WINDOW]} … {text[-_WINDOW:]}"
+
+
 def _image_in(text: str | None) -> str | None:
     if not text or ("/" not in text and ":" not in text):
         return None
+    text = _window(text)
     found = _REGISTRY_IMAGE.search(text)
     if found:
         return found.group(1).rstrip(":.")
@@ -312,7 +375,7 @@ def _image_in(text: str | None) -> str | None:
 
 
 def _host(text: str) -> str | None:
-    found = _HOST.search(text)
+    found = _HOST.search(_window(text))
     if not found:
         return None
     return found.group(1) or found.group(2) or found.group(0).removeprefix("dial tcp ")
@@ -321,13 +384,13 @@ def _host(text: str) -> str | None:
 def _first(pattern: re.Pattern, text: str | None, group: int = 0) -> str | None:
     if not text:
         return None
-    found = pattern.search(text)
+    found = pattern.search(_window(text))
     return found.group(group).rstrip(".,;") if found else None
 
 
 def _last_clause(text: str) -> str:
     """The most specific part of a nested Go error: what follows the last ': ' that leaves words."""
-    parts = [p.strip() for p in text.split(": ")]
+    parts = [p.strip() for p in _window(text).split(": ")]
     for part in reversed(parts):
         if len(part) > 12 and not part.startswith(("exit status", "signal", "unknown", "code", "arn:", "unsuccessful")):
             return part

@@ -19,7 +19,14 @@ from .rulecheck import RuleSpecError, check_rule_specs
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A message family mapped to a category, with a summary template filled from the match."""
+    """A message family mapped to a category, with a summary template filled from the match.
+
+    `pattern` finds the family; every pattern in `also` must occur somewhere in the same text too.
+    Two separate scans replace a bounded gap such as `A.{0,400}B`, which rescans the gap at every
+    occurrence of A: every built-in pattern is a set of literals or bounded classes, so matching
+    costs time linear in the text's length. `sources` are the public messages the rule was written
+    from; `family` marks a fallback where the error-type prefix alone decides.
+    """
 
     id: str
     category: str
@@ -27,12 +34,22 @@ class Rule:
     pattern: re.Pattern[str]
     summary: str
     hint: str | None = None
+    also: tuple[re.Pattern[str], ...] = ()
+    sources: tuple[str, ...] = ()
+    family: bool = False
 
     def search(self, lowered: str, original: str) -> re.Match[str] | None:
         """Match the original text if one of the needles occurs in its lowercase copy."""
         if self.needles and not any(n in lowered for n in self.needles):
             return None
-        return self.pattern.search(original)
+        return self.match(original)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        """The pattern's match, if every `also` pattern occurs in the text as well."""
+        found = self.pattern.search(text)
+        if found is None or any(extra.search(text) is None for extra in self.also):
+            return None
+        return found
 
 
 class NeedleScanner:
@@ -61,139 +78,231 @@ class RuleError(ValueError):
     """A custom rule is malformed; the message names the rule and the problem."""
 
 
-def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, hint: str | None = None) -> Rule:
-    return Rule(id_, category, frozenset(needles), re.compile(regex, re.IGNORECASE | re.DOTALL), summary, hint)
+def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, hint: str | None = None, *,
+          also: Iterable[str] = (), sources: Iterable[str] = (), family: bool = False) -> Rule:
+    flags = re.IGNORECASE | re.DOTALL
+    return Rule(id_, category, frozenset(needles), re.compile(regex, flags), summary, hint,
+                tuple(re.compile(extra, flags) for extra in also), tuple(sources), family)
 
 
-# (id, category, needles, regex, summary). Summaries use named groups and the context fields
+_GH = "https://github.com/"
+_DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
+_OLD_DOCS = "https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2ab3bbe78781a45fb1a4c4cf7eee8790a/doc_source/"
+_AGENT = "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/"
+# "can't", "can’t", "cannot": ECS's 2024 wording uses all three.
+_CANT = r"can(?:'|’|no)?t"
+_DENIED = r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed"
+_SECRETS_SERVICE = r"secret from asm|secrets from asm|secrets manager|asm fetching secret|secretsmanager"
+_SSM_SERVICE = r"from ssm|parameter store|systems manager|ssm parameter"
+_ENV_FILE = r"env(?:ironment)?(?: variable)? files?|envfiles?"
+_PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
+
+# Tried in order, first match wins. Specific families first, then the prefix families (`family=True`), which
+# give a sound category to a message nobody has seen before. Summaries use named groups and the context fields
 # image_ref/of_image, secret_ref, container, exit_part and tail (the last clause of the message).
 BUILTIN_RULES: tuple[Rule, ...] = (
+    # --- 2024 wording ("The task can't/cannot ..."): the sentence names the cause, so it decides first
+    _rule("pull.2024_permissions", "image.access_denied", ("permissions to pull images",),
+          _CANT + r" pull the image\. check that the role has the permissions to pull images",
+          "the role may not pull image{image_ref}",
+          sources=(_DOCS + "task_cannot_pull_image.html", _AGENT + "api/errormessages/error_messages.go")),
+    _rule("pull.2024_missing", "image.not_found", ("check whether the image exists",),
+          r"check whether the image exists", "image{image_ref} does not exist",
+          sources=(_AGENT + "api/errormessages/error_messages.go",)),
+    _rule("secret.2024_missing", "secret.invalid", ("retrieve the secret with arn", "check whether the secret exists"),
+          _CANT + r" retrieve the secret with arn|check whether the secret exists",
+          "secret{secret_ref} does not exist in that Region",
+          sources=(_DOCS + "resource-not-found-error.html", _AGENT + "asm/asm.go")),
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
-          ("network interface", "eni", "free addresses", "freeaddresses"),
-          r"network interface provisioning|failed to (?:configure|set ?up|attach|provision) (?:the )?eni|eni (?:attachment|provisioning)"
-          r"|not have enough free addresses|insufficientfreeaddressesinsubnet|networkinterfacelimitexceeded",
-          "network interface could not be provisioned: {tail}"),
+          ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace"),
+          r"network interface provisioning|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
+          r"|eni (?:attachment|provisioning)|not have enough free addresses|insufficientfreeaddressesinsubnet"
+          r"|networkinterfacelimitexceeded|create network interface|invoke eni plugin|failed to set ?up network namespace"
+          r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)",
+          "network interface could not be provisioned: {tail}",
+          sources=(_GH + "aws/amazon-ecs-agent/issues/4825", _GH + "buildkite/ecs-run-task/issues/25",
+                   _GH + "aws/amazon-ecs-cni-plugins/issues/93")),
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
           ("efs", "nfs", "volume", "mount"),
-          r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?volume|error mounting|mount (?:failed|error)",
-          "volume could not be mounted{fs_part}: {tail}"),
-    # --- connectivity: 2024+ wording first, then the raw transport errors of older agents
+          r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs )?volume"
+          r"|error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
+          r"|ebs volume|volume attachment|cannotcreatevolumeerror",
+          "volume could not be mounted{fs_part}: {tail}",
+          sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
+                   _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
+                   _DOCS + "cannot-create-volume.html")),
+    # --- connectivity: 2024 wording first, then the raw transport errors of older agents
     _rule("network.connection_issue", "network.unreachable",
-          ("connection issue between the task and",),
-          r"connection issue between the task and (?P<service>[A-Z][\w ]*?)\s*\.",
-          "task could not reach {service} at start"),
+          ("connection issue between the task and", "check your network configuration", "check your task network configuration"),
+          r"connection issue between the task and (?P<service>[A-Z][\w ]{0,40}?)\s*\.|connection issue between the task and"
+          r"|" + _CANT + r" pull the image\. check your (?:task )?network configuration",
+          "task could not reach {service} at start",
+          sources=(_DOCS + "task_cannot_pull_image.html", _GH + "civiform/civiform/issues/7648")),
     _rule("network.timeout", "network.unreachable",
           ("i/o timeout", "client.timeout", "deadline exceeded", "no such host", "connection refused",
            "network is unreachable", "handshake timeout", "waiting for connection", "connection timed out",
-           "connection reset", "requestcanceled", "request canceled", "context canceled", "send request failed"),
+           "connection reset", "requestcanceled", "request canceled", "context canceled", "send request failed",
+           "could not reach any registry", "dial tcp", "awaiting headers", "awaiting response headers", "x509",
+           "certificate signed by unknown authority", "tls: failed to verify", "invalid memory address",
+           "cannotpullcontainererror: timeout", "api error"),
           r"i/o timeout|client\.timeout|deadline exceeded|no such host|connection refused|network is unreachable"
           r"|handshake timeout|waiting for connection|connection timed out|connection reset|requestcanceled"
-          r"|request (?:context )?canceled|context canceled|send request failed",
-          "task could not reach {host} at start"),
+          r"|request (?:context )?cancell?ed|context cancell?ed|send request failed|could not reach any registry"
+          r"|\bdial tcp\b|awaiting (?:response )?headers|x509:|certificate signed by unknown authority|tls: failed to verify"
+          r"|pull command failed: panic: runtime error: invalid memory address|cannotpullcontainererror: timeout\s*$"
+          r"|cannotpullcontainererror: api error\s*$",
+          "task could not reach {host} at start",
+          sources=(_GH + "doctorray117/minecraft-ondemand/issues/74", _GH + "aws/amazon-ecs-agent/issues/719",
+                   _GH + "aws-samples/aws-batch-with-ffmpeg/issues/21", _DOCS + "task_cannot_pull_image.html")),
     # --- disk before unpack errors: a full disk breaks the unpack too
     _rule("host.disk_full", "host.disk_full",
           ("no space left", "thin pool", "not enough space", "disk quota"),
-          r"no space left on device|thin pool has \d+ free data blocks|not enough space|disk quota exceeded",
-          "container instance ran out of disk: {tail}"),
+          r"no space left on device|thin pool has \d{1,12} free data blocks|not enough space|disk quota exceeded",
+          "container instance ran out of disk: {tail}",
+          sources=(_OLD_DOCS + "CannotCreateContainerError.md", _DOCS + "task_cannot_pull_image.html")),
+    # --- the host's storage driver or Docker daemon failed: not the image and not the application
+    _rule("host.storage_driver", "host.runtime_error",
+          ("devicemapper", "devmapper", "dm_task", "overlay mount", "docker daemon", "error during connect"),
+          r"devicemapper|devmapper|dm_task_run|error creating overlay mount|cannot connect to the docker daemon"
+          r"|is the docker daemon running|error during connect: in the default daemon configuration",
+          "the host's container runtime failed: {tail}",
+          sources=(_GH + "mapbox/ecs-watchbot/issues/108", _GH + "aws/amazon-ecs-agent/issues/3165")),
     # --- secrets, parameters and environment files ("unable to pull secrets or registry auth")
     _rule("secret.kms_denied", "secret.access_denied",
           ("kms",),
-          r"kms:decrypt|kms\w*exception|kms.{0,80}(?:accessdenied|not authorized|disabled)|(?:accessdenied|not authorized).{0,200}kms",
-          "KMS refused to decrypt secret{secret_ref}"),
+          r"kms:decrypt|kms\w{0,40}exception|access to kms is not allowed|\bkms\b", also=(_DENIED + r"|disabled",),
+          summary="KMS refused to decrypt secret{secret_ref}",
+          sources=(_GH + "GiamPy5/terraform-aws-directus/issues/10",)),
     _rule("secret.asm_denied", "secret.access_denied",
-          ("secretsmanager:getsecretvalue", "secret from asm", "secrets manager"),
-          r"secretsmanager:getsecretvalue|(?:secret from asm|secrets manager).{0,400}(?:accessdenied|not authorized)",
-          "execution role may not read secret{secret_ref}"),
+          ("secretsmanager:getsecretvalue", "secret from asm", "secrets from asm", "secrets manager", "asm fetching secret"),
+          r"secretsmanager:getsecretvalue|" + _SECRETS_SERVICE, also=(_DENIED,),
+          summary="execution role may not read secret{secret_ref}"),
     _rule("secret.ssm_denied", "secret.access_denied",
-          ("ssm:getparameter", "from ssm", "parameter store"),
-          r"ssm:getparameters?|(?:from ssm|parameter store).{0,400}(?:accessdenied|not authorized)",
-          "execution role may not read secret{secret_ref}"),
+          ("ssm:getparameter", "from ssm", "parameter store", "systems manager", "ssm parameter"),
+          r"ssm:getparameters?|" + _SSM_SERVICE, also=(_DENIED,),
+          summary="execution role may not read secret{secret_ref}",
+          sources=(_GH + "aws/copilot-cli/issues/4504",)),
     _rule("secret.envfile_denied", "secret.access_denied",
-          ("env file", "environment file", "environment variable file"),
-          r"(?:env(?:ironment)?(?: variable)? files?).{0,300}(?:accessdenied|access denied|forbidden|\b403\b|not authorized)",
-          "execution role may not download an environment file from S3"),
+          ("env file", "environment file", "environment variable file", "envfile"),
+          _ENV_FILE, also=(_DENIED,),
+          summary="execution role may not download an environment file from S3",
+          sources=(_GH + "aws/aws-cdk/issues/12720",)),
     _rule("secret.asm_missing", "secret.invalid",
-          ("secret from asm", "secrets manager"),
-          r"(?:secret from asm|secrets manager).{0,400}(?:resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key|invalidrequestexception|decryptionfailure|unmarshal|invalid character|looking for beginning of value)",
-          "secret{secret_ref} is missing or malformed"),
+          ("secret from asm", "secrets from asm", "secrets manager", "asm fetching secret"),
+          _SECRETS_SERVICE,
+          also=(r"resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key"
+                r"|invalidrequestexception|decryptionfailure|unmarshal|invalid character|looking for beginning of value",),
+          summary="secret{secret_ref} is missing or malformed",
+          sources=(_DOCS + "resource-not-found-error.html",)),
     _rule("secret.ssm_missing", "secret.invalid",
           ("ssm", "parameter"),
-          r"invalid ssm parameters?:?\s*(?P<parameter>[\w/.:-]+)?|parameters? (?:not found|does not exist)|parameternotfound"
-          r"|from ssm.{0,300}invalidparameters",
+          r"invalid ssm parameters?:?\s{0,4}(?P<parameter>[\w/.:-]{1,200})?|parameters? (?:not found|does not exist)"
+          r"|parameternotfound",
           "SSM parameter {parameter_or} does not exist"),
     _rule("secret.envfile_missing", "secret.invalid",
-          ("env file", "environment file", "environment variable file"),
-          r"(?:env(?:ironment)?(?: variable)? files?).{0,300}(?:nosuchkey|nosuchbucket|not found|does not exist|invalid|parse)",
-          "environment file is missing or malformed: {tail}"),
+          ("env file", "environment file", "environment variable file", "envfile"),
+          _ENV_FILE, also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
+          summary="environment file is missing or malformed: {tail}"),
+    # The SDK gave up after one try, so the error was not transient (missing or unreadable), but ECS cut it off.
+    _rule("secret.retried_once_cut", "secret.invalid",
+          ("retried 1 time",),
+          r"unable to retrieve secrets? from (?:ssm|asm)", also=(r"retried 1 time",),
+          summary="task could not fetch a secret or parameter; one try means it is missing or unreadable "
+                  "(ECS cut the cause from the reason)",
+          sources=(_GH + "aws/copilot-cli/issues/2095",)),
     # --- registry authentication
     _rule("pull.auth_denied", "image.access_denied",
           ("ecr:", "registry auth", "asm fetching secret for the registry", "repositorycredentials", "unauthorized",
            "no basic auth"),
           r"ecr:(?:getauthorizationtoken|batchgetimage|getdownloadurlforlayer|batchchecklayeravailability)"
-          r"|registry auth.{0,400}(?:accessdenied|not authorized|does not have permission)"
-          r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials|\b401 unauthorized",
+          r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials"
+          r"|\b401 unauthorized",
           "registry refused the image pull{of_image}"),
+    _rule("pull.registry_auth_denied", "image.access_denied",
+          ("registry auth",),
+          r"registry auth", also=(_DENIED + r"|does not have permission",),
+          summary="registry refused the image pull{of_image}"),
     # --- image content and identity
     _rule("pull.platform", "image.platform_mismatch",
-          ("platform", "manifest list", "exec format error"),
-          r"descriptor matching platform '(?P<platform>[^']+)'|no matching manifest for (?P<platform_2>\S+) in the manifest list"
-          r"|image platform .{0,40}does not match|exec format error",
-          "image{image_ref} has no {platform_or} variant"),
+          ("platform", "manifest list", "exec format error", "image is incompatible", "operating system"),
+          r"descriptor matching platform '(?P<platform>[^']{1,64})'|no matching manifest for (?P<platform_2>\S{1,64}) in the manifest list"
+          r"|image platform .{0,40}does not match|exec format error|based image is incompatible with a"
+          r"|container operating system does not match|image operating system \S{1,20} cannot be used on this platform"
+          r"|no match for platform in manifest",
+          "image{image_ref} has no {platform_or} variant",
+          sources=(_GH + "aws/amazon-ecs-agent/issues/2466",
+                   _GH + "ministryofjustice/modernisation-platform-environments/pull/427")),
     _rule("pull.rate_limited", "image.rate_limited",
           ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl"),
-          r"(?:pull|image|registry|manifest|ref).{0,400}(?:toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl)",
-          "registry throttled the image pull{of_image}"),
+          r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
+          summary="registry throttled the image pull{of_image}",
+          sources=(_DOCS + "task_cannot_pull_image.html",)),
     _rule("pull.forbidden", "image.access_denied",
           ("403", "denied", "not authorized", "insufficient_scope", "forbidden"),
-          r"(?:pull|image|registry|manifest|ref).{0,400}(?:\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope)",
-          "registry refused the image pull{of_image}"),
+          r"\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope", also=(_PULL_CONTEXT,),
+          summary="registry refused the image pull{of_image}",
+          sources=(_GH + "aws/containers-roadmap/issues/2493", _DOCS + "task_cannot_pull_image.html")),
     _rule("pull.invalid", "image.invalid",
           ("unpack", "media type", "blob", "tar", "layer", "rootfs", "digest", "unexpected eof"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
           r"|failed to register layer|mismatched image rootfs|failed to extract layer|digest did not match|unexpected eof|archive/tar",
           "image{image_ref} cannot be unpacked: {tail}"),
     _rule("pull.not_found", "image.not_found",
-          ("not found", "manifest unknown", "name unknown", "does not exist", "no such image"),
-          r"(?:cannotpullcontainer|pull|manifest|failed to resolve|image|repository).{0,600}(?:not found|manifest unknown|name unknown|does not exist|no such image)",
-          "image{image_ref} does not exist"),
+          ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
+           "failed to resolve ref"),
+          r"not found|manifest unknown|name unknown|does not exist|no such image|api error \(404\)|failed to resolve ref\s*$",
+          also=(r"cannotpullcontainer|pull|manifest|failed to resolve|image|repository",),
+          summary="image{image_ref} does not exist",
+          sources=(_GH + "aws/amazon-ecs-agent/issues/337", _GH + "aws/containers-roadmap/issues/2687",
+                   _GH + "aws/amazon-ecs-agent/issues/943", _DOCS + "task_cannot_pull_image.html")),
     # --- log driver
     _rule("logging.setup", "logging.setup_failed",
           ("logger", "logging driver", "log group", "log stream", "logs:", "awslogs", "firelens", "fluentd"),
           r"failed to validate logger args|failed to initialize logging driver|log group (?:does not exist|not found)"
-          r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger|awslogs.{0,200}(?:invalid|error|failed)"
-          r"|firelens.{0,200}(?:invalid|error|failed)|fluentd:? (?:dial|cannot)",
+          r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
+          r"|fluentd:? (?:dial|cannot)",
           "log driver could not start: {tail}"),
+    _rule("logging.driver_error", "logging.setup_failed",
+          ("awslogs", "firelens"),
+          r"awslogs|firelens", also=(r"invalid|error|failed",),
+          summary="log driver could not start: {tail}"),
     # --- the container process itself
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
-           "oci runtime", "runc create failed", "starting container process", "cannotstartcontainer", "cannotcreatecontainer",
-           "port is already allocated", "device"),
+           "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
+           "mount callback failed"),
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
-          r"|port is already allocated|cannotstartcontainererror|cannotcreatecontainererror",
-          "container {container} could not start: {tail}"),
+          r"|port is already allocated|mount callback failed",
+          "container {container} could not start: {tail}",
+          sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
+                   _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",
           ("outofmemory", "memory usage", "oom"),
           r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill",
-          "container {container} was killed for exceeding its memory{exit_part}"),
+          "container {container} was killed for exceeding its memory{exit_part}",
+          sources=(_GH + "aws/amazon-ecs-agent/issues/1187", _GH + "aws/amazon-ecs-agent/issues/2467")),
     # --- agent and runtime
     _rule("host.runtime", "host.runtime_error",
           ("dockertimeouterror", "cannotinspectcontainer", "cannotstopcontainer", "cgrouperror", "could not transition",
-           "platform resources", "containerruntime", "failed to get container status", "internalerror", "dockerd"),
-          r"dockertimeouterror|cannotinspectcontainererror|cannotstopcontainererror|cgrouperror|could not transition to"
-          r"|platform resources|containerruntime(?:timeout)?error|failed to get container status|internalerror",
-          "container runtime failed: {tail}"),
+           "could not tranisition", "platform resources", "containerruntime", "failed to get container status", "internalerror"),
+          r"dockertimeouterror|cannotinspectcontainererror|cannotstopcontainererror|cgrouperror|could not trans?i?sition to"
+          r"|could not tranisition to|platform resources|containerruntime(?:timeout)?error|failed to get container status|internalerror",
+          "container runtime failed: {tail}",
+          sources=(_GH + "aws/amazon-ecs-agent/issues/2312", _GH + "rstudio/r-builds/pull/140",
+                   _DOCS + "container-runtime-timeout-error.html", _DOCS + "cannot-inspect-container.html")),
     _rule("capacity.unavailable", "capacity.unavailable",
           ("capacity", "resource:", "no container instance met"),
-          r"capacity is unavailable|insufficient (?:\w+ )?capacity|no container instance met|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable",
+          r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instance met|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable",
           "no capacity to start the task: {tail}"),
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
-          ("elb health", "load balancer health", "target health", "health checks in (target-group"),
-          r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \(target-group (?P<target_group>arn:[^\s)]+)\))?|target health",
-          "task failed load balancer health checks{tg_part}"),
+          ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb"),
+          r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \((?:target-group (?P<target_group>arn:[^\s)]{1,300})|elb [^)]{0,100})\))?|target health",
+          "task failed load balancer health checks{tg_part}",
+          sources=(_GH + "boltops-tools/ufo/pull/171", _OLD_DOCS + "stopped-task-errors.md")),
     _rule("health.container", "health.container_check",
           ("container health", "unhealthy"),
           r"failed container health checks?|container health check|\bunhealthy\b",
@@ -202,19 +311,24 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("infrastructure.spot", "infrastructure.spot_interruption",
           ("spot",),
           r"spot task was interrupted|spot ?interruption|spot capacity",
-          "Spot capacity was reclaimed"),
+          "Spot capacity was reclaimed",
+          sources=(_GH + "reproio/wrapbox/pull/53", _OLD_DOCS + "fargate-capacity-providers.md")),
     _rule("infrastructure.maintenance", "infrastructure.maintenance",
           ("maintenance", "retire", "retirement", "terminationnotice"),
           r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement|terminationnotice",
-          "AWS maintenance on the underlying infrastructure stopped the task"),
+          "AWS maintenance on the underlying infrastructure stopped the task",
+          sources=(_OLD_DOCS + "task-maintenance.md",)),
     _rule("user.forced_deregistration", "user.stopped",
           ("deregistration forced",),
           r"deregistration forced by user",
-          "container instance was deregistered by force"),
+          "container instance was deregistered by force",
+          sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     _rule("infrastructure.host_terminated", "infrastructure.host_terminated",
           ("host ec2", "instance", "drain"),
-          r"host ec2 \(instance (?P<instance>i-\w+)\)|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining",
-          "the EC2 container instance {instance_or} went away"),
+          r"host ec2 \(instance (?P<instance>i-\w{1,30})\)|host ec2 \(instance [^)]{0,40}\) (?:stopped|terminated)"
+          r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining",
+          "the EC2 container instance {instance_or} went away",
+          sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     _rule("user.stop_task", "user.stopped",
           ("stopped by user", "user initiated", "userinitiated", "stoptask", "exceeded", "timed out", "timeout"),
           r"stopped by user|user ?initiated|stoptask|(?:task|job|attempt) (?:duration )?(?:exceeded|timed out)|states\.timeout",
@@ -222,14 +336,34 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("service.scaling", "service.scaling",
           ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "taskset"),
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|task ?set|circuit breaker",
-          "replaced by the service scheduler: {tail}"),
-    # --- last resort. ECS cuts reasons at 255 characters, often before the cause. Five retries mean the SDK kept
-    # getting transient errors (timeouts), while permission and not-found errors fail after one.
-    _rule("network.retried_secrets", "network.unreachable",
-          ("retried 5 time",),
-          r"unable to (?:pull secrets or registry auth|retrieve secrets?|get registry auth).{0,300}retried [5-9] time",
-          "task could not fetch its secrets or registry auth after repeated retries (usually no route to "
-          "Secrets Manager, SSM or ECR; ECS cut the cause from the reason)"),
+          "replaced by the service scheduler: {tail}",
+          sources=(_OLD_DOCS + "stopped-task-errors.md",)),
+    # --- prefix families: the error type alone decides when no finer rule matched. ECS cuts reasons at 255
+    # characters, often before the cause; these keep such a message in its family instead of `unknown`.
+    _rule("family.secrets_or_registry_auth", "network.unreachable",
+          ("unable to pull secrets or registry auth",),
+          r"unable to pull secrets or registry auth",
+          "task could not fetch its secrets or registry auth (usually no route to Secrets Manager, SSM or ECR; "
+          "ECS cut the cause from the reason)", family=True,
+          sources=(_GH + "nikovirtala/cdk-github-actions-runner/pull/3", _GH + "aws-samples/dataops-platform-airflow-dbt/issues/12",
+                   _GH + "globaldothealth/list/issues/2662")),
+    _rule("family.cannot_pull", "image.pull_failed",
+          ("cannotpull", "pull image manifest", "ref pull has been retried", "pull the image", "failed to pull",
+           "pull command failed", "error pulling image", "pull access"),
+          r"cannotpull(?:ecr)?container(?:error|fromregistry)?|pull image manifest|ref pull has been retried"
+          r"|" + _CANT + r" pull (?:the image|'|‘)|failed to pull|pull command failed|error pulling image",
+          "image{image_ref} could not be pulled: {tail}", family=True,
+          sources=(_DOCS + "task_cannot_pull_image.html",)),
+    _rule("family.resource_initialization", "task.init_failed",
+          ("resourceinitializationerror", "taskfailedtostart", "task failed to start"),
+          r"resourceinitializationerror|taskfailedtostart|task failed to start",
+          "ECS could not prepare the task: {tail}", family=True,
+          sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),
+    _rule("family.cannot_start", "container.start_failed",
+          ("cannotstartcontainer", "cannotcreatecontainer"),
+          r"cannotstartcontainererror|cannotcreatecontainererror",
+          "container {container} could not start: {tail}", family=True,
+          sources=(_DOCS + "cannot-start-container.html",)),
 )
 
 

@@ -58,6 +58,17 @@ CATEGORIES: dict[str, Category] = {
            "image content cannot be unpacked",
            "Rebuild and push the image; check the media type and that every layer was pushed.",
            "task_cannot_pull_image.html"),
+        # Family fallbacks (added with the public corpus): the error type is known, the cause was not said or was cut.
+        _c("image.pull_failed", "critical", "platform", True,
+           "image could not be pulled and the reason does not say why",
+           "Read the full reason with aws ecs describe-tasks (the console and ECS's 255-character limit cut it); check that "
+           "the image exists, that the execution role may pull it, and that the task's subnets reach the registry.",
+           "task_cannot_pull_image.html"),
+        _c("task.init_failed", "critical", "platform", True,
+           "ECS could not prepare the task (secrets, registry auth, log driver, volumes or network) and the reason does not say which",
+           "Read the full stoppedReason with aws ecs describe-tasks, or run the AWSSupport-TroubleshootECSTaskFailedToStart "
+           "runbook; check the execution role, the secrets and the subnets' routes.",
+           "resource-initialization-error.html"),
         _c("network.unreachable", "critical", "platform", True,
            "task could not reach a service it needs at start",
            "Give the task's subnets a route to the service: a NAT gateway, a public IP, or VPC endpoints (ecr.api, ecr.dkr, s3, logs, secretsmanager, ssm); check security groups and NACLs.",

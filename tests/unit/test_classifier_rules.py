@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stop_recorder.classifier import classify, explain
+from stop_recorder.local.corpus import as_task as corpus_task
+from stop_recorder.local.corpus import load_corpus
 from stop_recorder.model import Container, Task
 from stop_recorder.rules import BUILTIN_RULES, RuleError, load_custom_rules
 from stop_recorder.taxonomy import CATEGORIES
@@ -22,13 +24,20 @@ def as_task(fixture: dict) -> Task:
 
 
 def test_every_builtin_rule_has_a_real_message(stop_reasons):
-    covered = {r["rule"] for r in stop_reasons}
+    """Each rule is exercised by a public message: a fixture that names it, or a working-corpus row it classifies."""
+    covered = {r["rule"] for r in stop_reasons} | {classify(corpus_task(row)).rule for row in load_corpus("working")}
     missing = [rule.id for rule in BUILTIN_RULES if rule.id not in covered]
     assert missing == []
 
 
+def test_every_builtin_rule_names_its_sources_or_has_a_fixture(stop_reasons):
+    named = {r["rule"] for r in stop_reasons}
+    assert [rule.id for rule in BUILTIN_RULES if not rule.sources and rule.id not in named] == []
+    assert all(url.startswith("https://") for rule in BUILTIN_RULES for url in rule.sources)
+
+
 def test_every_category_is_reachable_from_fixtures_or_exit_codes(stop_reasons):
-    from_messages = {r["category"] for r in stop_reasons}
+    from_messages = {r["category"] for r in stop_reasons} | {r["label"] for r in load_corpus("working")}
     from_exit_codes = {"container.crashed", "container.completed", "log_router.crashed", "container.stop_timeout", "unknown"}
     assert set(CATEGORIES) - from_messages - from_exit_codes == set()
 
@@ -37,7 +46,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(57))
+@pytest.mark.parametrize("index", range(59))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -47,7 +56,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 57
+    assert len(stop_reasons) == 59
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -159,8 +168,10 @@ def test_log_router_recognised_by_image_only():
 
 
 def test_missing_stop_code_and_containers():
+    # The words alone say the task never ran (aws/amazon-ecs-agent#1430): the prefix family decides.
     result = classify(Task(stopped_reason="Task failed to start"))
-    assert (result.category, result.severity, result.is_failure) == ("unknown", "warning", True)
+    assert (result.category, result.rule, result.is_failure, result.failed_to_start) == (
+        "task.init_failed", "family.resource_initialization", True, True)
 
 
 def test_unknown_message_is_a_warning_never_info():
@@ -197,8 +208,11 @@ def test_stop_code_marks_a_failed_start_even_when_the_reason_is_cut_short():
               "resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): "
               "failed to fetch secret arn:aws:secretsmanager:eu-west-1:123456789...")
     result = classify(Task(stopped_reason=reason, stop_code="TaskFailedToStart"))
-    assert (result.category, result.severity, result.failed_to_start) == ("unknown", "warning", True)
-    assert classify(Task(stopped_reason=reason)).failed_to_start is False
+    # One try, so not a transient network error: the secret is missing or unreadable.
+    assert (result.category, result.rule, result.failed_to_start) == ("secret.invalid", "secret.retried_once_cut", True)
+    unknown_text = classify(Task(stopped_reason="TaskFailedToStart: something new", stop_code="TaskFailedToStart"))
+    assert (unknown_text.category, unknown_text.failed_to_start) == ("task.init_failed", True)
+    assert classify(Task(stopped_reason="something new")).failed_to_start is False
 
 
 def test_oom_reason_wins_over_exit_code_zero():
@@ -215,7 +229,9 @@ def test_reasons_cut_at_ecs_length_limit_still_classify(stop_reasons, cut=255):
         if len(fixture["text"]) > cut and fixture["where"] == "task":
             result = classify(Task(stopped_reason=fixture["text"][:cut]))
             if result.category != fixture["category"]:
-                misses.append((fixture["rule"], result.category))
-    # Only messages whose whole cause lies past the cut may fall back (to unknown, never to a wrong failure).
-    assert all(category == "unknown" for _, category in misses), misses
+                misses.append((fixture["category"], result.category))
+    # Only messages whose whole cause lies past the cut may fall back: to their prefix family or a sibling in the
+    # same group (secret.access_denied -> secret.invalid), never to a benign category or an unrelated one.
+    fallbacks = {"image.pull_failed", "task.init_failed", "network.unreachable"}
+    assert all(got in fallbacks or got.split(".")[0] == want.split(".")[0] for want, got in misses), misses
     assert len(misses) <= 3, misses
