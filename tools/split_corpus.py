@@ -1,12 +1,14 @@
-"""Split the public-message corpus once, at random, into a working part and a held-aside part.
+"""Split the public-message corpus, once per collected batch, at random, into a working part and a held-aside part.
 
-Run once, before any rule is written from the corpus (see tests/fixtures/corpus/README.md):
-    python tools/split_corpus.py corpus.jsonl
-The seed is fixed so the split can be reproduced; re-running on a changed corpus is not allowed.
+Run once per batch, before any rule is written from that batch (see tests/fixtures/corpus/README.md):
+    python tools/split_corpus.py BATCH.jsonl            # first batch: writes working.jsonl and heldout.jsonl
+    python tools/split_corpus.py --append --batch 2 BATCH.jsonl   # later batch: numbers its rows after the last id and appends
+The seed is fixed (and offset by the batch number) so every split can be reproduced.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import random
@@ -16,27 +18,44 @@ from pathlib import Path
 SEED = 20261122
 HELD_ASIDE_SHARE = 0.36  # at least a third
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "corpus"
+PARTS = ("working.jsonl", "heldout.jsonl")
 
 
-def main(source: str) -> int:
-    """Shuffle with the fixed seed, number the rows and write working.jsonl and heldout.jsonl."""
-    rows = [json.loads(line) for line in Path(source).read_text().splitlines() if line.strip()]
-    for number, row in enumerate(rows, 1):
+def _existing_ids() -> list[int]:
+    ids = []
+    for name in PARTS:
+        path = OUT / name
+        if path.exists():
+            ids += [int(json.loads(line)["id"][1:]) for line in path.read_text().splitlines() if line.strip()]
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Shuffle one batch with the fixed seed, number its rows and write (or append to) both parts."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="the batch, JSON Lines")
+    parser.add_argument("--append", action="store_true", help="add a later batch to an existing split")
+    parser.add_argument("--batch", type=int, default=1, help="batch number (seed offset); 1 for the first batch")
+    args = parser.parse_args(argv)
+    rows = [json.loads(line) for line in Path(args.path).read_text().splitlines() if line.strip()]
+    existing = _existing_ids() if args.append else []
+    batch_number = args.batch
+    start = max(existing, default=0)
+    for number, row in enumerate(rows, start + 1):
         row["id"] = f"c{number:03d}"
     order = list(range(len(rows)))
-    random.Random(SEED).shuffle(order)
+    random.Random(SEED + batch_number - 1).shuffle(order)
     cut = math.ceil(len(rows) * HELD_ASIDE_SHARE)
-    held = sorted(order[:cut])
-    working = sorted(order[cut:])
-    for name, picked in (("heldout.jsonl", held), ("working.jsonl", working)):
-        with open(OUT / name, "w") as out:
-            for index in picked:
+    picked = {"heldout.jsonl": sorted(order[:cut]), "working.jsonl": sorted(order[cut:])}
+    for name, indexes in picked.items():
+        with open(OUT / name, "a" if args.append else "w") as out:
+            for index in indexes:
                 row = rows[index]
-                ordered = {"id": row.pop("id"), **row}
-                out.write(json.dumps(ordered, ensure_ascii=False) + "\n")
-    print(f"{len(working)} working, {len(held)} held aside (seed {SEED})")
+                out.write(json.dumps({"id": row.pop("id"), **row}, ensure_ascii=False) + "\n")
+    print(f"batch {batch_number}: {len(picked['working.jsonl'])} working, {len(picked['heldout.jsonl'])} held aside "
+          f"(seed {SEED + batch_number - 1})")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())
