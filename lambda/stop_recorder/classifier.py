@@ -20,7 +20,7 @@ from typing import Iterable
 
 from .model import Container, Task
 from .rules import BUILTIN_RULES, BUILTIN_SCANNER, Rule
-from .taxonomy import CATEGORIES
+from .taxonomy import BENIGN_CATEGORIES, CATEGORIES
 
 SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SIGABRT", 135: "SIGBUS",
            136: "SIGFPE", 137: "SIGKILL", 139: "SIGSEGV", 141: "SIGPIPE", 143: "SIGTERM"}
@@ -137,17 +137,27 @@ def _match(texts, rules: Iterable[Rule]):
 
 
 def _match_builtin(texts):
-    """Built-in rules in order, skipping every rule none of whose needles occur in the text."""
+    """Built-in rules in order, skipping every rule none of whose needles occur in the text.
+
+    A text that names an error type ("CannotStartContainerError: ...") is a failure, so the benign rules
+    (a stop request, a scale-in) never claim it, whatever words follow the error type.
+    """
     found = [BUILTIN_SCANNER.scan(lowered) for _, _, lowered in texts]
     if not any(found):
         return None
+    errors = [_ERROR_TYPE.search(original) is not None for _, original, _ in texts]
     for rule in BUILTIN_RULES:
-        for (container, original, _), present in zip(texts, found):
-            if rule.needles & present:
+        benign = rule.category in BENIGN_CATEGORIES
+        for (container, original, _), present, is_error in zip(texts, found, errors):
+            if rule.needles & present and not (benign and is_error):
                 match = rule.match(original)
                 if match is not None:
                     return rule, container, match, original
     return None
+
+
+# An error type as ECS and Docker print it: CamelCase ending in Error or Exception, then a colon.
+_ERROR_TYPE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:")
 
 
 def _texts(task: Task) -> list[tuple[Container | None, str, str]]:

@@ -125,10 +125,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "aws/amazon-ecs-cni-plugins/issues/93")),
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
-          ("efs", "nfs", "volume", "mount"),
+          ("efs", "nfs", "volume", "mount", "infrastructure role"),
           r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs )?volume"
           r"|error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
-          r"|ebs volume|volume attachment|cannotcreatevolumeerror",
+          r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role",
           "volume could not be mounted{fs_part}: {tail}",
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
@@ -164,11 +164,19 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_OLD_DOCS + "CannotCreateContainerError.md", _DOCS + "task_cannot_pull_image.html")),
     # --- the host's storage driver or Docker daemon failed: not the image and not the application
     _rule("host.storage_driver", "host.runtime_error",
-          ("devicemapper", "devmapper", "dm_task", "overlay mount", "docker daemon", "error during connect"),
+          ("devicemapper", "devmapper", "dm_task", "overlay mount", "docker daemon", "error during connect", "hcsshim::importlayer",
+           "re-exec error"),
           r"devicemapper|devmapper|dm_task_run|error creating overlay mount|cannot connect to the docker daemon"
-          r"|is the docker daemon running|error during connect: in the default daemon configuration",
+          r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
+          r"|failed to register layer: re-exec error",
           "the host's container runtime failed: {tail}",
-          sources=(_GH + "mapbox/ecs-watchbot/issues/108", _GH + "aws/amazon-ecs-agent/issues/3165")),
+          sources=(_GH + "mapbox/ecs-watchbot/issues/108", _GH + "aws/amazon-ecs-agent/issues/3165", _GH + "moby/moby/issues/32814")),
+    # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
+    _rule("host.gpu_runtime", "host.runtime_error",
+          ("nvidia-container-cli", "error running hook", "could not select device driver"),
+          r"nvidia-container-cli|error running hook #?\d{0,3}|could not select device driver",
+          "the host's GPU container runtime failed: {tail}",
+          sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960")),
     # --- secrets, parameters and environment files ("unable to pull secrets or registry auth")
     _rule("secret.kms_denied", "secret.access_denied",
           ("kms",),
@@ -212,6 +220,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           summary="task could not fetch a secret or parameter; one try means it is missing or unreadable "
                   "(ECS cut the cause from the reason)",
           sources=(_GH + "aws/copilot-cli/issues/2095",)),
+    # --- ECS could not assume the task's role: nothing ran, and no finer category fits
+    _rule("task.role_assume", "task.init_failed",
+          ("unable to assume",),
+          r"(?:was )?unable to assume (?:the )?role",
+          "ECS could not assume the task's IAM role: {tail}",
+          hint="Check the role's trust policy (ecs-tasks.amazonaws.com) and that the caller may iam:PassRole.",
+          sources=(_GH + "nextflow-io/nextflow/pull/2146",)),
     # --- registry authentication
     _rule("pull.auth_denied", "image.access_denied",
           ("ecr:", "registry auth", "asm fetching secret for the registry", "repositorycredentials", "unauthorized",
@@ -220,10 +235,6 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials"
           r"|\b401 unauthorized",
           "registry refused the image pull{of_image}"),
-    _rule("pull.registry_auth_denied", "image.access_denied",
-          ("registry auth",),
-          r"registry auth", also=(_DENIED + r"|does not have permission",),
-          summary="registry refused the image pull{of_image}"),
     # --- image content and identity
     _rule("pull.platform", "image.platform_mismatch",
           ("platform", "manifest list", "exec format error", "image is incompatible", "operating system"),
@@ -239,6 +250,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
           summary="registry throttled the image pull{of_image}",
           sources=(_DOCS + "task_cannot_pull_image.html",)),
+    # Docker Hub answers a missing repository and a private one alike; without a registry host the name is a
+    # Docker Hub name, and a wrong name is the common case. A registry with a host (ECR) reports missing images apart.
+    _rule("pull.hub_missing_or_private", "image.not_found",
+          ("pull access denied for",),
+          r"pull access denied for (?![\w-]{1,100}\.[\w.-]{1,100}/)(?!\S{0,200}\.dkr\.ecr\.)[\w./-]{1,200}, repository does not exist",
+          "image{image_ref} does not exist on Docker Hub (or is private and the task has no credentials for it)",
+          hint="Check the image name and tag first (a typo gives this same message); for a private Docker Hub "
+               "repository, set repositoryCredentials.",
+          sources=(_GH + "awslabs/ecs-task-kite/issues/8", _GH + "prakhar1989/docker-curriculum/issues/218")),
     _rule("pull.forbidden", "image.access_denied",
           ("403", "denied", "not authorized", "insufficient_scope", "forbidden"),
           r"\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope", also=(_PULL_CONTEXT,),
@@ -264,18 +284,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
           r"|fluentd:? (?:dial|cannot)",
           "log driver could not start: {tail}"),
-    _rule("logging.driver_error", "logging.setup_failed",
-          ("awslogs", "firelens"),
-          r"awslogs|firelens", also=(r"invalid|error|failed",),
-          summary="log driver could not start: {tail}"),
     # --- the container process itself
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
-           "mount callback failed"),
+           "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer"),
+          # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
+          # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
-          r"|port is already allocated|mount callback failed",
+          r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror",
           "container {container} could not start: {tail}",
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
@@ -338,6 +356,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|task ?set|circuit breaker",
           "replaced by the service scheduler: {tail}",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
+    # Several retries and then nothing: the SDK kept getting transient errors and ECS cut the cause off.
+    _rule("pull.retried_cut", "network.unreachable",
+          ("has been retried",),
+          r"(?:pull|inspect) image (?:manifest )?has been retried [2-9] time\(s\):?\s*$",
+          "image pull kept failing with transient errors (usually no route to the registry; ECS cut the cause)",
+          sources=(_GH + "aws/amazon-ecs-agent/issues/3035",)),
     # --- prefix families: the error type alone decides when no finer rule matched. ECS cuts reasons at 255
     # characters, often before the cause; these keep such a message in its family instead of `unknown`.
     _rule("family.secrets_or_registry_auth", "network.unreachable",
@@ -355,15 +379,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "image{image_ref} could not be pulled: {tail}", family=True,
           sources=(_DOCS + "task_cannot_pull_image.html",)),
     _rule("family.resource_initialization", "task.init_failed",
-          ("resourceinitializationerror", "taskfailedtostart", "task failed to start"),
-          r"resourceinitializationerror|taskfailedtostart|task failed to start",
+          ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "resourcenotfoundexception"),
+          r"resourceinitializationerror|taskfailedtostart|task failed to start|resourcenotfoundexception",
           "ECS could not prepare the task: {tail}", family=True,
           sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),
-    _rule("family.cannot_start", "container.start_failed",
-          ("cannotstartcontainer", "cannotcreatecontainer"),
-          r"cannotstartcontainererror|cannotcreatecontainererror",
-          "container {container} could not start: {tail}", family=True,
-          sources=(_DOCS + "cannot-start-container.html",)),
 )
 
 

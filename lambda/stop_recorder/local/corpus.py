@@ -31,7 +31,8 @@ def as_task(row: dict) -> Task:
                                  reason=c.get("reason")) for i, c in enumerate(row.get("containers", ())))
     if row["where"] == "container":
         culprit = Container(name=row.get("container") or "app", exit_code=row.get("exitCode"), reason=row["text"])
-        return Task(stopped_reason=ESSENTIAL_EXITED, stop_code=row.get("stopCode"), containers=(culprit, *containers))
+        reason = row.get("taskReason") or ESSENTIAL_EXITED
+        return Task(stopped_reason=reason, stop_code=row.get("stopCode"), containers=(culprit, *containers))
     return Task(stopped_reason=row["text"], stop_code=row.get("stopCode"), containers=containers)
 
 
