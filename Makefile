@@ -8,7 +8,7 @@ PYTHON ?= python3
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: setup test demo synth bench lint clean
+.PHONY: setup test heldout demo synth bench lint clean
 
 WHEELS := build/wheels
 
@@ -27,6 +27,9 @@ setup: $(STAMP)
 
 test: setup
 	$(BIN)/pytest
+
+heldout: setup
+	$(BIN)/python tools/corpus_report.py heldout
 
 demo: setup
 	$(BIN)/stop-recorder demo

@@ -33,10 +33,11 @@ from stop_recorder.alerts.flow import handle_stop  # noqa: E402
 from stop_recorder.alerts.incident import block_kit, chatbot_notification  # noqa: E402
 from stop_recorder.adapters.dynamo import DynamoStormStore  # noqa: E402
 from stop_recorder.local.fake_dynamodb import FakeDynamoDB  # noqa: E402
-from stop_recorder.classifier import classify  # noqa: E402
+from stop_recorder.classifier import classify, explain  # noqa: E402
 from stop_recorder.events import parse_event  # noqa: E402
 from stop_recorder.firehose import Outcome, process_records, response  # noqa: E402
 from distinct import distinct_failures  # noqa: E402
+from stop_recorder.rules import BUILTIN_RULES  # noqa: E402
 from stop_recorder.settings import AlertSettings  # noqa: E402
 
 
@@ -87,6 +88,35 @@ def bench_classifier(sample: list[dict]) -> dict:
     return {"events": len(tasks), "events_per_s": len(tasks) / per_pass,
             "distinct_reasons_events_per_s": len(distinct) * 5 / distinct_pass,
             "vs_json_roundtrip_of_detail": loads_pass / per_pass}
+
+
+LONG_REASON_KB = (1, 16, 256)
+
+
+def long_reason_texts() -> dict[str, str]:
+    """Reasons built to be slow: every needle of every rule (each rule runs and fails), the text that made a rule
+    quadratic before (an unbounded gap after "connection issue between the task and"), and a real pull error."""
+    needles = " ".join(sorted({n for rule in BUILTIN_RULES for n in rule.needles})) + " "
+    return {
+        "all needles, no match": needles,
+        "formerly quadratic": "connection issue between the task and A ",
+        "real pull error, cut": "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ",
+        "secrets gap": "unable to pull secrets or registry auth: execution resource retrieval failed: secrets manager ",
+    }
+
+
+def bench_long_reasons() -> dict:
+    """Classification time per KB of reason text at 1, 16 and 256 KB: flat when every rule is linear."""
+    out: dict = {}
+    for name, unit in long_reason_texts().items():
+        row = {}
+        for kb in LONG_REASON_KB:
+            text = (unit * (kb * 1024 // len(unit) + 1))[: kb * 1024]
+            row[f"{kb}kb_ms_per_kb"] = best_of(lambda text=text: explain(text), repeat=5 if kb < 256 else 3) * 1000 / kb
+        row["growth_256kb_vs_1kb_per_kb"] = row["256kb_ms_per_kb"] / row["1kb_ms_per_kb"]
+        out[name] = row
+    out["worst_ms_per_kb"] = {f"{kb}kb": max(r[f"{kb}kb_ms_per_kb"] for r in out.values()) for kb in LONG_REASON_KB}
+    return out
 
 
 def stage_breakdown(sample: list[dict]) -> dict:
@@ -475,6 +505,8 @@ def main() -> int:
                           "load_average": os.getloadavg()}}
     say(f"classifier over {len(sample)} sample events")
     report["classifier"] = bench_classifier(sample)
+    say("classification time per KB of reason at 1, 16 and 256 KB")
+    report["classifier"]["long_reasons"] = bench_long_reasons()
     say("processor: 1,000 distinct failures and 1,000 records of the crash-loop mix against the stdlib and orjson "
         "floors and a naive pass-through (9 interleaved rounds); the batch where the 6 MB guard starts shedding")
     report["processor"] = bench_processor(sample)
@@ -524,7 +556,9 @@ def table(r: dict) -> str:
     cold, ab = r["cold_start"], r["alert_botocore"]
     rows = [
         ("classifier", f"{r['classifier']['events_per_s']:,.0f} events/s over the samples; {r['classifier']['distinct_reasons_events_per_s']:,.0f}/s over one event per scenario"),
-        ("processor, 1,000 distinct failures", f"{_range(d['vs_stdlib_floor'])} the stdlib floor, {_range(d['vs_orjson_floor'])} the orjson floor, "
+        ("classifier, long reasons", "ms per KB at " + ", ".join(f"{k}: {v:.3f}" for k, v in r["classifier"]["long_reasons"]["worst_ms_per_kb"].items())
+                                      + " (worst of the slow shapes; flat = linear)"),
+                ("processor, 1,000 distinct failures", f"{_range(d['vs_stdlib_floor'])} the stdlib floor, {_range(d['vs_orjson_floor'])} the orjson floor, "
                                                f"{_range(d['vs_naive_passthrough'])} a naive pass-through; {d['processor_records_per_s']:,.0f} rec/s"),
         ("processor, crash-loop mix (1,000)", f"{_range(c['vs_stdlib_floor'])} the stdlib floor, {_range(c['vs_orjson_floor'])} the orjson floor, "
                                               f"{_range(c['vs_naive_passthrough'])} a naive pass-through; {c['processor_records_per_s']:,.0f} rec/s"),
