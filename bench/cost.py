@@ -37,7 +37,7 @@ PRICES = {
 # What one central recorder has that costs money every month whatever the volume (archive + both vendors):
 # custom metrics, alarms, the dashboard, the topic's KMS key, and the two vendor keys and the Slack webhook URL in
 # Secrets Manager. tests/unit/test_cost_model.py checks these counts against the synthesized template and the handler.
-CENTRAL_METRICS = 41  # 40 from the alert handler's EMF sink, 1 from the schedule watchdog (ScheduleProblems)
+CENTRAL_METRICS = 43  # 42 from the alert handler's EMF sink (8 + 30 categories + 4 severities), 1 from the schedule watchdog (ScheduleProblems)
 CENTRAL_ALARMS = 21  # 17, plus the schedule watchdog's errors, throttles and failed-runs queue, plus the alert Lambda's on-failure queue
 CENTRAL_SECRETS = 3
 # The forwarder: one alarm. Its rule, role and an empty SQS queue cost nothing.

@@ -93,12 +93,17 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
                   hint=rule.hint, source=source)
 
 
+# What a TerminationNotice's text may say instead of Spot.
+_NOTICE_TEXTS = frozenset({"infrastructure.maintenance", "infrastructure.host_terminated"})
+
+
 def _by_stop_code(task: Task, hit) -> Classification | None:
     """What ECS's stopCode alone decides, or None when the text and exit codes should.
 
     UserInitiated: a StopTask caller, whatever reason text it wrote (a benign stop, or a stop timeout if a
-    container then needed SIGKILL). SpotInterruption: Spot reclaimed the capacity. TerminationNotice: Spot or
-    maintenance, as the text says. TaskFailedToStart with no recognised text: the task never ran.
+    container then needed SIGKILL). SpotInterruption: Spot reclaimed the capacity. TerminationNotice: Spot, unless
+    the text names maintenance or the EC2 host's termination (an Auto Scaling scale-in sends the same code with
+    "Host EC2 (instance i-…) terminated."). TaskFailedToStart with no recognised text: the task never ran.
     https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (stopCode)
     """
     code = task.stop_code
@@ -107,7 +112,7 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
             return None  # the kernel killed a container before or while the caller stopped the task
         rule, _, match, source = hit if hit is not None and hit[0].category in _STOP_REQUESTS else (_USER_STOP, None, None, None)
         return _stop_request(task, rule, match, source or task.stopped_reason or "")
-    if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category != "infrastructure.maintenance")):
+    if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category not in _NOTICE_TEXTS)):
         return _build(task, "infrastructure.spot_interruption", f"stopcode.{code}", "Spot capacity was reclaimed", None,
                       source=task.stopped_reason)
     if code == "TaskFailedToStart" and hit is None:

@@ -108,6 +108,13 @@ def test_termination_notice_for_maintenance_stays_maintenance():
     assert classify(task).category == "infrastructure.maintenance"
 
 
+def test_termination_notice_for_a_terminated_host_stays_host_terminated():
+    # An Auto Scaling scale-in of an EC2 host sends TerminationNotice too; the text says which (a public incident
+    # note: 'StoppedReason: "Host EC2 (instance i-0da6526579af3bd1b) terminated."  StopCode: TerminationNotice').
+    task = Task(stopped_reason="Host EC2 (instance i-0da6526579af3bd1b) terminated.", stop_code="TerminationNotice")
+    assert classify(task).category == "infrastructure.host_terminated"
+
+
 def test_task_failed_to_start_with_unknown_words_never_ran():
     result = classify(Task(stopped_reason="Something ECS never said before", stop_code="TaskFailedToStart"))
     assert (result.category, result.failed_to_start, result.is_failure) == ("task.init_failed", True, True)
@@ -166,6 +173,15 @@ def test_prefix_alone_gives_its_family(prefix):
 def test_an_error_type_is_never_called_benign_or_unknown(prefix, rest):
     result = classify(Task(stopped_reason=f"{prefix}: {rest}"))
     assert result.category not in BENIGN_CATEGORIES and result.category != "unknown", (prefix, rest, result.rule)
+
+
+@pytest.mark.parametrize("reason", [
+    "CannotStartContainerError: attempt timed out starting the container",
+    "ResourceInitializationError: service scheduler could not attach the volume",
+    "InternalError: scaling activity initiated by (deployment ecs-svc/1) failed on the host",
+])
+def test_a_benign_rule_never_claims_a_text_that_names_an_error_type(reason):
+    assert classify(Task(stopped_reason=reason)).category not in BENIGN_CATEGORIES
 
 
 def test_corpus_messages_cut_after_their_prefix_stay_in_a_failure_category():
