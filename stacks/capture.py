@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -41,7 +41,7 @@ class Capture(Construct):
     """One rule on the default bus (and one on each extra bus); each add_* call adds a target with its own DLQ."""
 
     def __init__(self, scope: Construct, id_: str, *, clusters: Sequence[str],
-                 event_buses: Sequence[events.IEventBus] = ()) -> None:
+                 event_buses: Sequence[events.IEventBus] = (), archive_days: int = 0) -> None:
         super().__init__(scope, id_)
         pattern = events.EventPattern(source=["aws.ecs"], detail_type=["ECS Task State Change"], detail=event_pattern(clusters))
         self.rule = events.Rule(self, "StoppedTasks", description="Every ECS task that reaches STOPPED", event_pattern=pattern)
@@ -52,6 +52,23 @@ class Capture(Construct):
             for i, bus in enumerate(event_buses)]
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         self._target_count = 0
+        # eventArchiveDays: an EventBridge archive of the same STOPPED events on every bus the recorder
+        # reads, so a whole time window can be re-run with `aws events start-replay` (README, "When a
+        # vendor or Slack was down"). RetentionDays 0 would mean "forever" to EventBridge, so 0 here
+        # means no archive. Replayed events are never archived again.
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-archive.html
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-archive.html
+        self.archives: list[events.Archive] = []
+        if archive_days:
+            default_bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+            for i, bus in enumerate([default_bus, *event_buses]):
+                self.archives.append(events.Archive(
+                    self, f"StoppedTasksArchive{i}" if i else "StoppedTasksArchive", source_event_bus=bus,
+                    event_pattern=pattern, retention=Duration.days(archive_days),
+                    description="STOPPED ECS task events, kept for aws events start-replay"))
+            CfnOutput(self, "EventArchiveName", value=self.archives[0].archive_name,
+                      description="EventBridge archive of STOPPED task events on the default bus (aws events start-replay)"
+                      ).override_logical_id("EventArchiveName")
 
     def _queue(self, name: str) -> sqs.Queue:
         queue = sqs.Queue(self, f"{name}Dlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,

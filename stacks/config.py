@@ -255,6 +255,7 @@ class RecorderConfig:
     archive_retention_days: int = setting("archiveRetentionDays", 400, whole(1, 36500))
     redact_archive: bool = setting("redactArchive", True, flag)
     redact_command: bool = setting("redactCommand", True, flag)
+    event_archive_days: int = setting("eventArchiveDays", 0, whole(0, 36500))
     custom_rules: str = setting("customRules", "", custom_rules)
     notify_categories: str = setting("notifyCategories", "", category_list)
     storm_thresholds: str = setting("stormThresholds", "10,100,1000", threshold_list)

@@ -28,7 +28,8 @@ class StopRecorderStack(Stack):
         self.central_bus = (CentralBus(self, "CentralBus", bus_name=config.central_bus_name, organization_id=config.organization_id,
                                        source_accounts=config.source_accounts) if config.central_bus_enabled else None)
         self.capture = Capture(self, "Capture", clusters=config.clusters,
-                               event_buses=[self.central_bus.bus] if self.central_bus else [])
+                               event_buses=[self.central_bus.bus] if self.central_bus else [],
+                               archive_days=config.event_archive_days)
         self.archive = Archive(self, "Archive", retention_days=config.archive_retention_days,
                                redact_archive=config.redact_archive, custom_rules=config.custom_rules,
                                memory_mb=config.processor_memory_mb, layer_version=config.powertools_layer_version,
