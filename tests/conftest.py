@@ -8,12 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 # Nothing here may reach AWS: fake credentials make any accidental real call fail fast.
 for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
     os.environ[key] = value
+
+# No test may be timed (speed lives in make bench): hypothesis's 200 ms per-example deadline failed
+# property tests on a loaded 2-core machine, so every test inherits deadline=None.
+hypothesis_settings.register_profile("stop-recorder", deadline=None)
+hypothesis_settings.load_profile("stop-recorder")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
