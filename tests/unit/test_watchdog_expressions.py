@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stop_recorder.watchdog.expressions import ScheduleError, parse_schedule, translate_cron, wall_to_utc, zone_for
+from stop_recorder.watchdog.expressions import Schedule, ScheduleError, parse_schedule, translate_cron, wall_to_utc, zone_for
 
 UTC = timezone.utc
 
@@ -311,9 +311,10 @@ def test_fires_are_increasing_in_range_and_match_the_wall_clock(minute, hour, do
 @given(st.text(max_size=60))
 def test_arbitrary_text_is_a_schedule_error_or_a_schedule(text):
     try:
-        parse_schedule(text)
+        schedule = parse_schedule(text)
     except ScheduleError:
-        pass
+        return
+    assert isinstance(schedule, Schedule)
 
 
 @settings(max_examples=200, deadline=None)
@@ -324,7 +325,9 @@ def test_arbitrary_fields_are_a_schedule_error_or_evaluable(fields):
         schedule = parse_schedule(f"cron({' '.join(fields)})")
     except ScheduleError:
         return
-    schedule.fires(utc(2026, 1, 1), utc(2026, 1, 3), 10)
+    runs = schedule.fires(utc(2026, 1, 1), utc(2026, 1, 3), 10)
+    assert len(runs) <= 10 and runs == sorted(runs)
+    assert all(utc(2026, 1, 1) <= run <= utc(2026, 1, 3) for run in runs)
 
 
 def test_translation_is_croniter_seven_fields():
