@@ -153,9 +153,9 @@ def _match_builtin(texts):
     errors = [_ERROR_TYPE.search(original) is not None for _, original, _ in texts]
     for rule in BUILTIN_RULES:
         benign = rule.category in BENIGN_CATEGORIES
-        for (container, original, _), present, is_error in zip(texts, found, errors):
+        for (container, original, lowered), present, is_error in zip(texts, found, errors):
             if rule.needles & present and not (benign and is_error):
-                match = rule.match(original)
+                match = rule.find(original, lowered)
                 if match is not None:
                     return rule, container, match, original
     return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import re._parser as _sre_parser  # CPython's own regex parser (3.11+): reads a pattern's structure
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -37,12 +38,15 @@ class Rule:
     also: tuple[re.Pattern[str], ...] = ()
     sources: tuple[str, ...] = ()
     family: bool = False
+    # The pattern and `also` compiled case-sensitively, for the lowercase copy of an ASCII text (see `find`);
+    # None when the pattern's source is not case-safe (`_folded`).
+    folded: tuple[re.Pattern[str], ...] | None = None
 
     def search(self, lowered: str, original: str) -> re.Match[str] | None:
         """Match the original text if one of the needles occurs in its lowercase copy."""
         if self.needles and not any(n in lowered for n in self.needles):
             return None
-        return self.match(original)
+        return self.find(original, lowered)
 
     def match(self, text: str) -> re.Match[str] | None:
         """The pattern's match, if every `also` pattern occurs in the text as well."""
@@ -50,6 +54,24 @@ class Rule:
         if found is None or any(extra.search(text) is None for extra in self.also):
             return None
         return found
+
+    def find(self, original: str, lowered: str) -> re.Match[str] | None:
+        """`match(original)`, given `lowered == original.lower()`; the same answer, several times faster.
+
+        Python's case-insensitive search tries every alternative at every position; a case-sensitive
+        search of the lowercase copy can skip ahead on literal prefixes (4-10x on the built-in rules).
+        The two agree on ASCII text, where lower() maps character by character (so positions are kept)
+        and a case-safe pattern compares exactly the lowercase letters IGNORECASE would. The match
+        returned is the case-insensitive pattern's own, anchored where the lowercase search found it,
+        so its groups hold the original text.
+        """
+        folded = self.folded
+        if folded is None or not original.isascii():
+            return self.match(original)
+        found = folded[0].search(lowered)
+        if found is None or any(extra.search(lowered) is None for extra in folded[1:]):
+            return None
+        return self.pattern.match(original, found.start())
 
 
 class NeedleScanner:
@@ -81,8 +103,61 @@ class RuleError(ValueError):
 def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, hint: str | None = None, *,
           also: Iterable[str] = (), sources: Iterable[str] = (), family: bool = False) -> Rule:
     flags = re.IGNORECASE | re.DOTALL
+    also = tuple(also)
     return Rule(id_, category, frozenset(needles), re.compile(regex, flags), summary, hint,
-                tuple(re.compile(extra, flags) for extra in also), tuple(sources), family)
+                tuple(re.compile(extra, flags) for extra in also), tuple(sources), family, _folded((regex, *also)))
+
+
+def _folded(sources: tuple[str, ...]) -> tuple[re.Pattern[str], ...] | None:
+    """The sources compiled case-sensitively for lowercase ASCII text, or None if any of them is not case-safe."""
+    try:
+        safe = all(_case_safe(_sre_parser.parse(source, re.IGNORECASE | re.DOTALL).data) for source in sources)
+    except Exception:  # noqa: BLE001 - the parser is CPython's own module: if it ever changes, the slow path stays exact
+        return None
+    return tuple(re.compile(source, re.DOTALL) for source in sources) if safe else None
+
+
+_UPPER = range(ord("A"), ord("Z") + 1)
+
+
+def _case_safe(items) -> bool:
+    """True if a parsed pattern gives the same answer case-sensitively on lowercase ASCII text as with IGNORECASE
+    on the text itself: its literals and class members are ASCII and never uppercase letters, no class range
+    reaches into A-Z, nothing switches IGNORECASE off (inline flags) and no backreference compares text.
+    Anything not known to be safe is not.
+    """
+    for op, arg in items:
+        name = str(op)
+        if name in ("LITERAL", "NOT_LITERAL"):
+            if arg > 127 or arg in _UPPER:
+                return False
+        elif name == "IN":
+            for member, value in arg:
+                member = str(member)
+                if member == "LITERAL" and (value > 127 or value in _UPPER):
+                    return False
+                if member == "RANGE" and (value[1] > 127 or (value[0] <= _UPPER[-1] and value[1] >= _UPPER[0])):
+                    return False
+                if member not in ("LITERAL", "RANGE", "CATEGORY", "NEGATE"):
+                    return False
+        elif name == "BRANCH":
+            if not all(_case_safe(branch) for branch in arg[1]):
+                return False
+        elif name == "SUBPATTERN":
+            if arg[1] or arg[2] or not _case_safe(arg[3]):  # add_flags, del_flags
+                return False
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            if not _case_safe(arg[2]):
+                return False
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if not _case_safe(arg[1]):
+                return False
+        elif name == "ATOMIC_GROUP":
+            if not _case_safe(arg):
+                return False
+        elif name not in ("ANY", "AT"):
+            return False
+    return True
 
 
 _GH = "https://github.com/"
