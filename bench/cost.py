@@ -24,6 +24,7 @@ PRICES = {
     "ddb_per_million_rru": 0.125,
     "cw_logs_ingest_per_gb": 0.50,
     "cw_logs_store_gb_month": 0.03,
+    "cw_logs_insights_per_gb_scanned": 0.005,
     "cw_metric_month": 0.30,
     "cw_alarm_month": 0.10,
     "cw_dashboard_month": 3.00,
@@ -34,12 +35,29 @@ PRICES = {
     "datadog_ingest_per_gb": 0.10,
     "datadog_index_per_million": 1.70,    # 15-day retention, on-demand list price
 }
-# What one central recorder has that costs money every month whatever the volume (archive + both vendors):
-# custom metrics, alarms, the dashboard, the topic's KMS key, and the two vendor keys and the Slack webhook URL in
-# Secrets Manager. tests/unit/test_cost_model.py checks these counts against the synthesized template and the handler.
-CENTRAL_METRICS = 43  # 42 from the alert handler's EMF sink (8 + 30 categories + 4 severities), 1 from the schedule watchdog (ScheduleProblems)
-CENTRAL_ALARMS = 21  # 17, plus the schedule watchdog's errors, throttles and failed-runs queue, plus the alert Lambda's on-failure queue
-CENTRAL_SECRETS = 3
+# What one central recorder has that costs money every month whatever the volume: custom metrics, alarms, the
+# dashboard, the topic's KMS key, and the secrets (a vendor key per vendor stream, the Slack webhook URL).
+# tests/unit/test_cost_model.py checks these counts against the synthesized template of each configuration and
+# against what the handlers really emit (tests/emitted_metrics.py runs them).
+# Custom metrics: only what an alarm reads (FailedToStart, Crashes, HealthCheckFailures) plus the StoppedTasks
+# total from the alert Lambda, and the schedule watchdog's ScheduleProblems. Category, severity and notification
+# breakdowns are Logs Insights widgets over the alert log (stacks/dashboard.py). Before: 47 (43 counted here).
+CENTRAL_METRICS = 5
+# Alarms and secrets per recorder configuration (organizationId set, schedule watchdog on, as cdk.json defaults).
+CONFIGURATIONS = {
+    "all features: archive, New Relic, Datadog, Slack webhook and Chatbot": {"alarms": 21, "secrets": 3},
+    "one vendor (Datadog), Slack webhook and Chatbot": {"alarms": 18, "secrets": 2},
+    "archive, Slack webhook and Chatbot (no vendor stream)": {"alarms": 15, "secrets": 1},
+    "archive only (cdk.json defaults)": {"alarms": 15, "secrets": 0},
+}
+ALL_FEATURES = next(iter(CONFIGURATIONS))
+CENTRAL_ALARMS = CONFIGURATIONS[ALL_FEATURES]["alarms"]  # 17, plus the watchdog's errors, throttles and failed runs, plus the alert on-failure queue
+CENTRAL_SECRETS = CONFIGURATIONS[ALL_FEATURES]["secrets"]
+CENTRAL_GOAL = 8.00  # issue #12: at most $8 a month fixed for the central stack
+# The dashboard's Logs Insights widgets over the alert log (4: by category, by severity, top services,
+# notifications), each refresh scanning the dashboard's 1-day range; assume 10 views a day.
+ALERT_LOG_WIDGETS = 4
+DASHBOARD_VIEWS_PER_MONTH = 300
 # The forwarder: one alarm. Its rule, role and an empty SQS queue cost nothing.
 FORWARDER_ALARMS = 1
 VOLUMES = (10_000, 1_000_000, 10_000_000)
@@ -81,9 +99,9 @@ def monthly(tasks: int, r: dict, p: dict = PRICES) -> dict[str, float]:
                                                        + busy_minutes * p["s3_put_per_1000"] / 1000,
         f"CloudWatch Logs (alert log line + EMF, {log_bytes:,.0f} B per stop, measured)":
             tasks * log_bytes / 1024**3 * p["cw_logs_ingest_per_gb"],
-        "CloudWatch metrics, alarms, dashboard, KMS key": CENTRAL_METRICS * p["cw_metric_month"]
-                                                        + CENTRAL_ALARMS * p["cw_alarm_month"]
-                                                        + p["cw_dashboard_month"] + p["kms_key_month"],
+        f"Logs Insights dashboard widgets ({ALERT_LOG_WIDGETS} over the alert log, 1-day range, 10 views a day)":
+            DASHBOARD_VIEWS_PER_MONTH * ALERT_LOG_WIDGETS * tasks / 30 * log_bytes / 1024**3 * p["cw_logs_insights_per_gb_scanned"],
+        "CloudWatch metrics, alarms, dashboard, KMS key": central_cloudwatch(ALL_FEATURES, p),
         "Athena (100 queries, partition-projected 7 days)": 100 * max(p["athena_min_mb"] / 1024**2,
                                                                       tasks / 30 * 7 * record_b * gzip_ratio / 1024**4) * p["athena_per_tb"],
         "Secrets Manager (2 vendor keys, Slack webhook)": CENTRAL_SECRETS * p["secret_month"],
@@ -120,10 +138,31 @@ ORG_PRICES = {
 ESTATES = ((1, 1), (30, 3))
 
 
-def central_fixed(p: dict = PRICES) -> float:
+def central_cloudwatch(configuration: str = ALL_FEATURES, p: dict = PRICES) -> float:
+    """Monthly CloudWatch and KMS cost of the recorder stack: custom metrics, alarms, dashboard, topic key.
+
+    List prices (https://aws.amazon.com/cloudwatch/pricing/), every custom metric counted as published in
+    every hour of the month; the free tier (10 metrics, 10 alarms, 3 dashboards per account) is left out.
+    """
+    return (CENTRAL_METRICS * p["cw_metric_month"] + CONFIGURATIONS[configuration]["alarms"] * p["cw_alarm_month"]
+            + p["cw_dashboard_month"] + p["kms_key_month"])
+
+
+def central_fixed(configuration: str = ALL_FEATURES, p: dict = PRICES) -> float:
     """Monthly fixed cost of the recorder stack (metrics, alarms, dashboard, KMS key, secrets)."""
-    return (CENTRAL_METRICS * p["cw_metric_month"] + CENTRAL_ALARMS * p["cw_alarm_month"] + p["cw_dashboard_month"]
-            + p["kms_key_month"] + CENTRAL_SECRETS * p["secret_month"])
+    return central_cloudwatch(configuration, p) + CONFIGURATIONS[configuration]["secrets"] * p["secret_month"]
+
+
+def central_table(p: dict = PRICES) -> str:
+    """Markdown table: the central stack's fixed cost per configuration against the $8 goal."""
+    lines = ["| central recorder configuration | metrics | alarms | secrets | CloudWatch + KMS | secrets | fixed USD/month | ≤ $8 |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for name, counts in CONFIGURATIONS.items():
+        fixed = central_fixed(name, p)
+        lines.append(f"| {name} | {CENTRAL_METRICS} | {counts['alarms']} | {counts['secrets']} | "
+                     f"{central_cloudwatch(name, p):.2f} | {counts['secrets'] * p['secret_month']:.2f} | {fixed:.2f} | "
+                     f"{'met' if fixed <= CENTRAL_GOAL + 1e-9 else 'not met'} |")
+    return "\n".join(lines)
 
 
 def forwarder_fixed(p: dict = PRICES) -> float:
@@ -144,14 +183,14 @@ def estate(accounts: int, regions: int, tasks: int, r: dict, p: dict = PRICES, o
                 - pipeline["Secrets Manager (2 vendor keys, Slack webhook)"])
     items = {
         f"fixed: central recorder ({CENTRAL_METRICS} metrics, {CENTRAL_ALARMS} alarms, dashboard, KMS key, "
-        f"{CENTRAL_SECRETS} secrets)": central_fixed(p),
+        f"{CENTRAL_SECRETS} secrets)": central_fixed(p=p),
         "fixed: forwarders (one alarm per account-region but the central one)": forwarders * forwarder_fixed(p),
         "per stop: recorder pipeline (Firehose, Lambda, DynamoDB, S3, Logs, Athena)": per_stop,
         "per stop: EventBridge bus-to-bus, custom-event price": forwarded * chunks * o["eventbridge_bus_to_bus_per_million"] / 1e6,
         "per stop: inter-region data transfer": cross_region * event_b / 1024**3 * o["inter_region_transfer_per_gb"],
     }
     items["total"] = sum(items.values())
-    items["instead: a full recorder in every account-region"] = account_regions * central_fixed(p) + per_stop
+    items["instead: a full recorder in every account-region"] = account_regions * central_fixed(p=p) + per_stop
     return items
 
 
@@ -173,3 +212,5 @@ if __name__ == "__main__":
     print(cost_table(loaded))
     print()
     print(estate_table(loaded))
+    print()
+    print(central_table())

@@ -537,12 +537,14 @@ def main() -> int:
     report["goals"] = checks
     (ROOT / "bench" / "report.json").write_text(json.dumps(report, indent=2))
     print(table(report))
-    from cost import cost_table, estate_table
+    from cost import central_table, cost_table, estate_table
 
     print()
     print(cost_table(report))
     print()
     print(estate_table(report))
+    print()
+    print(central_table())
     return 0
 
 

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from stop_recorder.watchdog.settings import parse_expected_schedules
 
-from .alerting import Alerting
+from .alerting import Alerting, stop_metric
 from .config import ConfigError, RecorderConfig
 from .nag import acknowledge
 from .runtime import recorder_function
@@ -87,9 +87,14 @@ class Watchdog(Construct):
         self._grant(alerting, stack, chatbot=config.chatbot_enabled)
         self._alarms(alerting)
         if dashboard is not None:
-            dashboard.add_widgets(cloudwatch.LogQueryWidget(
-                title="Scheduled families (schedule watchdog): state, last run, last success", width=24,
-                log_group_names=[self.function.log_group.log_group_name], query_lines=STATUS_QUERY))
+            # ScheduleProblems is the watchdog's one custom metric; graphed here, so every metric the recorder
+            # emits is read by an alarm or the dashboard. A gauge (families in trouble at a check): Maximum.
+            problems = stop_metric("ScheduleProblems", Duration.minutes(5)).with_(statistic="Maximum", label="ScheduleProblems")
+            dashboard.add_widgets(
+                cloudwatch.LogQueryWidget(
+                    title="Scheduled families (schedule watchdog): state, last run, last success", width=16,
+                    log_group_names=[self.function.log_group.log_group_name], query_lines=STATUS_QUERY),
+                cloudwatch.GraphWidget(title="Scheduled families in trouble (schedule watchdog)", width=8, left=[problems]))
 
     def _grant(self, alerting: Alerting, stack: Stack, *, chatbot: bool) -> None:
         role = self.function.role

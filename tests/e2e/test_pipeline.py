@@ -241,16 +241,66 @@ def test_alarms_and_dashboard_match_the_emitted_dimension_sets_exactly(demo, spe
     # CloudWatch stores one metric per exact dimension set, and alarms and SEARCH schemas match that set
     # exactly: an alarm on {service} or a SEARCH on {StopRecorder,Category} sees nothing if the handler
     # emitted {Category, service}. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
+    # Both ways: everything read is emitted, and every custom metric emitted ($0.30 a month each) is read by an
+    # alarm or the dashboard; breakdowns by category or severity belong to Logs Insights (docs/cost.md).
+    from emitted_metrics import recorder_metrics
+
     result, _ = demo
-    emitted = result.metric_series
-    assert ("StopRecorder", "StoppedTasksByCategory", frozenset({("Category", "container.crashed"), ("service", "stop-recorder")})) in emitted
+    emitted = result.metric_series | recorder_metrics()
+    assert ("StopRecorder", "StoppedTasks", frozenset({("service", "stop-recorder")})) in result.metric_series
+    alarmed = set()
     for alarm in spec.alarms:
         wanted = (alarm["Namespace"], alarm["MetricName"], frozenset((d["Name"], d["Value"]) for d in alarm.get("Dimensions", [])))
         assert wanted in emitted, f"alarm on {wanted} watches a metric the handler never emits"
+        alarmed.add(wanted)
     plain, searches = _dashboard_metrics(spec)
-    assert plain and len(searches) == 2
+    assert plain and searches == [], "per-category/per-severity SEARCH graphs are Logs Insights widgets now"
     for metric in plain:
         assert metric in emitted, f"dashboard graphs {metric}, which is never emitted"
     for namespace, dimensions, name in searches:
         assert any(ns == namespace and m == name and {d for d, _ in dims} == dimensions for ns, m, dims in emitted), \
             f"SEARCH {{{namespace},{','.join(sorted(dimensions))}}} {name} matches no emitted dimension set"
+    unread = {m for m in emitted if m[0] == "StopRecorder"} - alarmed - set(plain)
+    assert unread == set(), f"custom metrics no alarm or graph reads (each costs $0.30 a month): {sorted(unread, key=str)}"
+
+
+def _alert_log_queries(spec) -> dict[str, str]:
+    """Title -> query of every dashboard Logs Insights widget that reads the alert function's log group."""
+    sys.path.insert(0, str(ROOT / "tests" / "infra"))
+    from cfn import Renderer
+
+    queries = {}
+    for body in spec.dashboards:
+        rendered = json.loads(Renderer({"Resources": {}}).render(_strip_refs(body)))
+        for widget in rendered["widgets"]:
+            if widget["type"] == "log" and "(alert log" in widget["properties"]["title"]:
+                queries[widget["properties"]["title"]] = widget["properties"]["query"]
+    return queries
+
+
+def test_dashboard_logs_insights_widgets_count_each_stop_once_in_the_real_alert_log(demo, spec):
+    # The widgets' queries run (local/logs_insights.py) over the alert handler's own log output, logger
+    # lines and EMF lines together as in its log group: the fields they read must really be there.
+    from stop_recorder.local.logs_insights import events_from_log, run
+    from stop_recorder.taxonomy import CATEGORIES
+
+    result, _ = demo
+    events = events_from_log(result.alert_log)
+    queries = _alert_log_queries(spec)
+    assert len(queries) == 4, sorted(queries)
+    counted = [o for o in result.alert_outcomes if o["action"] != "duplicate"]
+    by_category = run(next(q for t, q in queries.items() if "by category" in t), events)
+    assert {r["category"]: r["stops"] for r in by_category} == Counter(o["category"] for o in counted)
+    assert [r["stops"] for r in by_category] == sorted((r["stops"] for r in by_category), reverse=True)
+    total = result.metrics["StoppedTasks"]
+    assert sum(r["stops"] for r in by_category) == total == result.matched - 3  # three duplicate deliveries
+    by_severity = run(next(q for t, q in queries.items() if "by severity" in t), events)
+    assert {r["severity"]: r["stops"] for r in by_severity} == Counter(CATEGORIES[o["category"]].severity for o in counted)
+    top = run(next(q for t, q in queries.items() if "Top failing" in t), events)
+    assert top[0]["service_name"] == "service:checkout" or top[0]["service_name"] == "checkout"
+    assert len(top) <= 10 and all(CATEGORIES[r["category"]].severity != "info" for r in top)
+    [alerts] = run(next(q for t, q in queries.items() if "Notifications" in t), events)
+    actions = Counter(o["action"] for o in result.alert_outcomes)
+    assert alerts["stops"] == total and alerts["notified"] == actions["notified"] == len(result.slack.messages)
+    assert alerts["suppressed"] == actions["suppressed"] and alerts["uncertain"] is None
+    assert alerts["failed"] == sum(CATEGORIES[o["category"]].is_failure for o in counted)

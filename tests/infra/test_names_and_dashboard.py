@@ -102,3 +102,14 @@ def test_dashboard_logs_insights_queries_are_well_formed(request, stack_name):
     assert queries
     for query in queries:
         assert check_logs_insights(query) == [], query
+
+
+@pytest.mark.parametrize("stack_name", ["default_stack", "vendor_stack"])
+def test_dashboard_logs_insights_queries_use_only_what_the_local_interpreter_runs(request, stack_name):
+    # The e2e tests run these queries over the handlers' real log output (stop_recorder/local/logs_insights.py);
+    # a query that interpreter cannot read would go unchecked, so it fails here instead.
+    from stop_recorder.local.logs_insights import run
+
+    for query in logs_insights_queries(request.getfixturevalue(stack_name).template):
+        assert run(query, []) == [], query
+

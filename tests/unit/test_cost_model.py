@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import ROOT, SAMPLES, read_jsonl
+from conftest import ROOT
 
 from stop_recorder.local.demo import DEMO_CONTEXT
-from stop_recorder.taxonomy import CATEGORIES
+from stop_recorder.local.org_demo import ORG_CONTEXT
 
 sys.path.insert(0, str(ROOT / "bench"))
 import cost  # noqa: E402
@@ -17,49 +17,40 @@ REPORT = {"record_sizes": {"event_bytes_mean": 2087, "record_bytes_mean": 4457, 
           "processor": {"distinct_1000": {"processor_records_per_s": 7000}}}
 
 
-def test_fixed_counts_match_the_synthesized_recorder(synth):
-    demo = synth(**DEMO_CONTEXT)  # archive, both vendors, webhook and Chatbot: the costed configuration
-    assert len(demo.resources("AWS::CloudWatch::Alarm")) == cost.CENTRAL_ALARMS
-    assert len(demo.resources("AWS::SecretsManager::Secret")) == cost.CENTRAL_SECRETS
-    assert len(demo.resources("AWS::CloudWatch::Dashboard")) == 1 and len(demo.resources("AWS::KMS::Key")) == 1
+# The context of each costed configuration (cdk.json defaults underneath, as `cdk synth -c` would).
+SLACK = {"slackWebhook": "true", "slackWorkspaceId": "TDEMO00001", "slackChannelId": "CDEMO00001"}
+CONFIGURATION_CONTEXT = {
+    cost.ALL_FEATURES: DEMO_CONTEXT,
+    "one vendor (Datadog), Slack webhook and Chatbot": {**ORG_CONTEXT, **SLACK, "destinations": "datadog"},
+    "archive, Slack webhook and Chatbot (no vendor stream)": {**ORG_CONTEXT, **SLACK},
+    "archive only (cdk.json defaults)": {},
+}
 
 
-def emitted_metrics() -> set[tuple]:
-    """Every CloudWatch metric (name + dimension values) the alert handler's EMF sink emits over all categories."""
-    import contextlib
-    import io
-    import json
-    from dataclasses import replace
-
-    from aws_lambda_powertools import Metrics
-
-    from stop_recorder.adapters.emf import EmfMetrics
-    from stop_recorder.classifier import classify
-    from stop_recorder.events import parse_event
-
-    stop = parse_event(read_jsonl(SAMPLES / "events.jsonl")[0])
-    base = classify(stop.task)
-    sink = EmfMetrics(Metrics(namespace="StopRecorder", service="stop-recorder"), by_cluster=False)
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        for category in CATEGORIES.values():
-            verdict = replace(base, category=category.id, severity=category.severity, is_failure=category.is_failure)
-            for kind in ("quiet", "suppressed", "notify", "notified"):
-                sink(kind, verdict, stop)
-            sink("uncertain", verdict, stop, ("webhook",))
-    metrics = set()
-    for line in output.getvalue().splitlines():
-        blob = json.loads(line)
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            for group in directive["Dimensions"]:
-                for metric in directive["Metrics"]:
-                    metrics.add((metric["Name"], tuple(sorted((d, blob[d]) for d in group))))
-    return metrics
+@pytest.mark.parametrize("name", list(cost.CONFIGURATIONS))
+def test_fixed_counts_match_the_synthesized_recorder(synth, name):
+    stack = synth(**CONFIGURATION_CONTEXT[name])
+    assert len(stack.resources("AWS::CloudWatch::Alarm")) == cost.CONFIGURATIONS[name]["alarms"]
+    assert len(stack.resources("AWS::SecretsManager::Secret")) == cost.CONFIGURATIONS[name]["secrets"]
+    assert len(stack.resources("AWS::CloudWatch::Dashboard")) == 1 and len(stack.resources("AWS::KMS::Key")) == 1
 
 
-def test_metric_count_is_what_the_alert_handler_emits():
-    watchdog = 1  # ScheduleProblems, emitted by the schedule watchdog
-    assert len(emitted_metrics()) + watchdog == cost.CENTRAL_METRICS
+def test_metric_count_is_what_the_handlers_emit():
+    # Run the real alert sink over every category and kind, the real watchdog and processor handlers.
+    from emitted_metrics import recorder_metrics
+
+    assert len(recorder_metrics()) == cost.CENTRAL_METRICS
+
+
+def test_which_configurations_meet_the_central_goal():
+    fixed = {name: cost.central_fixed(name) for name in cost.CONFIGURATIONS}
+    assert fixed[cost.ALL_FEATURES] == pytest.approx(5 * 0.30 + 21 * 0.10 + 3.00 + 1.00 + 3 * 0.40)  # 8.80
+    assert fixed["archive, Slack webhook and Chatbot (no vendor stream)"] <= cost.CENTRAL_GOAL
+    assert fixed["archive only (cdk.json defaults)"] <= cost.CENTRAL_GOAL
+    # All features misses it by the vendor streams' six alarms and the three secrets ($1.80 together).
+    assert fixed[cost.ALL_FEATURES] > cost.CENTRAL_GOAL >= fixed[cost.ALL_FEATURES] - 6 * 0.10 - 3 * 0.40
+    table = cost.central_table()
+    assert table.count("| not met |") == 2 and table.count("| met |") == 2
 
 
 def test_a_forwarder_costs_at_most_ten_cents_a_month():
@@ -74,8 +65,9 @@ def test_estates_add_up():
     bus = "per stop: EventBridge bus-to-bus, custom-event price"
     assert one[bus] == 0 and big[bus] == pytest.approx(1_000_000 * 89 / 90 / 1e6)  # 2 KB events: one 64 KB chunk each
     assert big["total"] == pytest.approx(sum(v for k, v in big.items() if k not in ("total",) and not k.startswith("instead")))
-    # ~49x since the alert line counts measured client CPU per stop (bench): still far dearer
-    assert big[next(k for k in big if k.startswith("instead"))] > 40 * big["total"]
+    per_stop = big["per stop: recorder pipeline (Firehose, Lambda, DynamoDB, S3, Logs, Athena)"]
+    assert big[next(k for k in big if k.startswith("instead"))] == pytest.approx(90 * cost.central_fixed() + per_stop)
+    assert big[next(k for k in big if k.startswith("instead"))] > 30 * big["total"]
     assert "30×3, 1,000,000 stops" in cost.estate_table(REPORT)
 
 

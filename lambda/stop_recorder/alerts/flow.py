@@ -14,7 +14,8 @@ Exactly once, under any number of simultaneous deliveries and one fault at any s
   posts: it waits a bounded time for the owner and then fails so Lambda retries it later.
 - **At most once beats at least once when the outcome is unknown.** A post whose result is unknown
   (a timeout after the request was sent, or an owner that died between posting and recording) is
-  marked uncertain and never repeated; the `NotificationsUncertain` metric makes it visible.
+  marked uncertain and never repeated; the `NotificationsUncertain` count (a field of the alert log)
+  makes it visible.
 """
 
 from __future__ import annotations

@@ -6,8 +6,7 @@ import functools
 import time
 from datetime import datetime, timezone
 
-from aws_lambda_powertools import Logger, Metrics, single_metric
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Metrics
 from botocore.config import Config
 
 from stop_recorder.accounts import AccountNameSettings, account_name_lookup
@@ -82,14 +81,13 @@ def _handle(event: dict, context) -> dict:
 
 
 def record_diagnosis(diagnosis) -> None:
-    """Log, count and archive a diagnosis; the alert is already out, so nothing here may fail the invocation."""
+    """Log and archive a diagnosis; the alert is already out, so nothing here may fail the invocation."""
     record = diagnosis.as_record(iso(datetime.fromtimestamp(clock(), tz=timezone.utc)))
-    logger.info("diagnosis", extra={"diagnosis": {k: v for k, v in record.items() if k != "log_tail"}})
+    fields = {"diagnosis": {k: v for k, v in record.items() if k != "log_tail"}}
     if diagnosis.reclassified:
-        # single_metric adds the service dimension: the same {service} set as the other plain counts.
-        with single_metric(name="DiagnosedReclassifications", unit=MetricUnit.Count, value=1,
-                           namespace=METRIC_NAMESPACE):
-            pass
+        # A field Logs Insights sums, not a CloudWatch metric ($0.30 a month): no alarm reads it (docs/cost.md).
+        fields["DiagnosedReclassifications"] = 1
+    logger.info("diagnosis", extra=fields)
     if diagnoses is not None:
         try:
             diagnoses.put(record)

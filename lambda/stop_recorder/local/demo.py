@@ -17,7 +17,7 @@ from pathlib import Path
 from ..events import DETAIL_TYPE
 from ..inputs import InputError, Missing, read_path
 from ..tables import table
-from . import diagnosis_demo
+from . import diagnosis_demo, logs_insights
 from .org_demo import ORG_CONTEXT, OrgRun, report_lines, run_estate
 from .pipeline import LocalPipeline, PipelineResult
 from .replay_local import OUTAGE_VENDOR, outage_faults, outage_report
@@ -120,7 +120,7 @@ def run_demo(*, events: str | None = None, out: str = "demo-out", template: str 
         result = pipeline.run(replay, direct_put=direct)
         diagnoses = diagnosis_demo.records(pipeline.s3)
         # What the run delivered, before the replay below adds to the receivers and the watchdog posts to Slack.
-        text = report(result, estate)
+        text = report(result, estate, spec)
         if cases:
             text += "\n\n" + diagnosis_demo.report(cases, result.slack.messages, diagnoses,
                                                     spec.alert_env.get("ATHENA_WORKGROUP"))
@@ -149,13 +149,14 @@ def _save(result: PipelineResult, pipeline: LocalPipeline, out: Path) -> None:
     from .pipeline import LOGS
 
     (out / "lambda-logs.jsonl").write_text(LOGS.getvalue())
+    (out / "alert-log.jsonl").write_text(result.alert_log)  # the alert function's log group: logger and EMF lines
     (out / "slack-webhook.json").write_text(json.dumps(result.slack.messages, indent=1))
     (out / "chatbot.json").write_text(json.dumps(result.chatbot, indent=1))
     for vendor, receiver in result.receivers.items():
         (out / f"{vendor}-records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in receiver.records))
 
 
-def report(result: PipelineResult, estate: OrgRun | None = None) -> str:
+def report(result: PipelineResult, estate: OrgRun | None = None, spec: TemplateSpec | None = None) -> str:
     """The readable summary."""
     lines: list[str] = []
     add = lines.append
@@ -214,6 +215,16 @@ def report(result: PipelineResult, estate: OrgRun | None = None) -> str:
         add(f"  {metric:<22} {alarm['state']:<5} sum {alarm['value']:>5g} vs threshold {alarm['threshold']:g}"
             " (the replay falls into one alarm period)")
     add("")
+    add(_title("Dashboard widgets (Logs Insights over the alert log, run locally)"))
+    add("  Category and severity are fields of each stop's log line, not metrics (docs/cost.md); each stop counts once.")
+    for title, query in (spec.log_queries().items() if spec else ()):
+        if "(alert log" not in title:
+            continue
+        rows = logs_insights.run(query, logs_insights.events_from_log(result.alert_log))
+        add(f"-- {title}: {len(rows)} row(s)")
+        if rows:
+            add(table([{k: _short(v) for k, v in r.items()} for r in rows[:8]], [(c, c) for c in rows[0]]))
+        add("")
     add(_title("Athena named queries (Trino SQL run in DuckDB over the archive)"))
     for name, (columns, rows) in result.query_results.items():
         add(f"-- {name}: {len(rows)} row(s)")

@@ -101,6 +101,9 @@ class PipelineResult:
     query_results: dict[str, tuple[list[str], list[tuple]]]
     s3_keys: list[str]
     archive_records: list[dict]
+    # The alert function's whole log (logger lines and EMF lines, in order), what its CloudWatch log group
+    # would hold: the dashboard's Logs Insights queries run over it (local/logs_insights.py).
+    alert_log: str = ""
 
 
 class LocalPipeline:
@@ -170,7 +173,7 @@ class LocalPipeline:
         records = [json.loads(line) for key in archive.objects
                    for line in gzip.decompress(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).splitlines()]
         return PipelineResult(len(events), len(matched), streams, self.receivers, self.slack, chatbot, outcomes, errors,
-                              metrics, alarms, series, failed, attempts, queries, keys, records)
+                              metrics, alarms, series, failed, attempts, queries, keys, records, alert_log=emf)
 
     def deliver(self, stream_name: str, records: list[bytes]) -> StreamResult:
         """Records put straight into one stream by name (PutRecordBatch), processed and delivered."""
@@ -312,6 +315,9 @@ class LocalPipeline:
         self.alert_handler = handler  # kept: a redrive invokes the same function (and store) again
         on_failure = sqs.create_queue(QueueName="alert-on-failure")["QueueUrl"] if self.spec.alert_on_failure else None
         outcomes, errors, output, attempts = [], [], io.StringIO(), 0
+        # In Lambda the logger's lines and the EMF lines both go to stdout, so one log group holds both and
+        # the dashboard's Logs Insights widgets read them together: keep them together here too, in order.
+        handler.logger.registered_handler.stream = output
         # Lambda runs every invocation with the function's environment, not only the import: Powertools'
         # single_metric reads POWERTOOLS_SERVICE_NAME when it emits, and adds it as a dimension.
         with contextlib.ExitStack() as function_env:
@@ -337,6 +343,7 @@ class LocalPipeline:
                     if on_failure:
                         record = _invocation_record(event, failure, attempt)
                         sqs.send_message(QueueUrl=on_failure, MessageBody=json.dumps(record))
+        handler.logger.registered_handler.stream = LOGS
         failed = _drain(sqs, on_failure) if on_failure else []
         chatbot = _drain(sqs, queue)
         return outcomes, errors, output.getvalue(), chatbot, failed, attempts

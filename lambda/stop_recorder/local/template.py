@@ -43,6 +43,15 @@ class TemplateSpec:
     alert_on_failure: bool = False
     dashboards: list[dict] = field(default_factory=list)
 
+    def log_queries(self) -> dict[str, str]:
+        """Title -> Logs Insights query of every dashboard log widget (log group names left as placeholders)."""
+        queries = {}
+        for body in self.dashboards:
+            for widget in json.loads(_joined(body))["widgets"]:
+                if widget["type"] == "log":
+                    queries[widget["properties"]["title"]] = widget["properties"]["query"]
+        return queries
+
     @classmethod
     def load(cls, path: Path) -> "TemplateSpec":
         """Parse the template at path."""
@@ -81,6 +90,16 @@ class TemplateSpec:
             alert_on_failure=bool(async_configs and async_configs[0].get("DestinationConfig", {}).get("OnFailure")),
             dashboards=[d["DashboardBody"] for d in of("AWS::CloudWatch::Dashboard")],
         )
+
+
+def _joined(value) -> str:
+    """A DashboardBody's Fn::Join rendered to text; references (log groups, streams) become a placeholder."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_joined(part) for part in parts)
+    return "resource"  # Ref / Fn::GetAtt / pseudo parameters: the names do not matter offline
 
 
 def _plain(variables: dict) -> dict[str, str]:
