@@ -48,7 +48,8 @@ def alert_sink_output(by_cluster: bool = False) -> str:
     base = classify(stop.task)
     sink = EmfMetrics(Metrics(namespace="StopRecorder", service="stop-recorder"), by_cluster=by_cluster)
     output = io.StringIO()
-    with contextlib.redirect_stdout(output):
+    # As in Lambda: single_metric reads the service dimension from the function's environment when it emits.
+    with _environment({"POWERTOOLS_SERVICE_NAME": "stop-recorder"}), contextlib.redirect_stdout(output):
         for category in CATEGORIES.values():
             verdict = replace(base, category=category.id, severity=category.severity, is_failure=category.is_failure,
                               failed_to_start=category.failed_to_start)
@@ -58,18 +59,24 @@ def alert_sink_output(by_cluster: bool = False) -> str:
     return output.getvalue()
 
 
-def _fresh(name: str, env: dict[str, str]):
+@contextlib.contextmanager
+def _environment(env: dict[str, str]):
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        sys.modules.pop(name, None)
-        return importlib.import_module(name)
+        yield
     finally:
         for key, value in old.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _fresh(name: str, env: dict[str, str]):
+    with _environment(env):
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
 
 
 def watchdog_output() -> str:
