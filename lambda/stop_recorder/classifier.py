@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from typing import Iterable
 
 from .model import Container, Task
-from .rules import BUILTIN_RULES, BUILTIN_SCANNER, Rule
+from .rules import BUILTIN_RULES, BUILTIN_SCANNER, Rule, case_folded
 from .taxonomy import BENIGN_CATEGORIES, CATEGORIES
 
 SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SIGABRT", 135: "SIGBUS",
@@ -151,15 +151,22 @@ def _match_builtin(texts):
     if not any(found):
         return None
     errors = [_ERROR_TYPE.search(original) is not None for _, original, _ in texts]
-    for rule in BUILTIN_RULES:
+    # Only the rules one of whose needles was found, in their order (a rule without needles never runs).
+    candidates = sorted({i for present in found for needle in present for i in _RULES_BY_NEEDLE[needle]})
+    for i in candidates:
+        rule = BUILTIN_RULES[i]
         benign = rule.category in BENIGN_CATEGORIES
         for (container, original, lowered), present, is_error in zip(texts, found, errors):
-            if rule.needles & present and not (benign and is_error):
+            if not rule.needles.isdisjoint(present) and not (benign and is_error):
                 match = rule.find(original, lowered)
                 if match is not None:
                     return rule, container, match, original
     return None
 
+
+_RULES_BY_NEEDLE: dict[str, tuple[int, ...]] = {
+    needle: tuple(i for i, rule in enumerate(BUILTIN_RULES) if needle in rule.needles)
+    for needle in {n for rule in BUILTIN_RULES for n in rule.needles}}
 
 # An error type as ECS and Docker print it: CamelCase ending in Error or Exception, then a colon.
 _ERROR_TYPE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:")
@@ -375,18 +382,30 @@ def _window(text: str) -> str:
     return text if len(text) <= 2 * _WINDOW else f"{text[:_WINDOW]} … {text[-_WINDOW:]}"
 
 
+_IMAGE_REF_FOLDED = case_folded((_IMAGE_REF.pattern,))
+
+
 def _image_in(text: str | None) -> str | None:
     if not text or ("/" not in text and ":" not in text):
         return None
     text = _window(text)
-    found = _REGISTRY_IMAGE.search(text)
+    found = _REGISTRY_IMAGE.search(text) if ".dkr.ecr." in text else None  # a literal the pattern requires
     if found:
         return found.group(1).rstrip(":.")
-    for found in _IMAGE_REF.finditer(text):
+    for found in _image_refs(text):
         candidate = found.group(1)
         if ("/" in candidate or ":" in candidate) and not candidate.startswith(_PLATFORM_PREFIXES):
             return candidate.rstrip(":.")
     return None
+
+
+def _image_refs(text: str):
+    """_IMAGE_REF.finditer(text), found on the lowercase copy when that is exact (see Rule.find): same matches."""
+    if _IMAGE_REF_FOLDED is None or not text.isascii():
+        yield from _IMAGE_REF.finditer(text)
+        return
+    for found in _IMAGE_REF_FOLDED[0].finditer(text.lower()):
+        yield _IMAGE_REF.match(text, found.start())
 
 
 def _host(text: str) -> str | None:

@@ -15,6 +15,17 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 _LOG_ROUTER = re.compile(r"(?<![a-z0-9])log[_-]?router|firelens|fluent[_-]?bit|fluentbit", re.IGNORECASE)
+# Every alternative of _LOG_ROUTER starts with one of these; on ASCII text, where lower() folds exactly as
+# IGNORECASE does, a name and image holding none of them cannot match (the case-insensitive search is ~10x dearer).
+_LOG_ROUTER_STARTS = ("log", "firelens", "fluent")
+
+
+def _is_log_router(name_and_image: str) -> bool:
+    if name_and_image.isascii():
+        lowered = name_and_image.lower()
+        if not any(start in lowered for start in _LOG_ROUTER_STARTS):
+            return False
+    return _LOG_ROUTER.search(name_and_image) is not None
 
 
 def text(value: Any) -> str | None:
@@ -70,7 +81,7 @@ class Container:
 
     def __post_init__(self) -> None:
         # FireLens/Fluent Bit routers are recognised by their conventional name or image; decided once.
-        object.__setattr__(self, "is_log_router", bool(_LOG_ROUTER.search(f"{self.name} {self.image or ''}")))
+        object.__setattr__(self, "is_log_router", _is_log_router(f"{self.name} {self.image or ''}"))
 
     @classmethod
     def from_dict(cls, raw: Any, index: int) -> "Container":

@@ -27,92 +27,117 @@ def build_record(event: StopEvent, classification: Classification, *, redact: bo
 
     `detail` is always serialized from the parsed (and, with redact, redacted) object, never sliced
     from the input text: duplicate JSON keys could otherwise hide a secret that parsing dropped.
+
+    This runs once per Firehose record, so the dict is built in one literal from locals: no
+    intermediate dicts (Classification.as_dict), no helper per string field. The field order is the
+    output's byte order (tests/unit/test_processor_equivalence.py holds the record to its reference).
     """
     detail = event.detail
+    get = detail.get
     task = event.task
+    c = classification
     cluster = task.cluster_name
+    service_name = task.service_name
     invalid: list[str] = []
-    family, revision = _family_revision(text(detail.get("taskDefinitionArn")))
+    definition = get("taskDefinitionArn")
+    if not (isinstance(definition, str) and definition):
+        definition = None
+    family, revision = _family_revision(definition)
     if revision is not None and not _INT_LOW <= revision <= _INT_HIGH:
         revision = None
         invalid.append("task_revision")
-    service_name = task.service_name
-    service = service_name or family
-    containers = _containers(task, detail.get("containers"), invalid)
+    containers = _containers(task, get("containers"), invalid)
+    version = get("version")
+    if not (type(version) is int and _INT_LOW <= version <= _INT_HIGH):
+        if version is not None:
+            invalid.append("task_version")
+        version = None
+    culprit_exit_code = c.culprit_exit_code
+    if culprit_exit_code is not None and not _INT_LOW <= culprit_exit_code <= _INT_HIGH:
+        culprit_exit_code = None
+        invalid.append("culprit_exit_code")
     moment = task.stopped_at or task.stopping_at
-    timestamp_ms = int(moment.timestamp() * 1000) if moment else _event_ms(event.event_time)
-    c = classification
     status = _STATUS[c.severity]
-    record = {
+    task_id = task.task_id
+    account, region = event.account, event.region
+    created_at, started_at, stopped_at = task.created_at, task.started_at, task.stopped_at
+    where = " ".join(f"{k}={v}" for k, v in (("cluster", cluster), ("service", service_name), ("task", task_id),
+                                             ("taskdef", f"{family}:{revision}" if family else None)) if v)
+    # The tag names Datadog's own ECS integration puts on container metrics, so a stop pivots to them
+    # (task_version there is the task definition revision). https://docs.datadoghq.com/containers/amazon_ecs/tags/
+    ddtags = ",".join(
+        f"{k}:{v}" for k, v in (("ecs_cluster_name", cluster), ("ecs_service_name", service_name), ("task_family", family),
+                                 ("task_version", revision), ("aws_account", account), ("region", region),
+                                 ("category", c.category), ("severity", c.severity)) if v is not None and v != ""
+    )
+    return {
         "schema_version": SCHEMA_VERSION,
         "event_id": event.event_id,
         "event_time": event.event_time,
-        "account": event.account,
-        "region": event.region,
+        "account": account,
+        "region": region,
         "cluster": cluster,
         "cluster_arn": task.cluster_arn,
         "task_arn": task.task_arn,
-        "task_id": task.task_id,
-        "task_version": _int32(detail.get("version"), "task_version", invalid),
+        "task_id": task_id,
+        "task_version": version,
         "service_name": service_name,
-        "service": service,
+        "service": service_name or family,
         "group_name": task.group,
         "started_by": task.started_by,
         "task_family": family,
         "task_revision": revision,
-        "task_definition_arn": text(detail.get("taskDefinitionArn")),
-        "launch_type": text(detail.get("launchType")),
-        "capacity_provider": text(detail.get("capacityProviderName")),
-        "platform_version": text(detail.get("platformVersion")),
+        "task_definition_arn": definition,
+        "launch_type": text(get("launchType")),
+        "capacity_provider": text(get("capacityProviderName")),
+        "platform_version": text(get("platformVersion")),
         "cpu_architecture": task.attributes.get("ecs.cpu-architecture"),
-        "availability_zone": text(detail.get("availabilityZone")),
-        "cpu": text(detail.get("cpu")),
-        "memory": text(detail.get("memory")),
-        "last_status": text(detail.get("lastStatus")),
-        "desired_status": text(detail.get("desiredStatus")),
+        "availability_zone": text(get("availabilityZone")),
+        "cpu": text(get("cpu")),
+        "memory": text(get("memory")),
+        "last_status": text(get("lastStatus")),
+        "desired_status": text(get("desiredStatus")),
         "stop_code": task.stop_code,
         "stopped_reason": task.stopped_reason,
-        "created_at": _iso(detail.get("createdAt"), task.created_at),
-        "started_at": _iso(detail.get("startedAt"), task.started_at),
-        "stopping_at": _iso(detail.get("stoppingAt"), task.stopping_at),
-        "stopped_at": _iso(detail.get("stoppedAt"), task.stopped_at),
-        "seconds_to_start": _seconds(task.created_at, task.started_at),
-        "seconds_running": _seconds(task.started_at, task.stopped_at),
-        "seconds_total": _seconds(task.created_at, task.stopped_at),
+        "created_at": _iso(get("createdAt"), created_at),
+        "started_at": _iso(get("startedAt"), started_at),
+        "stopping_at": _iso(get("stoppingAt"), task.stopping_at),
+        "stopped_at": _iso(get("stoppedAt"), stopped_at),
+        "seconds_to_start": _seconds(created_at, started_at),
+        "seconds_running": _seconds(started_at, stopped_at),
+        "seconds_total": _seconds(created_at, stopped_at),
         "exit_codes": {x["name"]: x["exit_code"] for x in containers if x["exit_code"] is not None},
         "containers": containers,
-        **c.as_dict(),
+        # Classification's fields, in its declaration order (as_dict's order).
+        "category": c.category,
+        "severity": c.severity,
+        "is_failure": c.is_failure,
+        "failed_to_start": c.failed_to_start,
+        "responsible": c.responsible,
+        "rule": c.rule,
+        "summary": c.summary,
+        "hint": c.hint,
+        "docs_url": c.docs_url,
+        "culprit_container": c.culprit_container,
+        "culprit_exit_code": culprit_exit_code,
+        "culprit_signal": c.culprit_signal,
+        "logs_may_be_lost": c.logs_may_be_lost,
+        "image": c.image,
+        "secret": c.secret,
+        "log_group": c.log_group,
+        "target_group": c.target_group,
+        "subnet": c.subnet,
+        "message": f"ECS task stopped [{c.severity}] {c.category}: {c.summary} ({where})",
+        "status": status,
+        "ddsource": "ecs",
+        "ddtags": ddtags,
+        "level": status,
+        "logtype": LOGTYPE,
+        "timestamp": int(moment.timestamp() * 1000) if moment else _event_ms(event.event_time),
+        "detail": dumps_text(redact_detail(detail, command=redact_command) if redact else detail),
+        "invalid_fields": invalid,
+        "detail_shed": False,
     }
-    culprit_exit_code = record["culprit_exit_code"]
-    if culprit_exit_code is not None and not _INT_LOW <= culprit_exit_code <= _INT_HIGH:
-        record["culprit_exit_code"] = None
-        invalid.append("culprit_exit_code")
-    record["message"] = _message(record)
-    record["status"] = status
-    record["ddsource"] = "ecs"
-    # The tag names Datadog's own ECS integration puts on container metrics, so a stop pivots to them
-    # (task_version there is the task definition revision). https://docs.datadoghq.com/containers/amazon_ecs/tags/
-    record["ddtags"] = ",".join(
-        f"{k}:{v}" for k, v in (("ecs_cluster_name", cluster), ("ecs_service_name", service_name), ("task_family", family),
-                                 ("task_version", revision), ("aws_account", event.account), ("region", event.region),
-                                 ("category", c.category), ("severity", c.severity)) if v is not None and v != ""
-    )
-    record["level"] = status
-    record["logtype"] = LOGTYPE
-    record["timestamp"] = timestamp_ms
-    record["detail"] = dumps_text(redact_detail(detail, command=redact_command) if redact else detail)
-    record["invalid_fields"] = invalid
-    record["detail_shed"] = False
-    return record
-
-
-def _int32(value: Any, name: str, invalid: list[str]) -> int | None:
-    """The value if it fits an Athena int column; otherwise None, and the field is flagged (a missing value is not)."""
-    if type(value) is int and _INT_LOW <= value <= _INT_HIGH:
-        return value
-    if value is not None:
-        invalid.append(name)
-    return None
 
 
 def _containers(task, raw_containers: Any, invalid: list[str]) -> list[dict[str, Any]]:
@@ -172,13 +197,6 @@ def _finite_float(literal: str) -> float:
     if not math.isfinite(value):
         raise ValueError("number is infinite as a double")
     return value
-
-
-def _message(r: Mapping[str, Any]) -> str:
-    where = " ".join(f"{k}={v}" for k, v in (("cluster", r["cluster"]), ("service", r["service_name"]),
-                                             ("task", r["task_id"]),
-                                             ("taskdef", f"{r['task_family']}:{r['task_revision']}" if r["task_family"] else None)) if v)
-    return f"ECS task stopped [{r['severity']}] {r['category']}: {r['summary']} ({where})"
 
 
 def _iso(raw: Any, parsed) -> str | None:

@@ -83,16 +83,22 @@ class NeedleScanner:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         needles = sorted({n for r in rules for n in r.needles}, key=len, reverse=True)
-        self._pattern = re.compile("(?=(" + _trie_regex(needles) + "))") if needles else None
+        self._pattern = re.compile(_trie_regex(needles)) if needles else None
         self._implied = {n: frozenset(m for m in needles if m in n) for n in needles}
 
     def scan(self, lowered: str) -> frozenset[str]:
         """The needles present in a lowercase text."""
         if self._pattern is None:
             return frozenset()
+        # The longest needle at each position where one starts: the next search begins one character
+        # after the last match's start, so a needle that overlaps the previous one is found too. (A
+        # lookahead tried at every position found the same, at about twice the cost.)
+        search, implied = self._pattern.search, self._implied
         found: set[str] = set()
-        for needle in set(self._pattern.findall(lowered)):
-            found |= self._implied[needle]
+        match = search(lowered)
+        while match is not None:
+            found |= implied[match.group()]
+            match = search(lowered, match.start() + 1)
         return frozenset(found)
 
 
@@ -105,11 +111,13 @@ def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: 
     flags = re.IGNORECASE | re.DOTALL
     also = tuple(also)
     return Rule(id_, category, frozenset(needles), re.compile(regex, flags), summary, hint,
-                tuple(re.compile(extra, flags) for extra in also), tuple(sources), family, _folded((regex, *also)))
+                tuple(re.compile(extra, flags) for extra in also), tuple(sources), family, case_folded((regex, *also)))
 
 
-def _folded(sources: tuple[str, ...]) -> tuple[re.Pattern[str], ...] | None:
-    """The sources compiled case-sensitively for lowercase ASCII text, or None if any of them is not case-safe."""
+def case_folded(sources: tuple[str, ...]) -> tuple[re.Pattern[str], ...] | None:
+    """Case-insensitive pattern sources compiled case-sensitively for the lowercase copy of an ASCII text
+    (see Rule.find), or None if any of them is not case-safe: then only the case-insensitive search is exact.
+    """
     try:
         safe = all(_case_safe(_sre_parser.parse(source, re.IGNORECASE | re.DOTALL).data) for source in sources)
     except Exception:  # noqa: BLE001 - the parser is CPython's own module: if it ever changes, the slow path stays exact

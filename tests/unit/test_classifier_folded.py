@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stop_recorder.local.corpus import load_corpus
-from stop_recorder.rules import BUILTIN_RULES, _folded
+from stop_recorder.rules import BUILTIN_RULES, case_folded
 
 FOLDED = [rule for rule in BUILTIN_RULES if rule.folded is not None]
 # Words the rules look for, in pieces: hypothesis recombines them so that near-misses are common.
@@ -45,12 +45,12 @@ def test_most_built_in_rules_take_the_fast_path():
     "caf\u00e9",     # a non-ASCII literal
     "[\u00e9-\u00ff]",
 ])
-def test_patterns_where_lowercasing_could_change_the_answer_are_not_folded(source):
-    assert _folded((source,)) is None
+def test_patterns_where_lowercasing_could_change_the_answer_are_notcase_folded(source):
+    assert case_folded((source,)) is None
 
 
-def test_case_safe_patterns_are_folded():
-    assert _folded((r"(?P<image>[\w./-]+):\s*not found\b|[^\W]x{1,3}$",)) is not None
+def test_case_safe_patterns_arecase_folded():
+    assert case_folded((r"(?P<image>[\w./-]+):\s*not found\b|[^\W]x{1,3}$",)) is not None
 
 
 def test_source_texts_and_corpus_agree():
@@ -78,3 +78,57 @@ def test_generated_texts_agree(parts):
     text = " ".join(parts) if len(parts) % 2 else "".join(parts)
     for rule in FOLDED:
         _same(rule, text)
+
+
+# --- the needle scan and image extraction against their straightforward forms (tests/unit/reference_processor.py)
+
+_NEEDLES = sorted({n for rule in BUILTIN_RULES for n in rule.needles})
+
+
+def _overlapping(pair) -> str:
+    """Two needles run together where the end of the first is the start of the second ("efs" + "sfs…")."""
+    first, second = pair
+    for k in range(min(len(first), len(second)) - 1, 0, -1):
+        if first.endswith(second[:k]):
+            return first + second[k:]
+    return first + second
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(_NEEDLES), st.tuples(st.sampled_from(_NEEDLES), st.sampled_from(_NEEDLES)).map(_overlapping),
+                          st.text(alphabet="abcdeinorst :/-", max_size=5)), max_size=10))
+def test_the_scan_finds_exactly_the_needles_in_the_text(parts):
+    import reference_processor
+    from stop_recorder.rules import BUILTIN_SCANNER
+
+    for text in ("".join(parts), " ".join(parts)):
+        found = BUILTIN_SCANNER.scan(text)
+        assert found == frozenset(n for n in _NEEDLES if n in text) == reference_processor.scan(text)
+
+
+def test_the_scan_finds_needles_that_overlap():
+    from stop_recorder.rules import BUILTIN_SCANNER
+
+    overlapping = [(a, b) for a in _NEEDLES for b in _NEEDLES if a != b and _overlapping((a, b)) != a + b and b not in a]
+    assert overlapping  # the needle set has such pairs
+    for pair in overlapping:
+        text = _overlapping(pair)
+        assert set(pair) <= BUILTIN_SCANNER.scan(text), pair
+
+
+_IMAGE_TEXTS = st.lists(st.one_of(
+    st.sampled_from(("CannotPullContainerError:", "pull image manifest", "failed to resolve ref", "Repository", "IMAGE",
+                     "access denied for", "pulling", "linux/amd64", "https://x.io/v2/")),
+    st.sampled_from(("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1.2", "123456789012.DKR.ECR.us-east-1.amazonaws.com/a:1",
+                     "docker.io/library/nginx:latest", "public.ecr.aws/x/y@sha256:" + "a" * 64, "ghcr.io/o/r:tag.")),
+    st.text(alphabet=st.characters(max_codepoint=0x2200), max_size=4)), max_size=8)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_IMAGE_TEXTS, _CASE)
+def test_image_extraction_matches_the_case_insensitive_search(parts, case):
+    import reference_processor
+    from stop_recorder.classifier import _image_in
+
+    text = " ".join(case(p) for p in parts)
+    assert _image_in(text) == reference_processor.image_in(text)

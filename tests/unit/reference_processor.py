@@ -1,0 +1,151 @@
+"""The processor's hot path as it was before it was tuned for speed: the reference its outputs are held to.
+
+test_processor_equivalence.py runs the processor twice over the same batches, once as shipped and once
+with these functions patched in, and requires byte-identical Firehose outputs. Each function here is
+the straightforward form that the tuned one replaced (kept readable, never called in production):
+
+- the needle scan by a lookahead tried at every position, and every built-in rule tried in order with
+  a case-insensitive search of the original text (not the lowercase copy);
+- image extraction with case-insensitive searches and no literal prefilter;
+- log-router detection by the case-insensitive regex alone;
+- the record built from Classification.as_dict() and read back for the message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from stop_recorder import classifier, firehose, model, record
+from stop_recorder.rules import BUILTIN_RULES, _trie_regex
+from stop_recorder.taxonomy import BENIGN_CATEGORIES
+
+_NEEDLES = sorted({n for r in BUILTIN_RULES for n in r.needles}, key=len, reverse=True)
+_LOOKAHEAD = re.compile("(?=(" + _trie_regex(_NEEDLES) + "))")
+_IMPLIED = {n: frozenset(m for m in _NEEDLES if m in n) for n in _NEEDLES}
+
+
+def scan(lowered: str) -> frozenset[str]:
+    """Every needle in a lowercase text: the longest at each position, and the needles it contains."""
+    found: set[str] = set()
+    for needle in set(_LOOKAHEAD.findall(lowered)):
+        found |= _IMPLIED[needle]
+    return frozenset(found)
+
+
+def match_builtin(texts):
+    """Every built-in rule in order; a rule runs on a text holding one of its needles."""
+    found = [scan(lowered) for _, _, lowered in texts]
+    if not any(found):
+        return None
+    errors = [classifier._ERROR_TYPE.search(original) is not None for _, original, _ in texts]
+    for rule in BUILTIN_RULES:
+        benign = rule.category in BENIGN_CATEGORIES
+        for (container, original, _), present, is_error in zip(texts, found, errors):
+            if rule.needles & present and not (benign and is_error):
+                match = rule.match(original)
+                if match is not None:
+                    return rule, container, match, original
+    return None
+
+
+def image_in(text: str | None) -> str | None:
+    """The image a reason names, by case-insensitive searches of the whole (windowed) text."""
+    if not text or ("/" not in text and ":" not in text):
+        return None
+    text = classifier._window(text)
+    found = classifier._REGISTRY_IMAGE.search(text)
+    if found:
+        return found.group(1).rstrip(":.")
+    for found in classifier._IMAGE_REF.finditer(text):
+        candidate = found.group(1)
+        if ("/" in candidate or ":" in candidate) and not candidate.startswith(classifier._PLATFORM_PREFIXES):
+            return candidate.rstrip(":.")
+    return None
+
+
+def is_log_router(name_and_image: str) -> bool:
+    """A FireLens/Fluent Bit router by name or image."""
+    return bool(model._LOG_ROUTER.search(name_and_image))
+
+
+def build_record(event, classification, *, redact: bool = True, redact_command: bool = True) -> dict[str, Any]:
+    """The enriched record, assembled field by field and from Classification.as_dict()."""
+    text = model.text
+    detail = event.detail
+    task = event.task
+    cluster = task.cluster_name
+    invalid: list[str] = []
+    family, revision = record._family_revision(text(detail.get("taskDefinitionArn")))
+    if revision is not None and not record._INT_LOW <= revision <= record._INT_HIGH:
+        revision = None
+        invalid.append("task_revision")
+    service_name = task.service_name
+    service = service_name or family
+    containers = record._containers(task, detail.get("containers"), invalid)
+    moment = task.stopped_at or task.stopping_at
+    timestamp_ms = int(moment.timestamp() * 1000) if moment else record._event_ms(event.event_time)
+    c = classification
+    status = record._STATUS[c.severity]
+    version = detail.get("version")
+    if not (type(version) is int and record._INT_LOW <= version <= record._INT_HIGH):
+        if version is not None:
+            invalid.append("task_version")
+        version = None
+    out = {
+        "schema_version": record.SCHEMA_VERSION, "event_id": event.event_id, "event_time": event.event_time,
+        "account": event.account, "region": event.region, "cluster": cluster, "cluster_arn": task.cluster_arn,
+        "task_arn": task.task_arn, "task_id": task.task_id, "task_version": version, "service_name": service_name,
+        "service": service, "group_name": task.group, "started_by": task.started_by, "task_family": family,
+        "task_revision": revision, "task_definition_arn": text(detail.get("taskDefinitionArn")),
+        "launch_type": text(detail.get("launchType")), "capacity_provider": text(detail.get("capacityProviderName")),
+        "platform_version": text(detail.get("platformVersion")),
+        "cpu_architecture": task.attributes.get("ecs.cpu-architecture"),
+        "availability_zone": text(detail.get("availabilityZone")), "cpu": text(detail.get("cpu")),
+        "memory": text(detail.get("memory")), "last_status": text(detail.get("lastStatus")),
+        "desired_status": text(detail.get("desiredStatus")), "stop_code": task.stop_code,
+        "stopped_reason": task.stopped_reason,
+        "created_at": record._iso(detail.get("createdAt"), task.created_at),
+        "started_at": record._iso(detail.get("startedAt"), task.started_at),
+        "stopping_at": record._iso(detail.get("stoppingAt"), task.stopping_at),
+        "stopped_at": record._iso(detail.get("stoppedAt"), task.stopped_at),
+        "seconds_to_start": record._seconds(task.created_at, task.started_at),
+        "seconds_running": record._seconds(task.started_at, task.stopped_at),
+        "seconds_total": record._seconds(task.created_at, task.stopped_at),
+        "exit_codes": {x["name"]: x["exit_code"] for x in containers if x["exit_code"] is not None},
+        "containers": containers,
+        **c.as_dict(),
+    }
+    culprit_exit_code = out["culprit_exit_code"]
+    if culprit_exit_code is not None and not record._INT_LOW <= culprit_exit_code <= record._INT_HIGH:
+        out["culprit_exit_code"] = None
+        invalid.append("culprit_exit_code")
+    out["message"] = _message(out)
+    out["status"] = status
+    out["ddsource"] = "ecs"
+    out["ddtags"] = ",".join(
+        f"{k}:{v}" for k, v in (("ecs_cluster_name", cluster), ("ecs_service_name", service_name), ("task_family", family),
+                                 ("task_version", revision), ("aws_account", event.account), ("region", event.region),
+                                 ("category", c.category), ("severity", c.severity)) if v is not None and v != "")
+    out["level"] = status
+    out["logtype"] = record.LOGTYPE
+    out["timestamp"] = timestamp_ms
+    out["detail"] = record.dumps_text(record.redact_detail(detail, command=redact_command) if redact else detail)
+    out["invalid_fields"] = invalid
+    out["detail_shed"] = False
+    return out
+
+
+def _message(r: Mapping[str, Any]) -> str:
+    where = " ".join(f"{k}={v}" for k, v in (("cluster", r["cluster"]), ("service", r["service_name"]),
+                                             ("task", r["task_id"]),
+                                             ("taskdef", f"{r['task_family']}:{r['task_revision']}" if r["task_family"] else None)) if v)
+    return f"ECS task stopped [{r['severity']}] {r['category']}: {r['summary']} ({where})"
+
+
+# module attribute -> reference function, for unittest.mock.patch.multiple
+PATCHES = {
+    classifier: {"_match_builtin": match_builtin, "_image_in": image_in},
+    model: {"_is_log_router": is_log_router},
+    firehose: {"build_record": build_record},
+}
