@@ -302,55 +302,73 @@ def _build(task: Task, category_id: str, rule_id: str, summary: str, culprit: Co
 
 def _render(rule: Rule, match: re.Match, source: str, task: Task, container: Container | None) -> str:
     """Fill the rule's summary; only the placeholders it names are computed (this runs per record)."""
-    groups = {k.removesuffix("_2"): v for k, v in match.groupdict().items() if v}
-
-    # Each entity is looked up at most once; a dict memo, because functools.cache built three wrappers
-    # per call (update_wrapper alone was ~8 % of the processor's time on distinct failures).
-    memo: dict = {}
-
-    def image() -> str | None:
-        if "image" not in memo:
-            memo["image"] = (container.image if container else None) or _image_in(source)
-        return memo["image"]
-
-    def secret() -> str | None:
-        if "secret" not in memo:
-            memo["secret"] = _first(_SECRET, source)
-        return memo["secret"]
-
-    def fs() -> str | None:
-        if "fs" not in memo:
-            memo["fs"] = _first(_FS, source)
-        return memo["fs"]
-
-    def platform() -> str:
-        arch = task.attributes.get("ecs.cpu-architecture")
-        return groups.get("platform") or (f"linux/{_arch(arch)}" if arch else "matching platform")
-
-    def target_group() -> str:
-        tg = groups.get("target_group") or _first(_TARGET_GROUP, source)
-        return f" in target group {tg.split('targetgroup/')[-1].split('/')[0]}" if tg else ""
-
-    compute = {
-        "image_ref": lambda: f" {image()}" if image() else "",
-        "of_image": lambda: f" of {image()}" if image() else "",
-        "secret_ref": lambda: f" {secret()}" if secret() else "",
-        "container": lambda: container.name if container else "of the task",
-        "tail": lambda: _clip(_last_clause(source)),
-        "platform_or": platform,
-        "parameter_or": lambda: groups.get("parameter") or "(named in the reason)",
-        "service": lambda: groups.get("service") or "an AWS service",
-        "host": lambda: _host(source) or "a required endpoint",
-        "fs_part": lambda: f" ({fs()})" if fs() else "",
-        "tg_part": target_group,
-        "container_part": lambda: f" (container {container.name})" if container else "",
-        "exit_part": lambda: f" (exit {container.exit_code})" if container and container.exit_code is not None else "",
-        "instance_or": lambda: groups.get("instance") or "hosting it",
-    }
+    context = _Context({k.removesuffix("_2"): v for k, v in match.groupdict().items() if v}, source, task, container)
     try:
-        return rule.summary.format_map({name: compute[name]() for name in _placeholders(rule.summary)})
+        return rule.summary.format_map({name: _PLACEHOLDER_VALUES[name](context) for name in _placeholders(rule.summary)})
     except (KeyError, IndexError, ValueError):
         return _clip(source)
+
+
+class _Context:
+    """What a summary's placeholders are computed from, with each entity looked up at most once.
+
+    One object per call and module-level functions: building the placeholder functions as closures
+    per call cost more than computing the two or three a summary names (functools.cache wrappers
+    before that were ~8 % of the processor's time on distinct failures).
+    """
+
+    __slots__ = ("groups", "source", "task", "container", "_image", "_secret", "_fs")
+    _UNSET = object()
+
+    def __init__(self, groups: dict, source: str, task: Task, container: Container | None) -> None:
+        self.groups, self.source, self.task, self.container = groups, source, task, container
+        self._image = self._secret = self._fs = _Context._UNSET
+
+    def image(self) -> str | None:
+        """The culprit's image, else the one the reason names."""
+        if self._image is _Context._UNSET:
+            self._image = (self.container.image if self.container else None) or _image_in(self.source)
+        return self._image
+
+    def secret(self) -> str | None:
+        """The secret ARN the reason names."""
+        if self._secret is _Context._UNSET:
+            self._secret = _first(_SECRET, self.source)
+        return self._secret
+
+    def fs(self) -> str | None:
+        """The EFS file system id the reason names."""
+        if self._fs is _Context._UNSET:
+            self._fs = _first(_FS, self.source)
+        return self._fs
+
+
+def _platform(c: _Context) -> str:
+    arch = c.task.attributes.get("ecs.cpu-architecture")
+    return c.groups.get("platform") or (f"linux/{_arch(arch)}" if arch else "matching platform")
+
+
+def _target_group(c: _Context) -> str:
+    tg = c.groups.get("target_group") or _first(_TARGET_GROUP, c.source)
+    return f" in target group {tg.split('targetgroup/')[-1].split('/')[0]}" if tg else ""
+
+
+_PLACEHOLDER_VALUES = {
+    "image_ref": lambda c: f" {c.image()}" if c.image() else "",
+    "of_image": lambda c: f" of {c.image()}" if c.image() else "",
+    "secret_ref": lambda c: f" {c.secret()}" if c.secret() else "",
+    "container": lambda c: c.container.name if c.container else "of the task",
+    "tail": lambda c: _clip(_last_clause(c.source)),
+    "platform_or": _platform,
+    "parameter_or": lambda c: c.groups.get("parameter") or "(named in the reason)",
+    "service": lambda c: c.groups.get("service") or "an AWS service",
+    "host": lambda c: _host(c.source) or "a required endpoint",
+    "fs_part": lambda c: f" ({c.fs()})" if c.fs() else "",
+    "tg_part": _target_group,
+    "container_part": lambda c: f" (container {c.container.name})" if c.container else "",
+    "exit_part": lambda c: f" (exit {c.container.exit_code})" if c.container and c.container.exit_code is not None else "",
+    "instance_or": lambda c: c.groups.get("instance") or "hosting it",
+}
 
 
 _PLACEHOLDERS: dict[str, tuple[str, ...]] = {}

@@ -7,6 +7,7 @@ the straightforward form that the tuned one replaced (kept readable, never calle
 - the needle scan by a lookahead tried at every position, and every built-in rule tried in order with
   a case-insensitive search of the original text (not the lowercase copy);
 - image extraction with case-insensitive searches and no literal prefilter;
+- summaries filled by placeholder closures built per call;
 - log-router detection by the case-insensitive regex alone;
 - the record built from Classification.as_dict() and read back for the message.
 """
@@ -62,6 +63,56 @@ def image_in(text: str | None) -> str | None:
         if ("/" in candidate or ":" in candidate) and not candidate.startswith(classifier._PLATFORM_PREFIXES):
             return candidate.rstrip(":.")
     return None
+
+
+def render(rule, match, source, task, container) -> str:
+    """Fill the rule's summary from closures over this call's match, text, task and container."""
+    groups = {k.removesuffix("_2"): v for k, v in match.groupdict().items() if v}
+    memo: dict = {}
+
+    def image():
+        if "image" not in memo:
+            memo["image"] = (container.image if container else None) or classifier._image_in(source)
+        return memo["image"]
+
+    def secret():
+        if "secret" not in memo:
+            memo["secret"] = classifier._first(classifier._SECRET, source)
+        return memo["secret"]
+
+    def fs():
+        if "fs" not in memo:
+            memo["fs"] = classifier._first(classifier._FS, source)
+        return memo["fs"]
+
+    def platform():
+        arch = task.attributes.get("ecs.cpu-architecture")
+        return groups.get("platform") or (f"linux/{classifier._arch(arch)}" if arch else "matching platform")
+
+    def target_group():
+        tg = groups.get("target_group") or classifier._first(classifier._TARGET_GROUP, source)
+        return f" in target group {tg.split('targetgroup/')[-1].split('/')[0]}" if tg else ""
+
+    compute = {
+        "image_ref": lambda: f" {image()}" if image() else "",
+        "of_image": lambda: f" of {image()}" if image() else "",
+        "secret_ref": lambda: f" {secret()}" if secret() else "",
+        "container": lambda: container.name if container else "of the task",
+        "tail": lambda: classifier._clip(classifier._last_clause(source)),
+        "platform_or": platform,
+        "parameter_or": lambda: groups.get("parameter") or "(named in the reason)",
+        "service": lambda: groups.get("service") or "an AWS service",
+        "host": lambda: classifier._host(source) or "a required endpoint",
+        "fs_part": lambda: f" ({fs()})" if fs() else "",
+        "tg_part": target_group,
+        "container_part": lambda: f" (container {container.name})" if container else "",
+        "exit_part": lambda: f" (exit {container.exit_code})" if container and container.exit_code is not None else "",
+        "instance_or": lambda: groups.get("instance") or "hosting it",
+    }
+    try:
+        return rule.summary.format_map({name: compute[name]() for name in classifier._placeholders(rule.summary)})
+    except (KeyError, IndexError, ValueError):
+        return classifier._clip(source)
 
 
 def is_log_router(name_and_image: str) -> bool:
@@ -145,7 +196,7 @@ def _message(r: Mapping[str, Any]) -> str:
 
 # module attribute -> reference function, for unittest.mock.patch.multiple
 PATCHES = {
-    classifier: {"_match_builtin": match_builtin, "_image_in": image_in},
+    classifier: {"_match_builtin": match_builtin, "_image_in": image_in, "_render": render},
     model: {"_is_log_router": is_log_router},
     firehose: {"build_record": build_record},
 }
