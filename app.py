@@ -41,13 +41,15 @@ def build(context: dict | None = None, outdir: str | None = None) -> BuiltApp:
         # No env: the forwarder template is the same for every account and region (StackSets deploy it as it is).
         forwarder = StopRecorderForwarderStack(app, "StopRecorderForwarder", central_bus_arn=config.central_bus_arn,
                                                clusters=config.clusters, diagnosis_role=config.diagnosis_role,
-                                               diagnosis_log_groups=config.diagnosis_log_groups)
+                                               diagnosis_log_groups=config.diagnosis_log_groups,
+                                               schedule_discovery=config.watch_schedules)
     if config.rollout_enabled:
         rollout = StopRecorderRolloutStack(app, "StopRecorderRollout", central_bus_arn=config.central_bus_arn,
                                            organizational_units=config.forwarder_organizational_units,
                                            regions=config.forwarder_regions, delegated_admin=config.delegated_admin,
                                            clusters=config.clusters, diagnosis_role=config.diagnosis_role,
-                                           diagnosis_log_groups=config.diagnosis_log_groups, env=env)
+                                           diagnosis_log_groups=config.diagnosis_log_groups,
+                                           schedule_discovery=config.watch_schedules, env=env)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return BuiltApp(app, recorder, forwarder, rollout)
 

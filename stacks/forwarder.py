@@ -103,7 +103,8 @@ class StopRecorderForwarderStack(Stack):
     """Deployed in each source account-region (directly, or by the StopRecorderRollout StackSet)."""
 
     def __init__(self, scope: Construct, id_: str, *, central_bus_arn: str, clusters: Sequence[str] = (),
-                 diagnosis_role: bool = False, diagnosis_log_groups: Sequence[str] = ("/ecs/*",), **kwargs) -> None:
+                 diagnosis_role: bool = False, diagnosis_log_groups: Sequence[str] = ("/ecs/*",),
+                 schedule_discovery: bool = False, **kwargs) -> None:
         kwargs.setdefault("synthesizer", BootstraplessSynthesizer())
         kwargs.setdefault("analytics_reporting", False)
         super().__init__(scope, id_, description="stop-recorder forwarder: sends STOPPED ECS task events to the "
@@ -114,7 +115,7 @@ class StopRecorderForwarderStack(Stack):
 
             central_account = Arn.split(central_bus_arn, ArnFormat.SLASH_RESOURCE_NAME).account
             DiagnosisRole(self, "DiagnosisRole", central_account=central_account,
-                          log_group_patterns=tuple(diagnosis_log_groups))
+                          log_group_patterns=tuple(diagnosis_log_groups), schedule_discovery=schedule_discovery)
         # A stack needs at least one resource even where the condition switches the forwarder off.
         CfnResource(self, "Placeholder", type="AWS::CloudFormation::WaitConditionHandle")
         CfnOutput(self, "ForwardingRuleArn", value=self.forwarder.rule.rule_arn, condition=self.forwarder.enabled)

@@ -35,10 +35,15 @@ STACK_SET_NAME = "stop-recorder-forwarder"
 TEMPLATE_BODY_LIMIT = 51_200  # CloudFormation's TemplateBody limit in bytes
 
 
-def forwarder_template(*, central_bus_arn: str, clusters: Sequence[str] = (), **diagnosis) -> dict:
-    """The forwarder stack's template, synthesized on its own (no assets, no bootstrap parameters)."""
+def forwarder_template(*, central_bus_arn: str, clusters: Sequence[str] = (), feature_flags: dict | None = None,
+                       **diagnosis) -> dict:
+    """The forwarder stack's template, synthesized on its own (no assets, no bootstrap parameters).
+
+    feature_flags: the calling app's "@aws-cdk/…" context, so the StackSet deploys the same template as
+    `cdk synth` writes for the forwarder (e.g. @aws-cdk/aws-iam:minimizePolicies merges statements).
+    """
     with tempfile.TemporaryDirectory(prefix="stop-recorder-forwarder-") as outdir:
-        app = cdk.App(outdir=outdir, analytics_reporting=False)
+        app = cdk.App(outdir=outdir, analytics_reporting=False, context=dict(feature_flags or {}))
         stack = StopRecorderForwarderStack(app, "StopRecorderForwarder", central_bus_arn=central_bus_arn, clusters=clusters,
                                            **diagnosis)
         assembly = app.synth()
@@ -54,7 +59,9 @@ class Rollout(Construct):
         super().__init__(scope, id_)
         if not organizational_units or not regions:
             raise ValueError("Rollout needs at least one organizational unit (or root) and one region")
-        body = json.dumps(forwarder_template(central_bus_arn=central_bus_arn, clusters=clusters, **diagnosis),
+        flags = {k: v for k, v in self.node.get_all_context().items() if k.startswith("@aws-cdk/")}
+        body = json.dumps(forwarder_template(central_bus_arn=central_bus_arn, clusters=clusters, feature_flags=flags,
+                                             **diagnosis),
                           separators=(",", ":"))
         if len(body.encode()) > TEMPLATE_BODY_LIMIT:
             raise ValueError(f"forwarder template is {len(body)} bytes; TemplateBody allows {TEMPLATE_BODY_LIMIT}")
@@ -84,12 +91,14 @@ class StopRecorderRolloutStack(Stack):
 
     def __init__(self, scope: Construct, id_: str, *, central_bus_arn: str, organizational_units: Sequence[str],
                  regions: Sequence[str], delegated_admin: bool = False, clusters: Sequence[str] = (),
-                 diagnosis_role: bool = False, diagnosis_log_groups: Sequence[str] = ("/ecs/*",), **kwargs) -> None:
+                 diagnosis_role: bool = False, diagnosis_log_groups: Sequence[str] = ("/ecs/*",),
+                 schedule_discovery: bool = False, **kwargs) -> None:
         # No assets either: the management account need not be bootstrapped for this one resource.
         kwargs.setdefault("synthesizer", cdk.BootstraplessSynthesizer())
         super().__init__(scope, id_, description="stop-recorder rollout: StackSet of the forwarder for an organization",
                          **kwargs)
         self.rollout = Rollout(self, "Rollout", central_bus_arn=central_bus_arn, organizational_units=organizational_units,
                                regions=regions, delegated_admin=delegated_admin, clusters=clusters,
-                               diagnosis_role=diagnosis_role, diagnosis_log_groups=diagnosis_log_groups)
+                               diagnosis_role=diagnosis_role, diagnosis_log_groups=diagnosis_log_groups,
+                               schedule_discovery=schedule_discovery)
         CfnOutput(self, "StackSetId", value=self.rollout.stack_set.attr_stack_set_id)

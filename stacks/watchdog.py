@@ -27,9 +27,29 @@ from .config import ConfigError, RecorderConfig
 from .nag import acknowledge
 from .runtime import recorder_function
 
-# Read-only discovery actions; the org-wide read-only role needs exactly these in member accounts.
+# Read-only discovery actions; the org-wide read-only role needs exactly these in member accounts (the
+# dead-letter queue peek, sqs:GetQueueUrl and ReceiveMessage, stays in the watchdog's own account).
+# tests/infra/test_schedule_discovery_iam.py runs discovery and checks this list is what it calls.
 DISCOVERY_ACTIONS = ("events:ListRules", "events:ListTargetsByRule", "scheduler:ListSchedules", "scheduler:GetSchedule",
                      "cloudwatch:GetMetricData")
+
+
+def discovery_statements(stack: Stack) -> list[iam.PolicyStatement]:
+    """DISCOVERY_ACTIONS in one account and region, as narrow as each action allows."""
+    return [
+        # No resource-level permissions for these three.
+        iam.PolicyStatement(actions=["events:ListRules", "scheduler:ListSchedules", "cloudwatch:GetMetricData"], resources=["*"]),
+        iam.PolicyStatement(actions=["events:ListTargetsByRule"],
+                            resources=[stack.format_arn(service="events", resource="rule", resource_name="*")]),
+        iam.PolicyStatement(actions=["scheduler:GetSchedule"],
+                            resources=[stack.format_arn(service="scheduler", resource="schedule", resource_name="*/*")]),
+    ]
+
+
+def discovery_findings(where: str) -> list[str]:
+    """cdk-nag IAM5 finding ids of discovery_statements (where: '<region>:<account>' as cdk-nag prints them)."""
+    return ["Resource::*", f"Resource::arn:<AWS::Partition>:events:{where}:rule/*",
+            f"Resource::arn:<AWS::Partition>:scheduler:{where}:schedule/*/*"]
 # One command per entry, no leading "|": CDK joins query_lines with "\n| " (a leading "| " would make
 # an empty stage, "| | filter", which Logs Insights rejects).
 STATUS_QUERY = [
@@ -104,14 +124,8 @@ class Watchdog(Construct):
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"],
             resources=[alerting.table.table_arn]))
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["events:ListRules", "scheduler:ListSchedules", "cloudwatch:GetMetricData"], resources=["*"]))
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["events:ListTargetsByRule"],
-            resources=[stack.format_arn(service="events", resource="rule", resource_name="*")]))
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["scheduler:GetSchedule"],
-            resources=[stack.format_arn(service="scheduler", resource="schedule", resource_name="*/*")]))
+        for statement in discovery_statements(stack):
+            self.function.add_to_role_policy(statement)
         # Peek (VisibilityTimeout 0) at the dead-letter queue of a failing schedule target to quote its error.
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["sqs:GetQueueUrl", "sqs:ReceiveMessage"],
@@ -120,9 +134,7 @@ class Watchdog(Construct):
                     "scheduler:ListSchedules and cloudwatch:GetMetricData support no resource-level permissions; "
                     "ListTargetsByRule, GetSchedule and the dead-letter queue peek (ReceiveMessage with visibility "
                     "timeout 0) are scoped to this account and region, because the schedules are discovered at run time.",
-                    "Resource::*", f"Resource::arn:<AWS::Partition>:events:{where}:rule/*",
-                    f"Resource::arn:<AWS::Partition>:scheduler:{where}:schedule/*/*",
-                    f"Resource::arn:<AWS::Partition>:sqs:{where}:*")
+                    *discovery_findings(where), f"Resource::arn:<AWS::Partition>:sqs:{where}:*")
         if alerting.webhook_secret is not None:
             alerting.webhook_secret.grant_read(self.function)
         if chatbot:

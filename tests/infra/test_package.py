@@ -14,12 +14,15 @@ MINIMAL_APP = '''
 import json
 import aws_cdk as cdk
 import stacks, stop_recorder, stop_recorder_cdk
-from stop_recorder_cdk import RecorderConfig, StopRecorder, StopRecorderForwarder
+from stop_recorder_cdk import DiagnosisRole, RecorderConfig, StopRecorder, StopRecorderForwarder
 
 app = cdk.App(outdir="cdk.out")
 StopRecorder(app, "PlatformRecorder", config=RecorderConfig(organization_id="o-a1b2c3d4e5"))
 StopRecorderForwarder(app, "PlatformForwarder",
                       central_bus_arn="arn:aws:events:eu-west-1:111122223333:event-bus/stop-recorder")
+# A member account's baseline stack of the platform team's own, with the role the central recorder assumes there.
+baseline = cdk.Stack(app, "PlatformBaseline", env=cdk.Environment(region="eu-west-1"))
+DiagnosisRole(baseline, "StopRecorderReader", central_account="111122223333", schedule_discovery=True)
 assembly = app.synth()
 print(json.dumps({"modules": [m.__file__ for m in (stacks, stop_recorder, stop_recorder_cdk)],
                   "version": stop_recorder_cdk.__version__, "stacks": sorted(s.stack_name for s in assembly.stacks)}))
@@ -57,9 +60,11 @@ def test_a_separate_minimal_app_synthesizes_the_installed_constructs(installed, 
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert all(path.startswith(str(installed)) for path in report["modules"]), report  # not the repository's copy
-    assert report["stacks"] == ["PlatformForwarder", "PlatformRecorder"] and report["version"] != "0+unknown"
+    assert report["stacks"] == ["PlatformBaseline", "PlatformForwarder", "PlatformRecorder"] and report["version"] != "0+unknown"
     [asset] = [p for p in (app_dir / "cdk.out").glob("asset.*") if p.is_dir()]
     assert (asset / "stop_recorder" / "handlers" / "alert.py").exists() and (asset / "orjson").is_dir()
     assert not (asset / "stop_recorder" / "local").exists()
     template = json.loads((app_dir / "cdk.out" / "PlatformRecorder.template.json").read_text())
     assert any(r["Type"] == "AWS::Events::EventBus" for r in template["Resources"].values())
+    baseline = (app_dir / "cdk.out" / "PlatformBaseline.template.json").read_text()
+    assert "stop-recorder-diagnosis-eu-west-1" in baseline and "scheduler:GetSchedule" in baseline
