@@ -11,6 +11,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -285,27 +286,26 @@ def bench_alert(sample: list[dict]) -> dict:
                     "adapter on the in-memory stand-in, no network"}
 
 
-def bench_alert_through_botocore(sample: list[dict]) -> dict:
-    """CPU per stop with the real botocore DynamoDB client (the handler's Config), the socket stubbed.
+def bench_alert_through_botocore(sample: list[dict], asset: Path) -> dict:
+    """CPU per stop with the real botocore DynamoDB client as the handler builds it (its Config, the asset's trimmed
+    data), the socket stubbed.
 
     Distinct failures, then the sample mix with its crash loop; interleaved rounds, median and range.
     """
-    import botocore.session
-
     from http_stub import HttpStubbedDynamoDB
+    from stop_recorder.adapters import aws
     for key, value in {"STORM_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
                        "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_TRACE_DISABLED": "true"}.items():
         os.environ.setdefault(key, value)  # the handler module reads its settings at import
     from stop_recorder.handlers.alert import DYNAMODB_CONFIG  # the deployed client's timeouts and retries
 
     settings = AlertSettings.from_env({"STORM_TABLE": "bench", "ATHENA_WORKGROUP": "bench"})
-    session = botocore.session.get_session()
+    data = asset / aws.BOTOCORE_DATA.relative_to(ROOT / "lambda")
     batches = {"distinct_1000": [parse_event(e) for e in distinct_failures(1000, seed=7)],
                "crash_loop_mix": [parse_event(e) for e in sample]}
 
     def run(parsed):
-        client = session.create_client("dynamodb", region_name="us-east-1", aws_access_key_id="x",
-                                       aws_secret_access_key="x", config=DYNAMODB_CONFIG)
+        client = aws.dynamodb_client(DYNAMODB_CONFIG, data=data)
         stub = HttpStubbedDynamoDB(client)
         store = DynamoStormStore(client, "bench")
         start = time.process_time()
@@ -325,6 +325,7 @@ def bench_alert_through_botocore(sample: list[dict]) -> dict:
                              "response_bytes_per_stop": stub.bytes_received / len(parsed)}
     for name in batches:
         results[name]["cpu_us_per_stop"] = spread(cpu[name])
+    results["dynamodb_data"] = aws.dynamodb_data_source
     return results
 
 
@@ -408,30 +409,64 @@ else:
     import importlib
     importlib.import_module("stop_recorder.handlers." + sys.argv[1])
 print((time.perf_counter() - start) * 1000)
+if sys.argv[1] == "alert":
+    from stop_recorder.adapters import aws
+    print(aws.dynamodb_data_source)
 """
 
 
-def bench_cold_start(rounds_: int = 7) -> dict:
+def bundled_asset() -> Path:
+    """The Lambda asset as stacks/bundling.py builds it (trimmed botocore data included), in a temporary directory."""
+    from stacks.bundling import LocalWheelBundling
+
+    asset = Path(tempfile.mkdtemp(prefix="bench-asset-"))
+    LocalWheelBundling().try_bundle(str(asset), image=None)
+    return asset
+
+
+def as_other_botocore(asset: Path) -> Path:
+    """A copy of the asset whose trimmed data claims another botocore: what a runtime of a different version reads."""
+    from stop_recorder.adapters.aws import BOTOCORE_DATA, BOTOCORE_DATA_MANIFEST
+
+    other = Path(tempfile.mkdtemp(prefix="bench-asset-other-")) / "asset"
+    shutil.copytree(asset, other)
+    manifest = other / BOTOCORE_DATA.relative_to(ROOT / "lambda") / BOTOCORE_DATA_MANIFEST
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "botocore": "0.0.0"}))
+    return other
+
+
+def bench_cold_start(asset: Path, rounds_: int = 7) -> dict:
     """Import time of each handler in fresh interpreters, interleaved with a bare botocore DynamoDB client.
 
     The baseline is `import botocore.session` plus `create_client('dynamodb')`: the least any handler that
     talks to DynamoDB does at cold start. Ratios are per round (handler / baseline), so drift hits both.
+    The alert handler is imported from the bundled asset, as deployed (its trimmed botocore data, no .pyc
+    files), once as this botocore reads it and once as a runtime with another botocore version does; the
+    processor from lambda/ (the asset's orjson is the arm64 build).
     """
     base = {**os.environ, "STORM_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
             "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_METRICS_NAMESPACE": "StopRecorder",
             "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONPATH": str(ROOT / "lambda")}
-    names = ("botocore", "processor", "alert")
+    paths = {"botocore": ROOT / "lambda", "processor": ROOT / "lambda", "alert": asset,
+             "alert, runtime botocore differs": as_other_botocore(asset)}
+    names = tuple(paths)
     ms = {n: [] for n in names}
+    sources = {}
     for r in range(rounds_):
-        for name in names[r % 3:] + names[: r % 3]:
-            out = subprocess.run([sys.executable, "-c", COLD_PROBE, name], env=base, capture_output=True, text=True,
-                                 check=True).stdout
-            ms[name].append(float(out.strip().splitlines()[-1]))
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            module = name.split(",")[0]
+            out = subprocess.run([sys.executable, "-c", COLD_PROBE, module], env={**base, "PYTHONPATH": str(paths[name])},
+                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()
+            if module == "alert":
+                sources[name] = out.pop()
+            ms[name].append(float(out[-1]))
     results = {n: {"import_ms": spread(ms[n])} for n in names}
-    for n in ("processor", "alert"):
+    for n in names[1:]:
         results[n]["vs_bare_botocore_dynamodb"] = spread([h / b for h, b in zip(ms[n], ms["botocore"])])
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import stop_recorder.handlers.alert"], env=base,
-                         capture_output=True, text=True, check=True).stderr
+    for n, source in sources.items():
+        results[n]["dynamodb_data"] = source
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import stop_recorder.handlers.alert"],
+                         env={**base, "PYTHONPATH": str(asset)}, capture_output=True, text=True, check=True).stderr
     heavy = sorted(((int(l.split("|")[1]), l.split("|")[2].strip()) for l in out.splitlines()
                     if l.startswith("import time:") and l.split("|")[1].strip().isdigit()), reverse=True)[:5]
     results["alert"]["largest_cumulative_imports"] = [f"{m} {us / 1000:.0f} ms" for us, m in heavy[1:]]
@@ -503,6 +538,8 @@ def main() -> int:
     sample = events()
     report = {"machine": {"python": platform.python_version(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
                           "load_average": os.getloadavg()}}
+    say("bundling the Lambda asset as deployed (trimmed botocore data included)")
+    asset = bundled_asset()
     say(f"classifier over {len(sample)} sample events")
     report["classifier"] = bench_classifier(sample)
     say("classification time per KB of reason at 1, 16 and 256 KB")
@@ -513,13 +550,13 @@ def main() -> int:
     say("alert CPU per stop, DynamoDB in memory")
     report["alert"] = bench_alert(sample)
     say("alert CPU per stop through the real botocore client, the socket stubbed (3 rounds)")
-    report["alert_botocore"] = bench_alert_through_botocore(sample)
+    report["alert_botocore"] = bench_alert_through_botocore(sample, asset)
     say("alert handler log bytes and DynamoDB capacity units per stop (the real handler, socket stubbed)")
     report["alert_logs"] = bench_alert_logs(sample)
     say("DynamoDB requests per stop over the sample mix (real adapter, moto)")
     report["dynamodb"] = bench_dynamodb_calls(sample)
     say("cold import of each handler against a bare botocore DynamoDB client (7 interleaved rounds of fresh interpreters)")
-    report["cold_start"] = bench_cold_start()
+    report["cold_start"] = bench_cold_start(asset)
     say("synth time and the Lambda asset (about 15 s)")
     report["synth"] = bench_synth_and_asset()
     report["record_sizes"] = record_sizes(sample)
@@ -586,7 +623,12 @@ def table(r: dict) -> str:
         ("cold import, processor", f"{_range(cold['processor']['import_ms'], '.0f', ' ms')} = "
                                    f"{_range(cold['processor']['vs_bare_botocore_dynamodb'])} the bare client"),
         ("cold import, alert", f"{_range(cold['alert']['import_ms'], '.0f', ' ms')} = "
-                               f"{_range(cold['alert']['vs_bare_botocore_dynamodb'])} the bare client"),
+                               f"{_range(cold['alert']['vs_bare_botocore_dynamodb'])} the bare client "
+                               f"(DynamoDB data: {cold['alert']['dynamodb_data']})"),
+        ("cold import, alert, other botocore", f"{_range(cold['alert, runtime botocore differs']['import_ms'], '.0f', ' ms')} = "
+                                               f"{_range(cold['alert, runtime botocore differs']['vs_bare_botocore_dynamodb'])} "
+                                               f"the bare client (DynamoDB data: "
+                                               f"{cold['alert, runtime botocore differs']['dynamodb_data']})"),
         ("Lambda asset", f"{r['synth']['asset_zip_bytes'] / 1024:.0f} KiB zipped ({r['synth']['asset_files']} files)"),
         ("synth", f"{r['synth']['synth_seconds']:.1f} s"),
         ("peak memory", f"processor {r['memory']['processor']['peak_rss_mb']:.0f} MB after a 1 MiB batch, "

@@ -15,6 +15,9 @@ from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 import stop_recorder
+from stop_recorder.adapters.aws import BOTOCORE_DATA
+
+from .botocore_data import write_botocore_data
 
 ROOT = Path(__file__).resolve().parent.parent
 # The runtime package, wherever it is imported from: lambda/stop_recorder here, site-packages when installed.
@@ -24,8 +27,10 @@ LAMBDA_SOURCE = RUNTIME_PACKAGE.parent
 # in this repository they are lambda/requirements.txt and build/wheels (`make setup` downloads them).
 PACKAGED_ASSET = ROOT / "stop_recorder_cdk" / "asset"
 WHEELS = ROOT / "build" / "wheels"
-# Kept out of the deployed asset: the local runner, sample events and the CLI are not runtime code.
-EXCLUDED_PATHS = ("requirements.txt", "stop_recorder/local", "stop_recorder/samples", "stop_recorder/cli.py")
+# Kept out of the deployed asset: the local runner, sample events and the CLI are not runtime code, and
+# trimmed botocore data left in the source tree is written afresh below.
+EXCLUDED_PATHS = ("requirements.txt", "stop_recorder/local", "stop_recorder/samples", "stop_recorder/cli.py",
+                  BOTOCORE_DATA.relative_to(LAMBDA_SOURCE).as_posix())
 # Test suites some wheels ship inside their package (croniter's is five times its code).
 EXCLUDED_WHEEL_PATHS = ("croniter/tests/",)
 
@@ -68,7 +73,7 @@ def _excluded(relative: str) -> bool:
 
 @jsii.implements(ILocalBundling)
 class LocalWheelBundling:
-    """Copy the runtime package and unpack the pinned wheels into the asset directory."""
+    """Copy the runtime package, write the trimmed botocore data and unpack the pinned wheels into the asset."""
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options) -> bool:  # noqa: ARG002 - jsii signature
         output = Path(output_dir)
@@ -78,6 +83,8 @@ class LocalWheelBundling:
                 target = output / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
+        # The DynamoDB model and endpoints the alert client reads (stacks/botocore_data.py), from this botocore.
+        write_botocore_data(output / BOTOCORE_DATA.relative_to(LAMBDA_SOURCE))
         for name, version in pinned_requirements():
             with zipfile.ZipFile(wheel_for(name, version)) as wheel:
                 wheel.extractall(output, members=[m for m in wheel.namelist() if not m.startswith(EXCLUDED_WHEEL_PATHS)])

@@ -15,7 +15,6 @@ import re._parser as _sre_parser  # CPython's own regex parser (3.11+): reads a 
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .rulecheck import RuleSpecError, check_rule_specs
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,6 +504,9 @@ def load_custom_rules(raw: str | list[Any] | None) -> tuple[Rule, ...]:
             items = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise RuleError(f"customRules is not valid JSON: {exc}") from exc
+    # Imported here: only custom rules need the checker, and the alert handler's cold import is measured.
+    from .rulecheck import RuleSpecError, check_rule_specs
+
     try:
         check_rule_specs(items)  # field by field, catastrophic regexes, unsafe summary templates
     except RuleSpecError as exc:

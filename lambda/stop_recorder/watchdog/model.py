@@ -97,3 +97,11 @@ class WatchState:
         raw = json.loads(text)
         return cls({k: SeenSchedule(**v) for k, v in raw.get("schedules", {}).items()},
                    {k: OpenCondition(**v) for k, v in raw.get("open", {}).items()}, list(raw.get("outbox", [])))
+
+
+@dataclass(frozen=True)
+class NoticeClaim:
+    """What is already known about one notice: closed, or posted to some channels."""
+
+    finished: bool = False
+    sent_to: frozenset[str] = frozenset()

@@ -18,7 +18,7 @@ from typing import Iterable, Protocol, Sequence
 
 from ..alerts.flow import NotifyError
 from .evaluate import Evaluation, FamilyStatus, Notice, evaluate
-from .model import FamilyRuns, InvocationFailures, WatchedSchedule, WatchState
+from .model import FamilyRuns, InvocationFailures, NoticeClaim, WatchedSchedule, WatchState
 from .settings import ExpectedSchedule
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,6 @@ class StateStore(Protocol):
     def load(self, account: str, region: str) -> tuple[WatchState, int]: ...
 
     def save(self, account: str, region: str, state: WatchState, version: int) -> bool: ...
-
-
-@dataclass(frozen=True)
-class NoticeClaim:
-    """What is already known about one notice: closed, or posted to some channels."""
-
-    finished: bool = False
-    sent_to: frozenset[str] = frozenset()
 
 
 class NoticeMarks(Protocol):
