@@ -294,6 +294,7 @@ def bench_alert_through_botocore(sample: list[dict], asset: Path) -> dict:
     """
     from http_stub import HttpStubbedDynamoDB
     from stop_recorder.adapters import aws
+    from stop_recorder.adapters.watch_store import DynamoFamilyLedger
     for key, value in {"STORM_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
                        "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_TRACE_DISABLED": "true"}.items():
         os.environ.setdefault(key, value)  # the handler module reads its settings at import
@@ -307,11 +308,11 @@ def bench_alert_through_botocore(sample: list[dict], asset: Path) -> dict:
     def run(parsed):
         client = aws.dynamodb_client(DYNAMODB_CONFIG, data=data)
         stub = HttpStubbedDynamoDB(client)
-        store = DynamoStormStore(client, "bench")
+        store, ledger = DynamoStormStore(client, "bench"), DynamoFamilyLedger(client, "bench")
         start = time.process_time()
         for i, event in enumerate(parsed):
             handle_stop(event, settings=settings, store=store, notifiers=[RenderOnly("chatbot"), RenderOnly("webhook")],
-                        now=1.0 + i, emit=no_metrics)
+                        now=1.0 + i, emit=no_metrics, ledger=ledger)  # the handler's calls: the family ledger too
         return time.process_time() - start, stub
 
     results = {}
@@ -373,9 +374,12 @@ def bench_alert_logs(sample: list[dict]) -> dict:
 
 
 def bench_dynamodb_calls(sample: list[dict]) -> dict:
-    """DynamoDB requests per stop over the sample mix, the real adapter on moto, Chatbot and webhook both on."""
+    """DynamoDB requests per stop over the sample mix, the real adapters on moto (the storm store and, as in the
+    handler, the family ledger), Chatbot and webhook both on."""
     import boto3
     from moto import mock_aws
+
+    from stop_recorder.adapters.watch_store import DynamoFamilyLedger
 
     settings = AlertSettings.from_env({"STORM_TABLE": "storm", "ATHENA_WORKGROUP": "bench"})
     with mock_aws():
@@ -383,13 +387,13 @@ def bench_dynamodb_calls(sample: list[dict]) -> dict:
         ddb.create_table(TableName="storm", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
         counting = CountingClient(ddb)
-        store = DynamoStormStore(counting, "storm")
+        store, ledger = DynamoStormStore(counting, "storm"), DynamoFamilyLedger(counting, "storm")
         actions, by_action = Counter(), Counter()
         for event in sorted(sample, key=lambda e: e["time"]):
             before = sum(counting.calls.values())
             moment = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
             outcome = handle_stop(parse_event(event), settings=settings, store=store, now=moment, emit=no_metrics,
-                                  notifiers=[RenderOnly("chatbot"), RenderOnly("webhook")])
+                                  notifiers=[RenderOnly("chatbot"), RenderOnly("webhook")], ledger=ledger)
             actions[outcome.action] += 1
             by_action[outcome.action] += sum(counting.calls.values()) - before
     stops = len({(e["detail"]["taskArn"], e["detail"].get("version")) for e in sample})
@@ -421,6 +425,10 @@ def bundled_asset() -> Path:
 
     asset = Path(tempfile.mkdtemp(prefix="bench-asset-"))
     LocalWheelBundling().try_bundle(str(asset), image=None)
+    if list(asset.rglob("*.cpython-313.pyc")):
+        # The asset carries python3.13 bytecode; this interpreter reads only its own, so compile that the same way.
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", str(asset)],
+                       check=True)
     return asset
 
 
@@ -440,9 +448,9 @@ def bench_cold_start(asset: Path, rounds_: int = 7) -> dict:
 
     The baseline is `import botocore.session` plus `create_client('dynamodb')`: the least any handler that
     talks to DynamoDB does at cold start. Ratios are per round (handler / baseline), so drift hits both.
-    The alert handler is imported from the bundled asset, as deployed (its trimmed botocore data, no .pyc
-    files), once as this botocore reads it and once as a runtime with another botocore version does; the
-    processor from lambda/ (the asset's orjson is the arm64 build).
+    The alert handler is imported from the bundled asset, as deployed (its trimmed botocore data, and .pyc files
+    when the bundler had a python3.13 to compile them), once as this botocore reads it and once as a runtime with
+    another botocore version does; the processor from lambda/ (the asset's orjson is the arm64 build).
     """
     base = {**os.environ, "STORM_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
             "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_METRICS_NAMESPACE": "StopRecorder",
@@ -465,6 +473,7 @@ def bench_cold_start(asset: Path, rounds_: int = 7) -> dict:
         results[n]["vs_bare_botocore_dynamodb"] = spread([h / b for h, b in zip(ms[n], ms["botocore"])])
     for n, source in sources.items():
         results[n]["dynamodb_data"] = source
+        results[n]["bytecode"] = "compiled at bundle time" if list(asset.rglob("*.cpython-313.pyc")) else "none"
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import stop_recorder.handlers.alert"],
                          env={**base, "PYTHONPATH": str(asset)}, capture_output=True, text=True, check=True).stderr
     heavy = sorted(((int(l.split("|")[1]), l.split("|")[2].strip()) for l in out.splitlines()
@@ -624,7 +633,7 @@ def table(r: dict) -> str:
                                    f"{_range(cold['processor']['vs_bare_botocore_dynamodb'])} the bare client"),
         ("cold import, alert", f"{_range(cold['alert']['import_ms'], '.0f', ' ms')} = "
                                f"{_range(cold['alert']['vs_bare_botocore_dynamodb'])} the bare client "
-                               f"(DynamoDB data: {cold['alert']['dynamodb_data']})"),
+                               f"(DynamoDB data: {cold['alert']['dynamodb_data']}; .pyc: {cold['alert']['bytecode']})"),
         ("cold import, alert, other botocore", f"{_range(cold['alert, runtime botocore differs']['import_ms'], '.0f', ' ms')} = "
                                                f"{_range(cold['alert, runtime botocore differs']['vs_bare_botocore_dynamodb'])} "
                                                f"the bare client (DynamoDB data: "

@@ -6,7 +6,10 @@ A wheel is a zip file laid out as site-packages, so unpacking the python3.13/aar
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -33,6 +36,10 @@ EXCLUDED_PATHS = ("requirements.txt", "stop_recorder/local", "stop_recorder/samp
                   BOTOCORE_DATA.relative_to(LAMBDA_SOURCE).as_posix())
 # Test suites some wheels ship inside their package (croniter's is five times its code).
 EXCLUDED_WHEEL_PATHS = ("croniter/tests/",)
+# The runtime's bytecode: /var/task is read-only, so without .pyc files every cold start compiles every module
+# it imports. Compiled by a CPython 3.13 when this machine has one (named here, or python3.13 on PATH, or pyenv's).
+PYTHON313_ENV = "STOP_RECORDER_PYTHON313"
+LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the asset: the path tracebacks name
 
 
 class MissingWheel(RuntimeError):
@@ -88,7 +95,41 @@ class LocalWheelBundling:
         for name, version in pinned_requirements():
             with zipfile.ZipFile(wheel_for(name, version)) as wheel:
                 wheel.extractall(output, members=[m for m in wheel.namelist() if not m.startswith(EXCLUDED_WHEEL_PATHS)])
+        compile_bytecode(output)
         return True
+
+
+def python313() -> str | None:
+    """A CPython 3.13 interpreter on this machine (its bytecode is what the python3.13 runtime reads), or None."""
+    pyenv = sorted(Path.home().glob(".pyenv/versions/3.13*/bin/python3.13"), reverse=True)
+    for candidate in [os.environ.get(PYTHON313_ENV), shutil.which("python3.13"), *map(str, pyenv)]:
+        if not candidate:
+            continue
+        try:
+            tag = subprocess.run([candidate, "-c", "import sys; print(sys.implementation.cache_tag)"], capture_output=True,
+                                 text=True, timeout=60, check=False).stdout.strip()
+        except OSError:
+            continue
+        if tag == "cpython-313":
+            return candidate
+    return None
+
+
+def compile_bytecode(output: Path) -> bool:
+    """Compile the asset's modules for python3.13 as checked-hash .pyc files; False (and a note) without a 3.13.
+
+    Checked-hash .pyc files hold the hash of their source instead of its mtime, so they are the same bytes on
+    every machine, and an edited source (the Lambda console's editor) is compiled afresh instead of ignored
+    (https://docs.python.org/3/library/py_compile.html#py_compile.PycInvalidationMode).
+    """
+    interpreter = python313()
+    if interpreter is None:
+        print(f"stop-recorder: no CPython 3.13 here (set {PYTHON313_ENV}): the Lambda asset ships without .pyc files, "
+              "so each cold start compiles its modules", file=sys.stderr)
+        return False
+    subprocess.run([interpreter, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash",
+                    "-s", str(output), "-p", LAMBDA_TASK_ROOT, str(output)], check=True, timeout=600)
+    return True
 
 
 def runtime_code() -> lambda_.Code:

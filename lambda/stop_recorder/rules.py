@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import re
 import re._parser as _sre_parser  # CPython's own regex parser (3.11+): reads a pattern's structure
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+_FLAGS = re.IGNORECASE | re.DOTALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,20 +27,46 @@ class Rule:
     occurrence of A: every built-in pattern is a set of literals or bounded classes, so matching
     costs time linear in the text's length. `sources` are the public messages the rule was written
     from; `family` marks a fallback where the error-type prefix alone decides.
+
+    The regexes are compiled the first time the rule is tried, not when it is built: compiling all of
+    them (and checking which are case-safe) was most of the alert handler's cold import, and a stop
+    reaches only the few rules whose needles it contains.
     """
 
     id: str
     category: str
     needles: frozenset[str]
-    pattern: re.Pattern[str]
+    regex: str  # compiled with IGNORECASE | DOTALL
     summary: str
     hint: str | None = None
-    also: tuple[re.Pattern[str], ...] = ()
+    also_regexes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     family: bool = False
-    # The pattern and `also` compiled case-sensitively, for the lowercase copy of an ASCII text (see `find`);
-    # None when the pattern's source is not case-safe (`_folded`).
-    folded: tuple[re.Pattern[str], ...] | None = None
+    fold: bool = False  # try the case-sensitive search of the lowercase copy when the sources are case-safe (`find`)
+    # (pattern, also, folded), filled on first use: the frozen rule's one mutable part.
+    _compiled: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The pattern, compiled case-insensitively."""
+        return (self._compiled or self._compile())[0]
+
+    @property
+    def also(self) -> tuple[re.Pattern[str], ...]:
+        """Patterns that must occur somewhere in the text too."""
+        return (self._compiled or self._compile())[1]
+
+    @property
+    def folded(self) -> tuple[re.Pattern[str], ...] | None:
+        """The pattern and `also` compiled case-sensitively, for the lowercase copy of an ASCII text (see `find`);
+        None when not asked for or not case-safe (`case_folded`)."""
+        return (self._compiled or self._compile())[2]
+
+    def _compile(self) -> list:
+        # Two threads may both compile a rule the first time; both results are the same.
+        self._compiled[:] = (re.compile(self.regex, _FLAGS), tuple(re.compile(extra, _FLAGS) for extra in self.also_regexes),
+                             case_folded((self.regex, *self.also_regexes)) if self.fold else None)
+        return self._compiled
 
     def search(self, lowered: str, original: str) -> re.Match[str] | None:
         """Match the original text if one of the needles occurs in its lowercase copy."""
@@ -49,8 +76,9 @@ class Rule:
 
     def match(self, text: str) -> re.Match[str] | None:
         """The pattern's match, if every `also` pattern occurs in the text as well."""
-        found = self.pattern.search(text)
-        if found is None or any(extra.search(text) is None for extra in self.also):
+        pattern, also, _ = self._compiled or self._compile()
+        found = pattern.search(text)
+        if found is None or any(extra.search(text) is None for extra in also):
             return None
         return found
 
@@ -64,13 +92,13 @@ class Rule:
         returned is the case-insensitive pattern's own, anchored where the lowercase search found it,
         so its groups hold the original text.
         """
-        folded = self.folded
+        pattern, _, folded = self._compiled or self._compile()
         if folded is None or not original.isascii():
             return self.match(original)
         found = folded[0].search(lowered)
         if found is None or any(extra.search(lowered) is None for extra in folded[1:]):
             return None
-        return self.pattern.match(original, found.start())
+        return pattern.match(original, found.start())
 
 
 class NeedleScanner:
@@ -107,10 +135,7 @@ class RuleError(ValueError):
 
 def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, hint: str | None = None, *,
           also: Iterable[str] = (), sources: Iterable[str] = (), family: bool = False) -> Rule:
-    flags = re.IGNORECASE | re.DOTALL
-    also = tuple(also)
-    return Rule(id_, category, frozenset(needles), re.compile(regex, flags), summary, hint,
-                tuple(re.compile(extra, flags) for extra in also), tuple(sources), family, case_folded((regex, *also)))
+    return Rule(id_, category, frozenset(needles), regex, summary, hint, tuple(also), tuple(sources), family, fold=True)
 
 
 def case_folded(sources: tuple[str, ...]) -> tuple[re.Pattern[str], ...] | None:
@@ -511,5 +536,8 @@ def load_custom_rules(raw: str | list[Any] | None) -> tuple[Rule, ...]:
         check_rule_specs(items)  # field by field, catastrophic regexes, unsafe summary templates
     except RuleSpecError as exc:
         raise RuleError(str(exc)) from None
-    return tuple(Rule(f"custom.{item['id']}", item["category"], frozenset(), re.compile(item["pattern"], re.IGNORECASE | re.DOTALL),
-                      item.get("summary") or "{tail}", item.get("hint")) for item in items)
+    rules = tuple(Rule(f"custom.{item['id']}", item["category"], frozenset(), item["pattern"],
+                       item.get("summary") or "{tail}", item.get("hint")) for item in items)
+    for rule in rules:
+        rule.match("")  # compiled at cold start, like the checker's own compile: a bad pattern fails the settings
+    return rules

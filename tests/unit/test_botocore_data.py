@@ -1,5 +1,6 @@
 """The trimmed botocore data the bundler ships serves every DynamoDB call the handlers make, byte for byte as
-the full data does, and anything wrong with it leaves the client on botocore's own data.
+the full data does, and anything wrong with it leaves the client on botocore's own data; the asset's .pyc files
+are python3.13 checked-hash bytecode that the runtime reads instead of compiling.
 
 How botocore searches its data path: https://docs.aws.amazon.com/botocore/latest/reference/loaders.html
 """
@@ -9,7 +10,9 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import os
 import shutil
+import subprocess
 import sys
 import uuid
 
@@ -192,3 +195,23 @@ def test_the_deployed_asset_carries_the_data_the_alert_handler_reads(default_sta
     assert json.loads((data / "manifest.json").read_text())["botocore"] == botocore.__version__
     dynamodb_client(data=data)
     assert aws.dynamodb_data_source == "trimmed only"
+
+
+def test_the_asset_carries_python313_bytecode_that_python313_reads(default_stack):
+    from stacks.bundling import python313
+
+    [asset] = [p for p in default_stack.outdir.iterdir() if p.name.startswith("asset.") and (p / "stop_recorder").exists()]
+    sources = sorted((asset / "stop_recorder").rglob("*.py"))
+    compiled = sorted((asset / "stop_recorder").rglob("*.pyc"))
+    interpreter = python313()
+    if interpreter is None:  # no CPython 3.13 on this machine: the bundler ships sources only, and says so
+        assert compiled == []
+        return
+    assert sorted(p.parent.parent / (p.name.split(".")[0] + ".py") for p in compiled) == sources
+    for path in compiled:
+        assert int.from_bytes(path.read_bytes()[4:8], "little") == 0b11, path  # checked-hash (PEP 552)
+    loaded = subprocess.run([interpreter, "-v", "-c", "import stop_recorder.taxonomy, stop_recorder.rules"],
+                            env={"PYTHONPATH": str(asset), "PATH": os.environ.get("PATH", "")},
+                            capture_output=True, text=True, check=True).stderr
+    for module in ("taxonomy", "rules"):
+        assert f"code object from '{asset}/stop_recorder/__pycache__/{module}.cpython-313.pyc'" in loaded

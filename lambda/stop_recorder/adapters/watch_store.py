@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-# The model, not the service: the alert handler writes family items through this module, and the service
-# brings the schedule evaluator and croniter (~25 ms of cold import) that only the watchdog needs.
-from ..watchdog.model import FamilyRuns, NoticeClaim, WatchState
 from ..watchdog.runs import FamilyRun
+
+# The alert handler writes family items through this module on every cold start; only the watchdog reads them
+# back. So the watchdog's model (its dataclasses: ~8 ms of import) is imported where it is used, and never the
+# watchdog service (the schedule evaluator and croniter: ~25 ms).
+if TYPE_CHECKING:
+    from ..watchdog.model import FamilyRuns, NoticeClaim, WatchState
 
 FAMILY_TTL_SECONDS = 400 * 24 * 3600  # a family that stops running is forgotten after the archive's default retention
 BATCH_GET_LIMIT = 100  # BatchGetItem reads at most 100 keys per call
@@ -84,6 +87,8 @@ class DynamoFamilyLedger:
 
 
 def _runs(item: dict) -> FamilyRuns:
+    from ..watchdog.model import FamilyRuns
+
     def number(name):
         return float(item[name]["N"]) if name in item else None
 
@@ -106,6 +111,8 @@ class DynamoWatchState:
 
     def load(self, account: str, region: str) -> tuple[WatchState, int]:
         """The state and its version; version 0 means no item yet."""
+        from ..watchdog.model import WatchState
+
         item = self.client.get_item(TableName=self.table, Key={"pk": {"S": f"watchdog#{account}#{region}"}},
                                     ConsistentRead=True).get("Item")
         if not item:
@@ -137,6 +144,8 @@ class DynamoNoticeMarks:
 
     def claim(self, key: str, now: float) -> NoticeClaim:
         """Create the notice item, or read what an earlier delivery of the same notice recorded."""
+        from ..watchdog.model import NoticeClaim
+
         try:
             self.client.put_item(TableName=self.table, ConditionExpression="attribute_not_exists(pk)",
                                  Item={"pk": {"S": key}, "status": {"S": "pending"},
