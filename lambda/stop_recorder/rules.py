@@ -194,6 +194,7 @@ def _case_safe(items) -> bool:
 
 _GH = "https://github.com/"
 _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
+_API = _DOCS + "api_failures_messages.html"
 _OLD_DOCS = "https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2ab3bbe78781a45fb1a4c4cf7eee8790a/doc_source/"
 _AGENT = "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/"
 # "can't", "can’t", "cannot": ECS's 2024 wording uses all three.
@@ -223,7 +224,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
           ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace"),
-          r"network interface provisioning|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
+          r"network interface provision|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
           r"|eni (?:attachment|provisioning)|not have enough free addresses|insufficientfreeaddressesinsubnet"
           r"|networkinterfacelimitexceeded|create network interface|invoke eni plugin|failed to set ?up network namespace"
           r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)",
@@ -235,11 +236,25 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("efs", "nfs", "volume", "mount", "infrastructure role"),
           r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs )?volume"
           r"|error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
-          r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role",
+          r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role"
+          r"|unable to resolve volume mounts|for a local volume name",
           "volume could not be mounted{fs_part}: {tail}",
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
                    _DOCS + "cannot-create-volume.html")),
+    # --- a log driver that cannot start fails the container even when the cause is a refused connection to its
+    # endpoint (fluentd/syslog address): the fix is in the logConfiguration, so it decides before transport errors
+    # ...unless it failed reaching an AWS endpoint (CloudWatch Logs): that is the task's network, as below
+    _rule("logging.aws_endpoint_unreachable", "network.unreachable",
+          ("failed to initialize logging driver",),
+          r"failed to initialize logging driver", also=(r"amazonaws\.com|send request failed",),
+          summary="task could not reach {host} at start",
+          sources=("https://github.com/seqeralabs/nf-tower/issues/305",)),
+    _rule("logging.driver_init", "logging.setup_failed",
+          ("failed to initialize logging driver",),
+          r"failed to initialize logging driver",
+          "log driver could not start: {tail}",
+          sources=("https://github.com/komoju/barcelona/issues/582",)),
     # --- connectivity: 2024 wording first, then the raw transport errors of older agents
     _rule("network.connection_issue", "network.unreachable",
           ("connection issue between the task and", "check your network configuration", "check your task network configuration"),
@@ -269,13 +284,22 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"no space left on device|thin pool has \d{1,12} free data blocks|not enough space|disk quota exceeded",
           "container instance ran out of disk: {tail}",
           sources=(_OLD_DOCS + "CannotCreateContainerError.md", _DOCS + "task_cannot_pull_image.html")),
+    # A write that failed while a layer was extracted, with the cause cut off by ECS's 255 characters: in every
+    # such message whose cause survives, the host (or task storage) ran out of space.
+    _rule("host.disk_full_cut", "host.disk_full",
+          ("extract layer", "register layer"),
+          r"failed to (?:extract|register) layer", also=(r": write /",),
+          summary="container instance (or task storage) ran out of disk while unpacking the image: {tail}",
+          hint="Check the instance's free disk (docker/containerd data volume) or raise the task's ephemeralStorage; "
+               "read the full reason with aws ecs describe-tasks.",
+          sources=("https://github.com/nextflow-io/nextflow/issues/5099", "https://github.com/anomalyco/sst/pull/3542", "https://github.com/nextflow-io/nextflow/issues/5099", "https://github.com/aws/containers-roadmap/issues/1133")),
     # --- the host's storage driver or Docker daemon failed: not the image and not the application
     _rule("host.storage_driver", "host.runtime_error",
           ("devicemapper", "devmapper", "dm_task", "overlay mount", "docker daemon", "error during connect", "hcsshim::importlayer",
-           "re-exec error"),
+           "re-exec error", "bridge"),
           r"devicemapper|devmapper|dm_task_run|error creating overlay mount|cannot connect to the docker daemon"
           r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
-          r"|failed to register layer: re-exec error",
+          r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed",
           "the host's container runtime failed: {tail}",
           sources=(_GH + "mapbox/ecs-watchbot/issues/108", _GH + "aws/amazon-ecs-agent/issues/3165", _GH + "moby/moby/issues/32814")),
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
@@ -357,6 +381,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
           summary="registry throttled the image pull{of_image}",
           sources=(_DOCS + "task_cannot_pull_image.html",)),
+    # toomanyrequests is the registry API's own error code: it needs no pull context around it
+    _rule("pull.rate_limited_code", "image.rate_limited",
+          ("toomanyrequests",),
+          r"toomanyrequests",
+          "registry throttled the image pull{of_image}",
+          sources=("https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2ab3bbe78781a45fb1a4c4cf7eee8790a/doc_source/task_cannot_pull_image.md", "https://docs.docker.com/docker-hub/download-rate-limit/")),
     # Docker Hub answers a missing repository and a private one alike; without a registry host the name is a
     # Docker Hub name, and a wrong name is the common case. A registry with a host (ECR) reports missing images apart.
     _rule("pull.hub_missing_or_private", "image.not_found",
@@ -372,9 +402,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           summary="registry refused the image pull{of_image}",
           sources=(_GH + "aws/containers-roadmap/issues/2493", _DOCS + "task_cannot_pull_image.html")),
     _rule("pull.invalid", "image.invalid",
-          ("unpack", "media type", "blob", "tar", "layer", "rootfs", "digest", "unexpected eof"),
+          ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
-          r"|failed to register layer|mismatched image rootfs|failed to extract layer|digest did not match|unexpected eof|archive/tar",
+          r"|failed to register layer|mismatched image rootfs|digest did not match|unexpected eof|archive/tar"
+          r"|layers and diffids don't match",
           "image{image_ref} cannot be unpacked: {tail}"),
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
@@ -395,12 +426,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
-           "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer"),
+           "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
+           "cannot start container"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
-          r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror",
+          r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror"
+          r"|failed to create endpoint \S{1,100} on network|cannot start container",
           "container {container} could not start: {tail}",
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
@@ -409,23 +442,55 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill",
           "container {container} was killed for exceeding its memory{exit_part}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/1187", _GH + "aws/amazon-ecs-agent/issues/2467")),
+    # --- an image reference the agent cannot parse (":tag" with the repository missing): no such image exists,
+    # though ECS wraps it in InternalError
+    _rule("pull.bad_reference", "image.not_found",
+          ("image reference", "reference format"),
+          r"failed to normali[sz]e image reference|invalid reference format",
+          "image reference{image_ref} is not a valid image name",
+          hint="Check the container definition's image: the repository part is missing or malformed.",
+          sources=("https://github.com/aws/copilot-cli/issues/5032", "https://github.com/aws/copilot-cli/issues/5218")),
+    # The agent gave up waiting for the image pull to begin or end: a pull that never finished, not a runtime fault
+    _rule("pull.transition_timeout", "image.pull_failed",
+          ("could not transition to pull",),
+          r"could not transition to pull",
+          "image{image_ref} pull timed out: {tail}",
+          sources=("https://github.com/aws/amazon-ecs-agent/issues/410",)),
     # --- agent and runtime
     _rule("host.runtime", "host.runtime_error",
-          ("dockertimeouterror", "cannotinspectcontainer", "cannotstopcontainer", "cgrouperror", "could not transition",
+          ("dockertimeouterror", "ecs agent to start", "cannotinspectcontainer", "cannotstopcontainer", "cgrouperror", "could not transition",
            "could not tranisition", "platform resources", "containerruntime", "failed to get container status", "internalerror"),
-          r"dockertimeouterror|cannotinspectcontainererror|cannotstopcontainererror|cgrouperror|could not trans?i?sition to"
+          r"dockertimeouterror|waiting for amazon ecs agent to start|cannotinspectcontainererror|cannotstopcontainererror|cgrouperror|could not trans?i?sition to"
           r"|could not tranisition to|platform resources|containerruntime(?:timeout)?error|failed to get container status|internalerror",
           "container runtime failed: {tail}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/2312", _GH + "rstudio/r-builds/pull/140",
                    _DOCS + "container-runtime-timeout-error.html", _DOCS + "cannot-inspect-container.html")),
+    # The agent on the instance was disconnected when ECS tried to start the task (RunTask failure reason AGENT).
+    _rule("capacity.agent_disconnected", "host.runtime_error",
+          ("agent",),
+          r"^(?:taskfailedtostart: )?agent\s*$",
+          "the ECS agent on the chosen instance was disconnected",
+          sources=(_API, "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html")),
+    # Placement and quota failures: no instance, capacity provider or account quota could take the task. The
+    # RunTask failure reasons (api_failures_messages.html) and the service scheduler's "unable to place" events.
     _rule("capacity.unavailable", "capacity.unavailable",
-          ("capacity", "resource:", "no container instance met"),
-          r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instance met|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable",
-          "no capacity to start the task: {tail}"),
+          ("capacity", "resource:", "no container instance", "unable to place", "no active instances", "placement constraint",
+           "location", "attribute", "reached the limit", "above your limit",
+           "compute strategy"),
+          r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
+          r"|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
+          r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
+          r"|^(?:taskfailedtostart: )?(?:location|attribute)\s*$"
+          r"|reached the limit on the number of (?:tasks|vcpus)|configuration is above your limit"
+          r"|not compatible with the selected compute strategy",
+          "no capacity to start the task: {tail}",
+          sources=(_API, _DOCS + "service-event-messages.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html")),
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
-          ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb"),
-          r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \((?:target-group (?P<target_group>arn:[^\s)]{1,300})|elb [^)]{0,100})\))?|target health",
+          ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
+           "unhealthy in"),
+          r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \((?:target-group (?P<target_group>arn:[^\s)]{1,300})|elb [^)]{0,100})\))?|target health"
+          r"|unhealthy in \(?(?:target-group|elb)\b",
           "task failed load balancer health checks{tg_part}",
           sources=(_GH + "boltops-tools/ufo/pull/171", _OLD_DOCS + "stopped-task-errors.md")),
     _rule("health.container", "health.container_check",
@@ -455,12 +520,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "the EC2 container instance {instance_or} went away",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     _rule("user.stop_task", "user.stopped",
-          ("stopped by user", "user initiated", "userinitiated", "stoptask", "exceeded", "timed out", "timeout"),
-          r"stopped by user|user ?initiated|stoptask|(?:task|job|attempt) (?:duration )?(?:exceeded|timed out)|states\.timeout",
+          ("stopped by user", "user initiated", "userinitiated", "stoptask", "exceeded", "timed out", "timeout",
+           "terminating job"),
+          r"stopped by user|user ?initiated|stoptask|^terminating job\.?\s*$|(?:task|job|attempt) (?:duration )?(?:exceeded|timed out)|states\.timeout",
           "stopped on request: {tail}"),
     _rule("service.scaling", "service.scaling",
-          ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "taskset"),
-          r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|task ?set|circuit breaker",
+          ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "taskset", "az rebalancing"),
+          r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|task ?set|circuit breaker"
+          r"|due to az rebalancing",
           "replaced by the service scheduler: {tail}",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     # Several retries and then nothing: the SDK kept getting transient errors and ECS cut the cause off.
