@@ -488,9 +488,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
-           "unhealthy in"),
+           "unhealthy in", "not healthy in"),
           r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \((?:target-group (?P<target_group>arn:[^\s)]{1,300})|elb [^)]{0,100})\))?|target health"
-          r"|unhealthy in \(?(?:target-group|elb)\b",
+          r"|(?:unhealthy|not healthy) in \(?(?:target-group|elb)\b",
           "task failed load balancer health checks{tg_part}",
           sources=(_GH + "boltops-tools/ufo/pull/171", _OLD_DOCS + "stopped-task-errors.md")),
     _rule("health.container", "health.container_check",
@@ -525,8 +525,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"stopped by user|user ?initiated|stoptask|^terminating job\.?\s*$|(?:task|job|attempt) (?:duration )?(?:exceeded|timed out)|states\.timeout",
           "stopped on request: {tail}"),
     _rule("service.scaling", "service.scaling",
-          ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "taskset", "az rebalancing"),
-          r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|task ?set|circuit breaker"
+          ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "az rebalancing"),
+          r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|circuit breaker"
           r"|due to az rebalancing",
           "replaced by the service scheduler: {tail}",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),

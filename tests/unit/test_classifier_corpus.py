@@ -44,8 +44,8 @@ KNOWN_MISSES = {
 }
 
 # The working part's accuracy may not fall below what the rules reach today (issue #11's goal, >= 97 %, is for
-# the held-aside part and is reported by `make heldout`): rows right, of 203, after batch 3's rules.
-WORKING_RIGHT_FLOOR = 192
+# the held-aside part and is reported by `make heldout`): rows right, of 205, after batch 3's rules.
+WORKING_RIGHT_FLOOR = 194
 
 
 @pytest.mark.parametrize("row", WORKING, ids=[r["id"] for r in WORKING])
