@@ -23,6 +23,15 @@ Concurrent transactions on one group item are cancelled with TransactionConflict
 new token after a jittered pause (nothing applied). Transactional writes cost two write units per
 item, and failed conditions still consume capacity; the count is what makes a suppressed repeat
 one request instead of three.
+
+Those resends are bounded by the time spent pausing (CONFLICT_BUDGET_SECONDS), not by a count. In a
+storm every delivery writes the one group item; new deliveries try at once while a writer that lost
+waits ever longer pauses, so the same writer can lose dozens of times in a row (the capture effect of
+backoff). 25 capped pauses (about 2.5 s, at most 5 s) ran out while the group was still hot: the run
+failed, and Lambda's retries came back into the same storm. DynamoDB resolves conflicts by retrying
+with exponential backoff
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling,
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html#Programming.Errors.RetryAndBackoff).
 """
 
 from __future__ import annotations
@@ -41,6 +50,11 @@ DEDUPE_TTL_SECONDS = 2 * 24 * 3600
 # Errors that will not change on resend: configuration, permissions, a bug in an expression.
 _PERMANENT = frozenset({"ValidationException", "ResourceNotFoundException", "AccessDeniedException",
                         "UnrecognizedClientException", "IdempotentParameterMismatchException"})
+# Pausing on conflicts may take this long in all (one request's worth of latency comes on top): a third
+# of the alert Lambda's 60 s timeout, so its other waits (a duplicate's lease, Slack, evidence) still fit.
+CONFLICT_BUDGET_SECONDS = 20.0
+# Full jitter, exponential from 5 ms, capped: a loser keeps trying several times a second.
+_CONFLICT_BASE, _CONFLICT_CAP = 0.005, 0.25
 _NAMES = {f"#{name}": name for name in ("state", "owner", "action", "count", "window_start", "lease_until", "sent",
                                          "posting", "uncertain", "due", "paid", "expires_at")}
 
@@ -48,10 +62,10 @@ _NAMES = {f"#{name}": name for name in ("state", "owner", "action", "count", "wi
 class DynamoStormStore:
     """Event items (event#…) and group counters (group#…) in one table."""
 
-    def __init__(self, client, table: str, *, attempts: int = 3, conflict_attempts: int = 25,
+    def __init__(self, client, table: str, *, attempts: int = 3, conflict_seconds: float = CONFLICT_BUDGET_SECONDS,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.client, self.table = client, table
-        self.attempts, self.conflict_attempts, self._sleep = attempts, conflict_attempts, sleep
+        self.attempts, self.conflict_seconds, self._sleep = attempts, conflict_seconds, sleep
 
     # --- operations ------------------------------------------------------------------------------
     def record_quiet(self, key: str, token: str, now: float) -> Outcome:
@@ -213,7 +227,8 @@ class DynamoStormStore:
         items = [{"Put": {"TableName": self.table, "Item": event_item, "ConditionExpression": "attribute_not_exists(pk)",
                           "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
                  group_write or {"Update": group_update}]
-        for attempt in range(self.conflict_attempts):
+        waited, attempt = 0.0, 0
+        while True:
             try:
                 self._send("transact_write_items", TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
                 return Outcome(True)
@@ -230,8 +245,11 @@ class DynamoStormStore:
                 if "TransactionConflict" not in codes:
                     raise
                 # Another transaction holds the item (a hot storm group): back off with full jitter.
-                self._sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
-        raise RuntimeError(f"{key}: DynamoDB kept cancelling the transaction on a conflict; Lambda will retry")
+                attempt += 1
+                waited = self._conflict_pause(attempt, waited)
+                if waited is None:
+                    raise RuntimeError(f"{key}: DynamoDB kept cancelling the transaction on a conflict for "
+                                       f"{self.conflict_seconds:.0f} s; Lambda will retry") from None
 
     def _send(self, operation: str, **params) -> dict:
         """One request, resent after errors whose outcome is unknown or transient.
@@ -240,6 +258,7 @@ class DynamoStormStore:
         across resends, and single-item writes are recognised by the token they carry.
         """
         failures = conflicts = 0
+        waited: float | None = 0.0
         while True:
             try:
                 return getattr(self.client, operation)(**params)
@@ -249,9 +268,9 @@ class DynamoStormStore:
                     raise
                 if code == "TransactionConflictException":  # a transaction holds the item: nothing applied
                     conflicts += 1
-                    if conflicts >= self.conflict_attempts:
+                    waited = self._conflict_pause(conflicts, waited)
+                    if waited is None:
                         raise
-                    self._sleep(random.uniform(0, min(0.25, 0.005 * 2 ** conflicts)))
                     continue
                 failures += 1
             except BotoCoreError:
@@ -259,6 +278,14 @@ class DynamoStormStore:
             if failures >= self.attempts:
                 raise
             self._sleep(random.uniform(0, min(0.5, 0.02 * 2 ** failures)))
+
+    def _conflict_pause(self, attempt: int, waited: float) -> float | None:
+        """Pause before resending a write a transaction held up; the new total paused, or None once the budget is spent."""
+        pause = random.uniform(0, min(_CONFLICT_CAP, _CONFLICT_BASE * 2 ** attempt))
+        if waited + pause > self.conflict_seconds:
+            return None
+        self._sleep(pause)
+        return waited + pause
 
 
 def _code(error: ClientError) -> str:
