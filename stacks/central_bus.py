@@ -22,7 +22,13 @@ ECS_SOURCE = "aws.ecs"
 TASK_STATE_CHANGE = "ECS Task State Change"
 # Only ECS task events may be put: events:source and events:detail-type are supplied on PutEvents.
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html
-ONLY_TASK_EVENTS = {"events:source": ECS_SOURCE, "events:detail-type": TASK_STATE_CHANGE}
+# events:source is multivalued (one value per entry of a PutEvents call), and IAM says a multivalued key
+# needs a set operator: AWS's example of exactly this policy writes ForAllValues:StringEquals for the
+# source and StringEquals for the detail-type. A plain StringEquals on the source risks refusing every
+# forwarded event. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+ONLY_ECS_SOURCE = {"ForAllValues:StringEquals": {"events:source": ECS_SOURCE}}
+ONLY_TASK_STATE_CHANGES = {"events:detail-type": TASK_STATE_CHANGE}
 
 
 def bus_policy_statements(*, bus_arn: str, organization_id: str = "", source_accounts: Sequence[str] = (),
@@ -32,12 +38,14 @@ def bus_policy_statements(*, bus_arn: str, organization_id: str = "", source_acc
     if organization_id:
         statements.append(iam.PolicyStatement(
             sid="OrganizationPutsTaskEvents", principals=[iam.AnyPrincipal()], actions=["events:PutEvents"],
-            resources=[bus_arn], conditions={"StringEquals": {"aws:PrincipalOrgID": organization_id, **ONLY_TASK_EVENTS}}))
+            resources=[bus_arn], conditions={"StringEquals": {"aws:PrincipalOrgID": organization_id, **ONLY_TASK_STATE_CHANGES},
+                                              **ONLY_ECS_SOURCE}))
     if source_accounts:
         statements.append(iam.PolicyStatement(
             sid="SourceAccountsPutTaskEvents",
             principals=[iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in source_accounts],
-            actions=["events:PutEvents"], resources=[bus_arn], conditions={"StringEquals": dict(ONLY_TASK_EVENTS)}))
+            actions=["events:PutEvents"], resources=[bus_arn],
+            conditions={"StringEquals": dict(ONLY_TASK_STATE_CHANGES), **ONLY_ECS_SOURCE}))
     return statements
 
 

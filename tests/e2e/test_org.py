@@ -115,3 +115,22 @@ def test_slack_messages_name_the_account_and_its_region(estate_run):
     accounts = {(_field(m, "Account"), _field(m, "Region")) for m in estate_run.slack.messages}
     assert ("data-staging (777788889999)", "eu-west-1") in accounts and ("data-staging (777788889999)", "us-east-1") in accounts
     assert not any(OUTSIDER in json.dumps(m) for m in estate_run.slack.messages)
+
+
+def test_a_single_valued_operator_on_the_multivalued_source_key_is_not_taken_for_an_allow(stopped):
+    """events:source has one value per PutEvents entry: IAM wants ForAllValues on it (AWS's example policy for
+    this very case does so), so a plain StringEquals there is not evaluated as if it worked.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html"""
+    def policy(condition):
+        return BusPolicy(CENTRAL_BUS_ARN, [{"Effect": "Allow", "Principal": "*", "Action": "events:PutEvents",
+                                            "Resource": CENTRAL_BUS_ARN, "Condition": condition}])
+
+    with pytest.raises(UnsupportedPolicy, match="multivalued key events:source"):
+        policy({"StringEquals": {"events:source": "aws.ecs"}}).allows(Principal(MEMBER, ORGANIZATION_ID), stopped)
+    with pytest.raises(UnsupportedPolicy, match="single-valued key aws:PrincipalOrgID"):
+        policy({"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID}}).allows(
+            Principal(MEMBER, ORGANIZATION_ID), stopped)
+    documented = policy({"ForAllValues:StringEquals": {"events:source": "aws.ecs"},
+                         "StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID, "events:detail-type": "ECS Task State Change"}})
+    assert documented.allows(Principal(MEMBER, ORGANIZATION_ID), stopped)[0]
+    assert not documented.allows(Principal(MEMBER, ORGANIZATION_ID), {**stopped, "source": "aws.ec2"})[0]

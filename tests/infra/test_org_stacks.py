@@ -76,14 +76,21 @@ def test_central_bus_lets_the_organization_and_listed_accounts_put_only_task_eve
     assert bus["Name"] == "stop-recorder"
     statements = [p["Statement"] for p in props(org.resources("StopRecorder", "AWS::Events::EventBusPolicy"))]
     by_sid = {s["Sid"].removeprefix("cdk-"): s for s in statements}
-    only_tasks = {"events:source": "aws.ecs", "events:detail-type": "ECS Task State Change"}
+    # events:source is multivalued on PutEvents (one value per entry of the call) and takes a set operator, as
+    # AWS's own example for exactly this policy does; detail-type is compared as one value there. A plain
+    # StringEquals on a multivalued key is what IAM says not to write ("Multivalued context keys require a
+    # condition set operator"): it risks refusing every forwarded event.
+    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    only_ecs = {"ForAllValues:StringEquals": {"events:source": "aws.ecs"}}
     org_statement = by_sid["OrganizationPutsTaskEvents"]
     assert org_statement["Principal"] == {"AWS": "*"} and org_statement["Action"] == "events:PutEvents"
-    assert org_statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", **only_tasks}}
+    assert org_statement["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "events:detail-type": "ECS Task State Change"}, **only_ecs}
     accounts = by_sid["SourceAccountsPutTaskEvents"]
     assert json.dumps(accounts["Principal"]).count(":root") == 2
     assert "444455556666" in json.dumps(accounts["Principal"]) and "777788889999" in json.dumps(accounts["Principal"])
-    assert accounts["Condition"] == {"StringEquals": only_tasks}
+    assert accounts["Condition"] == {"StringEquals": {"events:detail-type": "ECS Task State Change"}, **only_ecs}
     assert "CentralBusArn" in org.templates["StopRecorder"]["Outputs"]
 
 

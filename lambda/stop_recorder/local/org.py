@@ -4,8 +4,8 @@ What is reproduced, and what is not (a simulator is not the contract):
 - The forwarder's and the central capture rule's event patterns are read from the synthesized templates
   and matched with moto's EventBridge matcher.
 - The central bus's resource policy is read from the recorder template and evaluated here for each
-  cross-account or cross-region put: an explicit Allow whose principal, action and StringEquals
-  conditions all match, else refused (IAM's default deny). Same-account puts need no bus policy (the
+  cross-account or cross-region put: an explicit Allow whose principal, action and StringEquals /
+  ForAllValues:StringEquals conditions all match, else refused (IAM's default deny). Same-account puts need no bus policy (the
   forwarder's role grants them), as AWS evaluates same-account access.
   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
@@ -68,14 +68,24 @@ def _principal_matches(principal, who: Principal) -> bool:
     return False
 
 
+# Context keys with one value per PutEvents entry (a set, even for one event); the others have one value.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+MULTIVALUED = frozenset({"events:source"})
+
+
 def _conditions_match(conditions: dict, context: dict[str, str | None]) -> bool:
     for operator, pairs in conditions.items():
-        if operator != "StringEquals":
+        if operator not in ("StringEquals", "ForAllValues:StringEquals"):
             raise UnsupportedPolicy(f"condition operator {operator}")
         for key, expected in pairs.items():
             if key.lower() not in context:
                 raise UnsupportedPolicy(f"condition key {key}")
-            if context[key.lower()] not in _as_list(expected):
+            multivalued = key.lower() in MULTIVALUED
+            if multivalued != (operator == "ForAllValues:StringEquals"):
+                # IAM: a multivalued key needs a set operator, a single-valued one must not have one.
+                raise UnsupportedPolicy(f"{operator} on {'multivalued' if multivalued else 'single-valued'} key {key}")
+            values = [context[key.lower()]]  # one event per put: the set of its sources has one member
+            if not all(value in _as_list(expected) for value in values):
                 return False
     return True
 
