@@ -232,7 +232,9 @@ SLACK_TEAM = r"T[A-Z0-9]{6,30}"
 SLACK_CHANNEL = r"[CG][A-Z0-9]{6,30}"
 # CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128 characters.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html
-STACK_NAME = r"[A-Za-z][A-Za-z0-9-]{0,127}"
+# CloudFormation allows 128 characters, but the recorder names its Firehose streams <stackName>-newrelic
+# (-archive, -datadog) and a stream name has at most 64: https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html
+STACK_NAME = r"[A-Za-z][A-Za-z0-9-]{0,54}"
 ORGANIZATION_ID = r"o-[a-z0-9]{10,32}"
 ACCOUNT_ID = r"[0-9]{12}"
 BUS_NAME = r"[A-Za-z0-9._-]{1,256}"
@@ -246,7 +248,8 @@ class RecorderConfig:
     """Every context key, its default and its parser; load_config fills it from cdk.json and -c."""
 
     stack_name: str = setting("stackName", "StopRecorder", matching(
-        STACK_NAME, "a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)", empty_ok=False))
+        STACK_NAME, "a CloudFormation stack name: a letter, then letters, digits and hyphens, at most 55 characters "
+        "(the Firehose stream <stackName>-newrelic must fit in 64)", empty_ok=False))
     destinations: tuple[str, ...] = setting("destinations", (), choices(DESTINATIONS))
     new_relic_region: str = setting("newRelicRegion", "US", choice(NEW_RELIC_REGIONS, str.upper))
     datadog_site: str = setting("datadogSite", "us1", choice(DATADOG_SITES, str.lower))

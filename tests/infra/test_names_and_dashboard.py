@@ -113,3 +113,35 @@ def test_dashboard_logs_insights_queries_use_only_what_the_local_interpreter_run
     for query in logs_insights_queries(request.getfixturevalue(stack_name).template):
         assert run(query, []) == [], query
 
+
+# Documented maximum lengths of the names the recorder sets from stackName (and the region).
+# https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html (1-64)
+# https://docs.aws.amazon.com/chatbot/latest/APIReference/API_CreateSlackChannelConfiguration.html (1-128)
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html (255)
+# https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateWorkGroup.html (1-128)
+# https://docs.aws.amazon.com/glue/latest/webapi/API_DatabaseInput.html (1-255)
+NAME_LIMITS = {("AWS::KinesisFirehose::DeliveryStream", "DeliveryStreamName"): 64,
+               ("AWS::Chatbot::SlackChannelConfiguration", "ConfigurationName"): 128,
+               ("AWS::CloudWatch::Dashboard", "DashboardName"): 255, ("AWS::Athena::WorkGroup", "Name"): 128}
+
+
+def test_the_longest_allowed_stack_name_fits_every_name_it_makes(synth):
+    """stackName is checked at synth against the tightest of these (a stream name is <stackName>-newrelic): a
+    longer name used to synthesize and lint, then fail the deploy."""
+    from stacks.config import load_config
+
+    longest = "S" + "r" * 54
+    assert load_config({"stackName": longest}).stack_name == longest
+    template = synth(**ALL_FEATURES, stackName=longest).template
+    render = Renderer(template, region="ap-southeast-4")
+    lengths = {}
+    for resource in template["Resources"].values():
+        for (kind, prop), limit in NAME_LIMITS.items():
+            if resource["Type"] == kind:
+                name = render.render(resource["Properties"][prop])
+                assert len(name) <= limit, (kind, name)
+                lengths[kind] = max(lengths.get(kind, 0), len(name))
+    assert lengths["AWS::KinesisFirehose::DeliveryStream"] == 64  # the limit is exact: one more character would not fit
+    assert {kind for kind, _ in NAME_LIMITS} == set(lengths)
+    database = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Glue::Database")
+    assert len(database["Properties"]["DatabaseInput"]["Name"]) <= 255

@@ -254,3 +254,16 @@ def test_cdk_args_are_split_with_json_values_whole(raw, argv):
     from tools.cdk_args import split_cdk_args
 
     assert split_cdk_args(raw) == argv
+
+
+@pytest.mark.parametrize("context,message", [
+    # Accepted, synthesized and linted (default name only), then CloudFormation refused the stream names at deploy:
+    # a Firehose delivery stream name is 1-64 characters and the recorder names its streams <stackName>-newrelic.
+    # https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html
+    ({"stackName": "a" * 56}, r"stackName: 'a{56}' not allowed; .*at most 55 characters"),
+    ({"stackName": "a" * 128}, r"stackName: .* not allowed; .*at most 55"),
+])
+def test_values_that_synth_or_deploy_would_refuse_fail_at_config_with_the_key(context, message):
+    with pytest.raises(ConfigError, match=message):
+        config(**context)
+
