@@ -126,12 +126,15 @@ def choices(allowed: tuple[str, ...]) -> Parser:
     return parse
 
 
-def names(pattern: str, described: str) -> Parser:
-    """A comma list (or JSON list) of names that each fully match `pattern`."""
+def names(pattern: str, described: str, *, empty: str | None = None) -> Parser:
+    """A comma list (or JSON list) of names that each fully match `pattern`; with `empty` (what to do
+    instead), an empty list is an error."""
     compiled = re.compile(pattern, re.ASCII)
 
     def parse(key: str, value: Any) -> tuple[str, ...]:
         items = tuple(dict.fromkeys(_items(key, value, f"a comma list of {described}")))
+        if not items and empty is not None:
+            raise ConfigError(f"{key}: empty not allowed; use a comma list of {described} ({empty})")
         bad = [item for item in items if not compiled.fullmatch(item)]
         if bad:
             raise ConfigError(f"{key}: {', '.join(repr(b) for b in bad)} not allowed; use a comma list of {described}")
@@ -302,7 +305,9 @@ class RecorderConfig:
     diagnosis_budget_ms: int = setting("diagnosisBudgetMs", 3000, whole(0, 20000))
     diagnosis_role: bool = setting("diagnosisRole", False, flag)
     diagnosis_log_groups: tuple[str, ...] = setting("diagnosisLogGroups", ("/ecs/*",), names(
-        r"[A-Za-z0-9_\-/.#]{1,511}\*?", "log group names, or prefixes ending in *, e.g. /ecs/*"))
+        r"[A-Za-z0-9_\-/.#]{1,511}\*?", "log group names, or prefixes ending in *, e.g. /ecs/*",
+        # no log group would leave the evidence reader's logs:GetLogEvents grant with no resource: synth failed in jsii
+        empty="to read no logs, set logTailLines=0"))
     chatbot_reads_tasks_and_logs: bool = setting("chatbotReadsTasksAndLogs", False, flag)
 
     @property

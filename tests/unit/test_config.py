@@ -257,6 +257,11 @@ def test_cdk_args_are_split_with_json_values_whole(raw, argv):
 
 
 @pytest.mark.parametrize("context,message", [
+    # Accepted, then synth died in jsii: "A PolicyStatement used in an identity-based policy must specify at
+    # least one resource" (the evidence reader's logs:GetLogEvents grant had no log group), naming no key.
+    ({"diagnosisLogGroups": ""}, r"diagnosisLogGroups: empty not allowed; use a comma list of log group names.*logTailLines=0"),
+    ({"diagnosisLogGroups": " , "}, r"diagnosisLogGroups: empty not allowed"),
+    ({"diagnosisLogGroups": []}, r"diagnosisLogGroups: empty not allowed"),
     # Accepted, synthesized and linted (default name only), then CloudFormation refused the stream names at deploy:
     # a Firehose delivery stream name is 1-64 characters and the recorder names its streams <stackName>-newrelic.
     # https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html
