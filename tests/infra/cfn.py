@@ -30,6 +30,7 @@ ARNS = {
     "AWS::CloudWatch::Alarm": ("cloudwatch", "alarm:{name}"),
     "AWS::Chatbot::SlackChannelConfiguration": ("chatbot", "chat-configuration/slack-channel/{name}"),
     "AWS::IAM::ManagedPolicy": ("iam", "policy/{name}"),
+    "AWS::Events::EventBus": ("events", "event-bus/{name}"),
 }
 
 

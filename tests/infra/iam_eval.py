@@ -49,21 +49,37 @@ OPERATORS = {
 }
 
 
+# Context keys that carry a set of values (one per PutEvents entry, …): IAM wants a set operator on them,
+# ForAllValues or ForAnyValue, and none on a single-valued key. Their context value here is a list.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+# events:source: AWS's own bus-policy example writes ForAllValues:StringEquals for it
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html).
+MULTIVALUED = frozenset({"events:source"})
+
+
 def _conditions_hold(conditions: dict, context: dict) -> bool:
     for operator, pairs in conditions.items():
-        name = operator.removesuffix("IfExists")
-        if name not in OPERATORS:
+        qualifier, _, bare = operator.rpartition(":")
+        name = bare.removesuffix("IfExists")
+        if name not in OPERATORS or qualifier not in ("", "ForAllValues", "ForAnyValue"):
             raise NotImplementedError(f"condition operator {operator}")
         for key, wanted in pairs.items():
+            if (key in MULTIVALUED) != bool(qualifier):
+                raise NotImplementedError(f"{operator} on {'a multivalued' if key in MULTIVALUED else 'a single-valued'} "
+                                          f"key {key}: IAM does not evaluate it as written")
             if key not in context:
-                if operator.endswith("IfExists"):
-                    continue
-                return False  # a missing key fails every operator but the *IfExists forms
-            got = context[key]
-            # Several values of one key: any may match (negated operators: none may match).
-            results = [OPERATORS[name](str(w), str(got)) for w in _list(wanted)]
-            holds = all(results) if name.startswith("StringNot") else any(results)
-            if not holds:
+                if operator.endswith("IfExists") or qualifier == "ForAllValues":
+                    continue  # ForAllValues holds on an empty set
+                return False  # a missing key fails every other operator
+            # Several policy values of one key: any may match (negated operators: none may match).
+            def holds(got) -> bool:
+                results = [OPERATORS[name](str(w), str(got)) for w in _list(wanted)]
+                return all(results) if name.startswith("StringNot") else any(results)
+            if qualifier:
+                values = _list(context[key])
+                if not (all(map(holds, values)) if qualifier == "ForAllValues" else any(map(holds, values))):
+                    return False
+            elif not holds(context[key]):
                 return False
     return True
 
@@ -117,8 +133,22 @@ def _effects(policies: Iterable[dict], action: str, resource: str, principal: Pr
 
 def evaluate(*, principal: Principal, action: str, resource: str, identity: list[dict], resource_policy: dict | None,
              context: dict | None = None, kms: bool = False) -> Decision:
-    """Would this request be allowed? identity: the principal's policies; resource_policy: the target's."""
+    """Would this request be allowed? identity: the principal's policies; resource_policy: the target's.
+
+    A role of another account than the resource's needs both: its identity policy and the resource policy
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+    """
     context = {"aws:SourceAccount": principal.account, **SECURE, **(context or {})}
+    resource_account = resource.split(":")[4] if resource.count(":") >= 5 else ""
+    if principal.arn and resource_account and resource_account != principal.account and not kms:
+        identity_effects = _effects(identity, action, resource, None, context)
+        resource_effects = _effects([resource_policy] if resource_policy else [], action, resource, principal, context)
+        if "Deny" in identity_effects or "Deny" in resource_effects:
+            return Decision(False, "explicit deny")
+        if "Allow" in identity_effects and "Allow" in resource_effects:
+            return Decision(True, "cross-account: identity and resource policy allow")
+        return Decision(False, "cross-account: " + ("the resource policy does not allow" if "Allow" in identity_effects
+                                                    else "the identity policy does not allow"))
     resource_effects = _effects([resource_policy] if resource_policy else [], action, resource, principal, context)
     identity_effects = _effects(identity, action, resource, None, context) if principal.arn else set()
     if "Deny" in resource_effects or "Deny" in identity_effects:
@@ -143,16 +173,17 @@ def evaluate(*, principal: Principal, action: str, resource: str, identity: list
 class TemplatePolicies:
     """The identity and resource policies of one synthesized template, rendered for one account/region."""
 
-    def __init__(self, template: dict, *, region: str = "us-east-1") -> None:
+    def __init__(self, template: dict, *, region: str = "us-east-1", account: str = ACCOUNT) -> None:
         self.template = template
-        self.r = Renderer(template, region=region)
+        self.r = Renderer(template, region=region, account=account)
         self.resources = template["Resources"]
+        self.account = account
 
     def of_type(self, kind: str) -> dict[str, dict]:
         return {k: v for k, v in self.resources.items() if v["Type"] == kind}
 
     def role_principal(self, role_id: str) -> Principal:
-        return Principal(arn=self.r.arn(role_id))
+        return Principal(arn=self.r.arn(role_id), account=self.account)
 
     def identity(self, role_id: str) -> list[dict]:
         """Inline, attached (AWS::IAM::Policy) and managed policies of a role."""
@@ -197,6 +228,10 @@ class TemplatePolicies:
                     if "SourceAccount" in props:
                         statement.setdefault("Condition", {})["StringEquals"] = {"aws:SourceAccount": props["SourceAccount"]}
                     statements.append(statement)
+            return {"Statement": statements} if statements else None
+        if kind == "AWS::Events::EventBus":
+            statements = [self.r.render(p["Properties"]["Statement"]) for p in self.of_type("AWS::Events::EventBusPolicy").values()
+                          if p["Properties"].get("EventBusName") == {"Ref": logical_id}]
             return {"Statement": statements} if statements else None
         if kind == "AWS::SecretsManager::Secret":
             policies = [p for p in self.of_type("AWS::SecretsManager::ResourcePolicy").values()]

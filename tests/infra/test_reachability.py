@@ -22,9 +22,18 @@ CHATBOT_SLR_POLICY = {"Statement": [{"Effect": "Allow", "Resource": "*", "Action
     "sns:ListSubscriptionsByTopic", "sns:ListTopics", "sns:Unsubscribe", "sns:Subscribe", "sns:ListSubscriptions"]}]}
 
 
-@pytest.fixture(scope="module")
-def t(synth) -> TemplatePolicies:
-    return TemplatePolicies(synth(**ALL_FEATURES).template, region=REGION)
+# The central recorder with its bus: the capture rules on the central bus share every target and DLQ.
+CENTRAL_BUS_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/stop-recorder"
+ORGANIZATION = "o-a1b2c3d4e5"
+ORG_FEATURES = {**ALL_FEATURES, "organizationId": ORGANIZATION, "sourceAccounts": "777788889999",
+                "centralBusArn": CENTRAL_BUS_ARN, "diagnosisRole": "true"}
+MEMBER = "444455556666"
+
+
+@pytest.fixture(scope="module", params=["all-features", "org"])
+def t(synth, request) -> TemplatePolicies:
+    return TemplatePolicies(synth(**(ALL_FEATURES if request.param == "all-features" else ORG_FEATURES)).template,
+                            region=REGION)
 
 
 def one(t: TemplatePolicies, kind: str, prefix: str) -> str:
@@ -203,3 +212,69 @@ def test_the_evaluator_catches_the_defects_it_exists_for(t):
     # and an explicit deny wins over an allow: no TLS, no publish
     assert not evaluate(principal=cloudwatch, action="sns:Publish", resource=t.r.arn(topic), identity=[],
                         resource_policy=t.resource_policy(topic), context={**context, "aws:SecureTransport": "false"}).allowed
+
+
+@pytest.fixture(scope="module")
+def org(synth):
+    """The central recorder (this account, REGION) and the forwarder as a member account in another region deploys it."""
+    import json
+
+    stack = synth(**ORG_FEATURES)
+    forwarder = json.loads((stack.outdir / "StopRecorderForwarder.template.json").read_text())
+    return TemplatePolicies(stack.template, region=REGION), TemplatePolicies(forwarder, region="eu-west-1", account=MEMBER)
+
+
+def test_the_forwarder_reaches_the_central_bus_and_its_own_dlq(org):
+    """Member rule → its role → PutEvents on the central bus (the role's policy and the bus policy: cross-account),
+    and the rule's DLQ; a put from outside the organization, or of another source, is refused."""
+    central, fwd = org
+    [rule_id] = fwd.of_type("AWS::Events::Rule")
+    [target] = fwd.r.render(fwd.resources[rule_id]["Properties"]["Targets"])
+    assert target["Arn"] == CENTRAL_BUS_ARN and target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    events = Principal(service="events.amazonaws.com", account=MEMBER)
+    source = {"aws:SourceArn": fwd.r.arn(rule_id), "aws:SourceAccount": MEMBER}
+    role_id = next(k for k in fwd.of_type("AWS::IAM::Role") if fwd.r.arn(k) == target["RoleArn"])
+    assert evaluate(principal=events, action="sts:AssumeRole", resource=target["RoleArn"], identity=[],
+                    resource_policy=fwd.trust(role_id), context=source).allowed
+    foreign_rule = {"aws:SourceArn": f"arn:aws:events:eu-west-1:{MEMBER}:rule/other", "aws:SourceAccount": MEMBER}
+    assert not evaluate(principal=events, action="sts:AssumeRole", resource=target["RoleArn"], identity=[],
+                        resource_policy=fwd.trust(role_id), context=foreign_rule).allowed
+    # The forwarded put: the event keeps source aws.ecs (events:source is the set of the put's sources).
+    [bus_id] = central.of_type("AWS::Events::EventBus")
+    assert central.r.arn(bus_id) == CENTRAL_BUS_ARN
+    put = {"aws:PrincipalOrgID": ORGANIZATION, "events:source": ["aws.ecs"], "events:detail-type": "ECS Task State Change"}
+    role, identity, bus_policy = fwd.role_principal(role_id), fwd.identity(role_id), central.resource_policy(bus_id)
+    decision = evaluate(principal=role, action="events:PutEvents", resource=CENTRAL_BUS_ARN, identity=identity,
+                        resource_policy=bus_policy, context=put)
+    assert decision.allowed, decision.reason
+    for refused in ({**put, "aws:PrincipalOrgID": "o-other00001"}, {**put, "events:source": ["aws.ecs", "my.app"]},
+                    {**put, "events:detail-type": "ECS Container Instance State Change"}):
+        assert not evaluate(principal=role, action="events:PutEvents", resource=CENTRAL_BUS_ARN, identity=identity,
+                            resource_policy=bus_policy, context=refused).allowed, refused
+    # A listed account outside the organization gets in by its own statement; the role's own policy is still needed.
+    listed = Principal(arn="arn:aws:iam::777788889999:role/forwarder", account="777788889999")
+    listed_put = {**put, "aws:PrincipalOrgID": "o-someone0001"}
+    assert evaluate(principal=listed, action="events:PutEvents", resource=CENTRAL_BUS_ARN, identity=identity,
+                    resource_policy=bus_policy, context=listed_put).allowed
+    assert not evaluate(principal=listed, action="events:PutEvents", resource=CENTRAL_BUS_ARN, identity=[],
+                        resource_policy=bus_policy, context=listed_put).allowed
+    queue_arn = target["DeadLetterConfig"]["Arn"]
+    queue_id = next(k for k in fwd.of_type("AWS::SQS::Queue") if fwd.r.arn(k) == queue_arn)
+    send = evaluate(principal=events, action="sqs:SendMessage", resource=queue_arn, identity=[],
+                    resource_policy=fwd.resource_policy(queue_id), context=source)
+    assert send.allowed, send.reason
+
+
+def test_the_evaluator_refuses_a_single_valued_operator_on_a_multivalued_key(org):
+    """The bus policy's events:source needs a set operator; a plain StringEquals on it is an error, not an allow."""
+    central, fwd = org
+    [bus_id] = central.of_type("AWS::Events::EventBus")
+    statements = central.resource_policy(bus_id)["Statement"]
+    plain = [{**s, "Condition": {"StringEquals": {k: v for c in s["Condition"].values() for k, v in c.items()}}}
+             for s in statements]
+    role_id = next(iter(fwd.of_type("AWS::IAM::Role")))
+    with pytest.raises(NotImplementedError, match="multivalued key events:source"):
+        evaluate(principal=fwd.role_principal(role_id), action="events:PutEvents", resource=CENTRAL_BUS_ARN,
+                 identity=[], resource_policy={"Statement": plain},
+                 context={"aws:PrincipalOrgID": ORGANIZATION, "events:source": ["aws.ecs"],
+                          "events:detail-type": "ECS Task State Change"})
