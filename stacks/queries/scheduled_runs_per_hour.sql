@@ -1,7 +1,8 @@
 -- name: scheduled-runs-per-hour
 -- description: Standalone runs per task family and hour over the last 48 hours, empty hours included, against the family's expected hourly count (the median of its hourly runs over 7 days): hours below it are runs that never happened or never stopped.
 WITH runs AS (
-  SELECT task_family, substr(stopped_at, 1, 13) AS hour, category
+  -- one row per task: EventBridge and Firehose deliver at least once, so a run may be archived twice
+  SELECT DISTINCT task_family, task_arn, substr(stopped_at, 1, 13) AS hour, category
   FROM {table}
   WHERE dt >= date_format(current_date - interval '7' day, '%Y-%m-%d')
     AND service_name IS NULL AND stopped_at IS NOT NULL AND task_family IS NOT NULL

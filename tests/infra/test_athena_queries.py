@@ -16,6 +16,17 @@ from stop_recorder.local.athena import LocalAthena, duckdb_type, qualified_name
 
 @pytest.fixture(scope="module")
 def athena(default_stack, tmp_path_factory):
+    return _archive(default_stack, tmp_path_factory, copies=1)
+
+
+@pytest.fixture(scope="module")
+def athena_twice(default_stack, tmp_path_factory):
+    """Every record archived twice: EventBridge delivers at least once, and so does Firehose to S3
+    (a retried batch is written again: https://docs.aws.amazon.com/firehose/latest/dev/basic-deliver.html)."""
+    return _archive(default_stack, tmp_path_factory, copies=2)
+
+
+def _archive(default_stack, tmp_path_factory, *, copies: int):
     events = [e for e in read_jsonl(SAMPLES / "events.jsonl") + read_jsonl(SAMPLES / "storm.jsonl")
               if e["detail"]["lastStatus"] == "STOPPED"]  # the processor refuses the RUNNING sample
     outcomes = process_records([(str(i), base64.b64encode(json.dumps(e).encode()).decode()) for i, e in enumerate(events)],
@@ -24,8 +35,9 @@ def athena(default_stack, tmp_path_factory):
     root = tmp_path_factory.mktemp("archive") / "stopped-tasks"
     day = root / f"dt={date.today().isoformat()}"
     day.mkdir(parents=True)
-    with gzip.open(day / "stop-recorder-archive-1.gz", "wb") as handle:
-        handle.write(b"".join(o.data for o in outcomes))  # Firehose concatenates; the newlines come from us
+    for copy in range(1, copies + 1):
+        with gzip.open(day / f"stop-recorder-archive-{copy}.gz", "wb") as handle:
+            handle.write(b"".join(o.data for o in outcomes))  # Firehose concatenates; the newlines come from us
     tables = {t["Properties"]["TableInput"]["Name"]: t["Properties"] for t in default_stack.resources("AWS::Glue::Table").values()}
     table = tables["stopped_tasks"]
     columns = [(c["Name"], c["Type"]) for c in table["TableInput"]["StorageDescriptor"]["Columns"]]
@@ -88,6 +100,15 @@ def test_batch_success_ratio_answers_did_my_batch_finish(athena):
     nightly = by_family["new-arrivals-batch"]
     assert (nightly["runs"], nightly["succeeded"], nightly["succeeded_logs_lost"]) == (3, 2, 1)
     assert nightly["success_ratio"] == pytest.approx(0.667)
+
+
+def test_counts_of_runs_are_the_same_when_every_record_was_delivered_twice(athena, athena_twice):
+    """A duplicate delivery is one run: the ratio and the hourly runs the watchdog view compares with its
+    expectation must not double (stops-by-category and crash-loops already count distinct tasks)."""
+    (once, queries, _), (twice, _, _) = athena, athena_twice
+    for name in ("batch-success-ratio", "scheduled-runs-per-hour", "stops-by-category-and-cluster", "crash-loops",
+                 "stops-by-account"):
+        assert sorted(map(tuple, twice.run(queries[name])[1])) == sorted(map(tuple, once.run(queries[name])[1])), name
 
 
 def test_image_problems_show_the_architecture(athena):
