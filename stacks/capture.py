@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 from aws_cdk import CfnOutput, Duration
@@ -13,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .config import ConfigError
 from .nag import acknowledge
 
 # EventBridge keeps retrying a delivery it could not hand to a target for a day; after that the
@@ -29,11 +31,23 @@ RETRY_ATTEMPTS = 185
 VENDOR_MAX_EVENT_AGE = Duration.hours(17)
 
 
+# EventBridge refuses a rule whose event pattern is longer than 2048 characters (its default quota; 4096
+# after a quota increase), which a long `clusters` list reaches at deploy time, after synth and lint passed.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+PATTERN_LIMIT = 2048
+
+
 def event_pattern(clusters: Sequence[str]) -> dict:
-    """The rule's detail filter; clusters may be names or ARNs."""
+    """The rule's detail filter; clusters may be names or ARNs. ConfigError if the rule's pattern would be too long."""
     detail: dict = {"lastStatus": ["STOPPED"]}
     if clusters:
         detail["clusterArn"] = [c if c.startswith("arn:") else {"suffix": f":cluster/{c}"} for c in clusters]
+        whole = {"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"], "detail": detail}
+        size = len(json.dumps(whole, separators=(",", ":")))
+        if size > PATTERN_LIMIT:
+            raise ConfigError(f"clusters: {len(clusters)} clusters make the capture rule's event pattern {size} characters; "
+                              f"EventBridge accepts {PATTERN_LIMIT} (its default quota): list fewer clusters (names are "
+                              "shorter than ARNs), or none to record every cluster")
     return detail
 
 

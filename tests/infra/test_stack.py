@@ -35,6 +35,26 @@ def test_rule_can_be_narrowed_to_clusters(synth):
                                                             "arn:aws:ecs:us-east-1:111122223333:cluster/batch"]
 
 
+def test_a_cluster_list_too_long_for_an_event_pattern_fails_synth_naming_the_key(tmp_path):
+    """EventBridge refuses an event pattern over 2048 characters (its default quota, 4096 after an increase):
+    80 cluster names passed config and synth, then the deploy failed on the rule. Now synth says so, by key.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html"""
+    from conftest import CDK_JSON_CONTEXT
+
+    from app import build
+    from stacks.config import ConfigError
+
+    many = [f"payments-cluster-{i:03d}" for i in range(80)]
+    with pytest.raises(ConfigError, match=r"clusters: 80 clusters make the capture rule's event pattern \d+ characters; "
+                                          r"EventBridge accepts 2048"):
+        build({**CDK_JSON_CONTEXT, "clusters": ",".join(many)}, outdir=str(tmp_path))
+    from stacks.capture import PATTERN_LIMIT, event_pattern
+
+    fits = many[:40]
+    pattern = {"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"], "detail": event_pattern(fits)}
+    assert len(json.dumps(pattern, separators=(",", ":"))) <= PATTERN_LIMIT
+
+
 @pytest.mark.parametrize("stack_name", ["default_stack", "vendor_stack"])
 def test_every_target_has_retry_policy_and_its_own_dlq(request, stack_name):
     stack = request.getfixturevalue(stack_name)
