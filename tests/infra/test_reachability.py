@@ -278,3 +278,23 @@ def test_the_evaluator_refuses_a_single_valued_operator_on_a_multivalued_key(org
                  identity=[], resource_policy={"Statement": plain},
                  context={"aws:PrincipalOrgID": ORGANIZATION, "events:source": ["aws.ecs"],
                           "events:detail-type": "ECS Task State Change"})
+
+
+def test_every_asynchronous_function_reaches_its_on_failure_destination(t):
+    """Every EventInvokeConfig's OnFailure queue (alert Lambda, schedule watchdog, …), with the function's own
+    execution role, which is what Lambda sends the invocation record with; and every function an EventBridge rule
+    invokes has such a config (else a run that keeps failing is discarded after Lambda's two retries).
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"""
+    configs = {t.r.render(c["Properties"]["FunctionName"]): c["Properties"] for c in t.of_type("AWS::Lambda::EventInvokeConfig").values()}
+    invoked = {target["Arn"] for rule in t.of_type("AWS::Events::Rule").values()
+               for target in t.r.render(rule["Properties"]["Targets"]) if ":lambda:" in target["Arn"]}
+    functions = {t.r.arn(k): k for k in t.of_type("AWS::Lambda::Function")}
+    assert invoked and {functions[arn] for arn in invoked} <= set(configs), "an asynchronously invoked function has no on-failure destination"
+    for function_id, config in configs.items():
+        assert config["MaximumRetryAttempts"] <= 2 and 60 <= config["MaximumEventAgeInSeconds"] <= 21600, function_id
+        queue_arn = t.r.render(config["DestinationConfig"]["OnFailure"]["Destination"])
+        queue_id = next(k for k in t.of_type("AWS::SQS::Queue") if t.r.arn(k) == queue_arn)
+        role_id = t.resources[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+        decision = evaluate(principal=t.role_principal(role_id), action="sqs:SendMessage", resource=queue_arn,
+                            identity=t.identity(role_id), resource_policy=t.resource_policy(queue_id))
+        assert decision.allowed, (function_id, decision.reason)
