@@ -466,7 +466,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/amazon-ecs-agent/issues/2312", _GH + "rstudio/r-builds/pull/140",
                    _DOCS + "container-runtime-timeout-error.html", _DOCS + "cannot-inspect-container.html")),
     # The agent on the instance was disconnected when ECS tried to start the task (RunTask failure reason AGENT).
-    _rule("capacity.agent_disconnected", "host.runtime_error",
+    _rule("host.agent_disconnected", "host.runtime_error",
           ("agent",),
           r"^(?:taskfailedtostart: )?agent\s*$",
           "the ECS agent on the chosen instance was disconnected",
