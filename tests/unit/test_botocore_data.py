@@ -19,6 +19,7 @@ import uuid
 import botocore
 import botocore.session
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from conftest import ROOT, SAMPLES, read_jsonl
 
@@ -215,3 +216,76 @@ def test_the_asset_carries_python313_bytecode_that_python313_reads(default_stack
                             capture_output=True, text=True, check=True).stderr
     for module in ("taxonomy", "rules"):
         assert f"code object from '{asset}/stop_recorder/__pycache__/{module}.cpython-313.pyc'" in loaded
+
+
+# botocore passes the endpoint it resolves from an endpoints.json that is not its own builtin file to the endpoint
+# rule set as an endpoint override (SDK::Endpoint): "we'll detect any deviations in our loaded endpoints.json file
+# from what was distributed with the source code. If a variation is detected, we will use our old endpoints logic"
+# (https://github.com/boto/botocore/pull/2801). The trimmed file is botocore's own data, cut down: read as an
+# override it would turn off dual-stack (the rule set refuses an override with it) and account-based endpoints,
+# and in another botocore it would pin the partitions its build knew.
+ENDPOINT_SETTINGS = [
+    ("us-east-1", {}), ("us-east-1", {"AWS_USE_DUALSTACK_ENDPOINT": "true"}), ("us-east-1", {"AWS_USE_FIPS_ENDPOINT": "true"}),
+    ("us-east-1", {"AWS_USE_FIPS_ENDPOINT": "true", "AWS_USE_DUALSTACK_ENDPOINT": "true"}),
+    ("eu-west-1", {"AWS_ACCOUNT_ID": "123456789012"}), ("cn-north-1", {"AWS_USE_DUALSTACK_ENDPOINT": "true"}),
+    ("us-gov-west-1", {"AWS_USE_FIPS_ENDPOINT": "true"}), ("us-gov-west-1", {"AWS_USE_DUALSTACK_ENDPOINT": "true"}),
+    ("us-iso-east-1", {}), ("eusc-de-east-1", {}), ("xx-newregion-1", {}),
+    ("eu-west-1", {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000"}),
+]
+
+
+def _where_a_get_item_goes(make_client, region, settings, monkeypatch) -> str:
+    """The URL and credential scope of one GetItem, or the error that stopped it (no socket opened)."""
+    for key in ("AWS_USE_DUALSTACK_ENDPOINT", "AWS_USE_FIPS_ENDPOINT", "AWS_ACCOUNT_ID", "AWS_ENDPOINT_URL_DYNAMODB",
+                "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {**settings, "AWS_DEFAULT_REGION": region}.items():
+        monkeypatch.setenv(key, value)
+    try:
+        client = make_client()
+        sent: list = []
+
+        def answer(request, **_):
+            sent.append((request.url, request.headers["Authorization"].decode().split("/")[2]))  # URL, signing region
+            return AWSResponse(request.url, 200, {}, _EmptyBody())
+
+        client.meta.events.register("before-send.dynamodb", answer)
+        client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+        return str(sent)
+    except Exception as error:  # noqa: BLE001 - the outcome compared, whatever it is
+        return f"{type(error).__name__}: {error}"
+
+
+class _EmptyBody:
+    def stream(self, **_):
+        yield b"{}"
+
+
+def _full_client():
+    return botocore.session.get_session().create_client("dynamodb")
+
+
+@pytest.mark.parametrize("region, settings", ENDPOINT_SETTINGS)
+def test_the_trimmed_client_resolves_every_endpoint_setting_as_the_full_data_does(data, region, settings, monkeypatch):
+    full = _where_a_get_item_goes(_full_client, region, settings, monkeypatch)
+    trimmed = _where_a_get_item_goes(lambda: dynamodb_client(data=data), region, settings, monkeypatch)
+    assert aws.dynamodb_data_source == "trimmed only"
+    assert trimmed == full
+    assert full.startswith("[('http")  # every setting here resolves with botocore's own data
+
+
+@pytest.mark.parametrize("region, settings", ENDPOINT_SETTINGS)
+def test_another_botocore_resolves_endpoints_with_its_own_rule_set_not_the_bundled_endpoints(
+        copy_of, region, settings, monkeypatch):
+    # Data written by an older botocore that knew neither the European Sovereign Cloud partition nor this
+    # region: the runtime's own rule set and partitions must still decide where requests go.
+    data = copy_of()
+    manifest = json.loads((data / "manifest.json").read_text())
+    (data / "manifest.json").write_text(json.dumps({**manifest, "botocore": "1.0.0"}))
+    endpoints = json.loads((data / "trimmed" / "endpoints.json").read_text())
+    endpoints["partitions"] = [p for p in endpoints["partitions"] if p["partition"] != "aws-eusc"]
+    (data / "trimmed" / "endpoints.json").write_text(json.dumps(endpoints))
+    full = _where_a_get_item_goes(_full_client, region, settings, monkeypatch)
+    trimmed = _where_a_get_item_goes(lambda: dynamodb_client(data=data), region, settings, monkeypatch)
+    assert aws.dynamodb_data_source == "trimmed over botocore's"
+    assert trimmed == full

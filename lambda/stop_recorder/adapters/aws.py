@@ -14,6 +14,8 @@ paths reads only the ones given (https://docs.aws.amazon.com/botocore/latest/ref
   neither parses its 1.25 MB endpoints.json nor lists its ~440 service folders;
 - any other botocore: the trimmed model and endpoints in front of its own data path, so its own
   endpoint rule set, partitions and retry rules (which match its code) are used;
+- both read as botocore's builtin data, so the endpoint rule set resolves every endpoint (dual-stack,
+  FIPS, account-based, partitions newer than the bundle) as with the full data, never an override;
 - no data (tests, the local runner), unreadable data, or a model without an operation the adapters
   call: botocore's own data, as if nothing had been bundled.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +76,25 @@ def _trimmed_client(data: Path, config: Any) -> tuple[Any, str]:
 
     manifest = json.loads((data / BOTOCORE_DATA_MANIFEST).read_text())
     session = botocore.session.get_session()
-    if manifest["botocore"] == botocore.__version__:
-        session.register_component("data_loader", Loader(
-            extra_search_paths=[str(data / "trimmed"), str(data / "unchanged")], include_default_search_paths=False))
-        source = "trimmed only"
-    else:
-        session.set_config_variable("data_path", str(data / "trimmed"))
-        source = "trimmed over botocore's"
+    same = manifest["botocore"] == botocore.__version__
+    bundled = [str(data / "trimmed")] + ([str(data / "unchanged")] if same else [])
+
+    class BundledLoader(Loader):
+        """Reads the bundled files as botocore's own: they are its builtin data, cut down.
+
+        botocore gives the endpoint rule set the endpoint it resolved from an endpoints.json that is not its
+        builtin file as an override ("If a variation is detected, we will use our old endpoints logic",
+        https://github.com/boto/botocore/pull/2801), which turns off dual-stack and account-based endpoints
+        and, in another botocore, pins the partitions the bundling botocore knew. As builtin data, the rule
+        set and partitions (this botocore's own in that case) decide where requests go.
+        """
+
+        def is_builtin_path(self, path: str) -> bool:
+            return any(path.startswith(root + os.sep) for root in bundled) or super().is_builtin_path(path)
+
+    session.register_component("data_loader", BundledLoader(extra_search_paths=bundled,
+                                                            include_default_search_paths=not same))
+    source = "trimmed only" if same else "trimmed over botocore's"
     made = session.create_client("dynamodb", api_version=DYNAMODB_API_VERSION, config=config)
     missing = set(DYNAMODB_OPERATIONS) - set(made.meta.service_model.operation_names)
     if missing:
