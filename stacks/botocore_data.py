@@ -45,7 +45,9 @@ class _RecordingLoader(Loader):
     """botocore's loader over its own data only, remembering every file it found (build time only)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        # Only the package's data: not ~/.aws/models, which the default search path puts first and where
+        # `aws configure add-model` and emulators leave models that must not ship as botocore's own.
+        super().__init__(extra_search_paths=[self.BUILTIN_DATA_PATH], include_default_search_paths=False)
         self.found: dict[str, object] = {}
 
     def load_data_with_path(self, name):

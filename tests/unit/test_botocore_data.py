@@ -289,3 +289,25 @@ def test_another_botocore_resolves_endpoints_with_its_own_rule_set_not_the_bundl
     trimmed = _where_a_get_item_goes(lambda: dynamodb_client(data=data), region, settings, monkeypatch)
     assert aws.dynamodb_data_source == "trimmed over botocore's"
     assert trimmed == full
+
+
+def test_the_bundle_is_botocores_own_data_whatever_the_build_machine_keeps_in_its_models_folder(tmp_path, monkeypatch):
+    # botocore's loader searches ~/.aws/models before its own data (where `aws configure add-model` writes,
+    # https://docs.aws.amazon.com/botocore/latest/reference/loaders.html): a model or endpoints.json kept there
+    # for a preview or a local emulator must not ship in the asset, which the runtime reads as botocore's own.
+    from botocore.loaders import Loader
+
+    builtin = Loader().load_service_model("dynamodb", "service-2", "2012-08-10")
+    custom = tmp_path / "models"
+    (custom / MODEL).parent.mkdir(parents=True)
+    (custom / f"{MODEL}.json").write_text(json.dumps({**builtin, "metadata": {**builtin["metadata"], "targetPrefix": "Custom"}}))
+    endpoints = Loader().load_data("endpoints")
+    (custom / "endpoints.json").write_text(json.dumps({**endpoints, "partitions": [
+        {**p, "dnsSuffix": "example.com"} for p in endpoints["partitions"]]}))
+    monkeypatch.setattr(Loader, "CUSTOMER_DATA_PATH", str(custom))
+    assert Loader().load_data("endpoints")["partitions"][0]["dnsSuffix"] == "example.com"  # the folder is searched
+    data = write_botocore_data(tmp_path / "_botocore_data")
+    model = json.loads((data / "trimmed" / f"{MODEL}.json").read_text())
+    assert model["metadata"] == {k: v for k, v in builtin["metadata"].items() if k != "documentation"}
+    bundled = json.loads((data / "trimmed" / "endpoints.json").read_text())
+    assert [p["dnsSuffix"] for p in bundled["partitions"]] == [p["dnsSuffix"] for p in endpoints["partitions"]]
