@@ -237,7 +237,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs )?volume"
           r"|error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
           r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role"
-          r"|unable to resolve volume mounts|for a local volume name",
+          r"|unable to resolve volume mounts|for a local volume name|error looking up volume plugin"
+          # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
+          r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/",
           "volume could not be mounted{fs_part}: {tail}",
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
@@ -369,7 +371,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- image content and identity
     _rule("pull.platform", "image.platform_mismatch",
           ("platform", "manifest list", "exec format error", "image is incompatible", "operating system"),
-          r"descriptor matching platform '(?P<platform>[^']{1,64})'|no matching manifest for (?P<platform_2>\S{1,64}) in the manifest list"
+          r"descriptor matching platform '(?P<platform>[^']{1,64})'|no matching manifest for (?P<platform_2>\S{1,64}(?: [\d.]{1,20})?) in the manifest list"
           r"|image platform .{0,40}does not match|exec format error|based image is incompatible with a"
           r"|container operating system does not match|image operating system \S{1,20} cannot be used on this platform"
           r"|no match for platform in manifest",
@@ -380,7 +382,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl"),
           r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
           summary="registry throttled the image pull{of_image}",
-          sources=(_DOCS + "task_cannot_pull_image.html",)),
+          sources=(_DOCS + "task_cannot_pull_image.html",
+                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/dockerclient/dockerapi/errors.go")),
     # toomanyrequests is the registry API's own error code: it needs no pull context around it
     _rule("pull.rate_limited_code", "image.rate_limited",
           ("toomanyrequests",),
@@ -402,10 +405,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           summary="registry refused the image pull{of_image}",
           sources=(_GH + "aws/containers-roadmap/issues/2493", _DOCS + "task_cannot_pull_image.html")),
     _rule("pull.invalid", "image.invalid",
-          ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid"),
+          ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid",
+           "400 bad request"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
-          r"|failed to register layer|mismatched image rootfs|digest did not match|unexpected eof|archive/tar"
-          r"|layers and diffids don't match",
+          r"|mismatched image rootfs|digest did not match|unexpected eof|archive/tar"
+          r"|layers and diffids don't match"
+          # ECR refuses a manifest it cannot serve in the asked-for form (a BuildKit attestation index) with 400
+          r"|status code \[manifests [^\]]{0,200}\]: 400 bad request",
           "image{image_ref} cannot be unpacked: {tail}"),
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
@@ -476,15 +482,20 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("capacity.unavailable", "capacity.unavailable",
           ("capacity", "resource:", "no container instance", "unable to place", "no active instances", "placement constraint",
            "location", "attribute", "reached the limit", "above your limit",
-           "compute strategy"),
+           "compute strategy", "missing", "inactive", "misconfiguration:"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
           r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
-          r"|^(?:taskfailedtostart: )?(?:location|attribute)\s*$"
+          # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
+          r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)\s*$"
+          # AWS Batch's blocked-queue reasons: no instance type of the compute environment can fit or be had
+          r"|capacity:insufficient_instance_capacity|misconfiguration:(?:job_resource_requirement|compute_environment_max_resource)"
           r"|reached the limit on the number of (?:tasks|vcpus)|configuration is above your limit"
           r"|not compatible with the selected compute strategy",
           "no capacity to start the task: {tail}",
-          sources=(_API, _DOCS + "service-event-messages.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html")),
+          sources=(_API, _DOCS + "service-event-messages.html", _DOCS + "api_failures_messages.html",
+                   _DOCS + "service-event-messages-list.html",
+                   "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html")),
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
@@ -536,6 +547,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"(?:pull|inspect) image (?:manifest )?has been retried [2-9] time\(s\):?\s*$",
           "image pull kept failing with transient errors (usually no route to the registry; ECS cut the cause)",
           sources=(_GH + "aws/amazon-ecs-agent/issues/3035",)),
+    # The HTTP request itself failed (containerd's "failed to do request", Docker's "error pulling image configuration:
+    # Get <url>") and ECS cut the transport error that followed. A registry's refusal reads "unexpected status code" or
+    # names its status, and the rules above take it; what is left is the route to the registry or to ECR's layer bucket
+    # in S3 (prod-<region>-starport-layer-bucket: a private subnet needs the S3 gateway endpoint for it).
+    _rule("pull.request_failed_cut", "network.unreachable",
+          ("failed to do request", "error pulling image configuration: get"),
+          r"failed to do request|error pulling image configuration: get\b",
+          "image{image_ref} could not be downloaded: the request to {host} failed (ECS cut the network error)",
+          hint="Check the task's route to the registry and, for ECR, to the S3 layer bucket: NAT or an S3 gateway endpoint, "
+               "security-group egress on 443, and the ECR endpoints' DNS.",
+          sources=("https://eddgrant.com/blog/2023/05/12/aws-connecting-to-a-private-ecr-repository-using-vpc-endpoints.html",
+                   "https://7thzero.com/blog/limiting-outbound-egress-traffic-while-using-aws-fargate-and-ecr")),
     # --- prefix families: the error type alone decides when no finer rule matched. ECS cuts reasons at 255
     # characters, often before the cause; these keep such a message in its family instead of `unknown`.
     _rule("family.secrets_or_registry_auth", "network.unreachable",
@@ -548,10 +571,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("family.cannot_pull", "image.pull_failed",
           ("cannotpull", "pull image manifest", "ref pull has been retried", "pull the image", "failed to pull",
            "pull command failed", "error pulling image", "pull access"),
-          r"cannotpull(?:ecr)?container(?:error|fromregistry)?|pull image manifest|ref pull has been retried"
+          r"cannotpull(?:ecr)?container(?:error|fromregistry)?|cannotpullimagemanifest|pull image manifest|ref pull has been retried"
           r"|" + _CANT + r" pull (?:the image|'|‘)|failed to pull|pull command failed|error pulling image",
           "image{image_ref} could not be pulled: {tail}", family=True,
-          sources=(_DOCS + "task_cannot_pull_image.html",)),
+          sources=(_DOCS + "task_cannot_pull_image.html",
+                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/dockerclient/dockerapi/errors.go")),
     _rule("family.resource_initialization", "task.init_failed",
           ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "resourcenotfoundexception"),
           r"resourceinitializationerror|taskfailedtostart|task failed to start|resourcenotfoundexception",

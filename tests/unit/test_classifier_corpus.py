@@ -41,11 +41,17 @@ KNOWN_MISSES = {
             "the text says forbidden",
     "c303": "'image ... not found' for a private Docker Hub image the task had no credentials for; the text says not found",
     "c313": "'pull access denied' during a Docker Hub outage; the text says access denied",
+    "c322": "a Secrets Manager fetch retried once, its cause cut at 255 characters: one retry means a non-retryable "
+            "answer (a missing secret or a refusal), read as the missing secret; the source never found the cause",
+    "c340": "Docker Hub answered 'denied ... authentication required' for a repository that did not exist (a malformed "
+            "image name); the text says denied",
+    "c361": "'failed to resolve ref ...' with the reference and the cause elided by the source's author; the cause was "
+            "the execution role's missing pull-through-cache permissions, which the text does not show",
 }
 
 # The working part's accuracy may not fall below what the rules reach today (issue #11's goal, >= 97 %, is for
-# the held-aside part and is reported by `make heldout`): rows right, of 205, after batch 3's rules.
-WORKING_RIGHT_FLOOR = 194
+# the held-aside part and is reported by `make heldout`): rows right, of 231, after batch 4's rules.
+WORKING_RIGHT_FLOOR = 217
 
 
 @pytest.mark.parametrize("row", WORKING, ids=[r["id"] for r in WORKING])
@@ -73,7 +79,7 @@ def test_corpus_rows_are_well_formed(part):
     for row in rows:
         assert row["label"] in CATEGORIES, row["id"]
         assert row["where"] in ("task", "container"), row["id"]
-        assert row["source"].startswith("https://"), row["id"]
+        assert row["source"].startswith(("https://", "http://")), row["id"]  # a few pages are served over http only
         assert row["text"] and row["why"], row["id"]
 
 
