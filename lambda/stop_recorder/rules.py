@@ -223,11 +223,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_DOCS + "resource-not-found-error.html", _AGENT + "asm/asm.go")),
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
-          ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace"),
+          ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace",
+           "containernetworkingerror"),
           r"network interface provision|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
           r"|eni (?:attachment|provisioning)|not have enough free addresses|insufficientfreeaddressesinsubnet"
           r"|networkinterfacelimitexceeded|create network interface|invoke eni plugin|failed to set ?up network namespace"
-          r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)",
+          r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)"
+          r"|containernetworkingerror",  # the agent's error type for a task network namespace it could not set up
           "network interface could not be provisioned: {tail}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/4825", _GH + "buildkite/ecs-run-task/issues/25",
                    _GH + "aws/amazon-ecs-cni-plugins/issues/93")),
@@ -239,7 +241,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role"
           r"|unable to resolve volume mounts|for a local volume name|error looking up volume plugin"
           # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
-          r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/",
+          r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
@@ -433,13 +435,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
-           "cannot start container"),
+           "cannot start container", "hostconfigerror", "dockerclientconfigerror", "taskdependencyerror"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
           r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror"
-          r"|failed to create endpoint \S{1,100} on network|cannot start container",
+          r"|failed to create endpoint \S{1,100} on network|cannot start container"
+          r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror",
           "container {container} could not start: {tail}",
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
@@ -465,11 +468,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- agent and runtime
     _rule("host.runtime", "host.runtime_error",
           ("dockertimeouterror", "ecs agent to start", "cannotinspectcontainer", "cannotstopcontainer", "cgrouperror", "could not transition",
+           "cannotdescribecontainer", "containervanished", "impossiblestatetransition", "cannotgetdockerclient", "nosuchcontainer",
+           "containerexecerror", "cannotinspectvolume", "cannotremove", "cannotlist", "cannotgetcontainertop",
            "could not tranisition", "platform resources", "containerruntime", "failed to get container status", "internalerror"),
           r"dockertimeouterror|waiting for amazon ecs agent to start|cannotinspectcontainererror|cannotstopcontainererror|cgrouperror|could not trans?i?sition to"
-          r"|could not tranisition to|platform resources|containerruntime(?:timeout)?error|failed to get container status|internalerror",
+          r"|could not tranisition to|platform resources|containerruntime(?:timeout)?error|failed to get container status|internalerror"
+          # the agent's other Docker-side error types: the daemon, not the image or the application
+          r"|cannotdescribecontainererror|containervanishederror|impossiblestatetransitionerror|cannotgetdockerclient\w{0,8}error"
+          r"|nosuchcontainererror|cannot(?:create|start|inspect)containerexecerror|cannotinspectvolumeerror"
+          r"|cannotremove(?:container|volume)error|cannotlist(?:containers|images|plugins)error|cannotgetcontainertoperror",
           "container runtime failed: {tail}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/2312", _GH + "rstudio/r-builds/pull/140",
+                   _AGENT + "dockerclient/dockerapi/errors.go", _AGENT + "engine/errors.go",
                    _DOCS + "container-runtime-timeout-error.html", _DOCS + "cannot-inspect-container.html")),
     # The agent on the instance was disconnected when ECS tried to start the task (RunTask failure reason AGENT).
     _rule("host.agent_disconnected", "host.runtime_error",

@@ -186,6 +186,24 @@ FAMILIES = {
     "OutOfMemoryError": {"container.out_of_memory"},
     "SpotInterruptionError": {"infrastructure.spot_interruption"},
     "ResourceNotFoundException": {"task.init_failed"},
+    # The agent's other named errors (agent/dockerclient/dockerapi/errors.go, agent/engine/errors.go,
+    # ecs-agent/api/errors/errors.go in aws/amazon-ecs-agent): rare in public reports, so kept as families.
+    "CannotPullImageManifestError": {"image.pull_failed"},
+    "CannotDescribeContainerError": {"host.runtime_error"},
+    "ContainerVanishedError": {"host.runtime_error"},
+    "ImpossibleStateTransitionError": {"host.runtime_error"},
+    "CannotGetDockerClientVersionError": {"host.runtime_error"},
+    "NoSuchContainerError": {"host.runtime_error"},
+    "CannotCreateContainerExecError": {"host.runtime_error"},
+    "CannotInspectVolumeError": {"host.runtime_error"},
+    "CannotRemoveContainerError": {"host.runtime_error"},
+    "CannotListContainersError": {"host.runtime_error"},
+    "CannotGetContainerTopError": {"host.runtime_error"},
+    "HostConfigError": {"container.start_failed"},
+    "DockerClientConfigError": {"container.start_failed"},
+    "TaskDependencyError": {"container.start_failed"},
+    "ContainerNetworkingError": {"network.interface_failed"},
+    "InvalidVolumeError": {"storage.mount_failed"},
 }
 
 
