@@ -384,8 +384,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl"),
           r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
           summary="registry throttled the image pull{of_image}",
-          sources=(_DOCS + "task_cannot_pull_image.html",
-                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/dockerclient/dockerapi/errors.go")),
+          sources=(_DOCS + "task_cannot_pull_image.html",)),
     # toomanyrequests is the registry API's own error code: it needs no pull context around it
     _rule("pull.rate_limited_code", "image.rate_limited",
           ("toomanyrequests",),
@@ -585,7 +584,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|" + _CANT + r" pull (?:the image|'|‘)|failed to pull|pull command failed|error pulling image",
           "image{image_ref} could not be pulled: {tail}", family=True,
           sources=(_DOCS + "task_cannot_pull_image.html",
-                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/dockerclient/dockerapi/errors.go")),
+                   _AGENT + "dockerclient/dockerapi/errors.go")),
     _rule("family.resource_initialization", "task.init_failed",
           ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "resourcenotfoundexception"),
           r"resourceinitializationerror|taskfailedtostart|task failed to start|resourcenotfoundexception",
