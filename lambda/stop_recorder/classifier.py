@@ -144,32 +144,44 @@ def _match(texts, rules: Iterable[Rule]):
 def _match_builtin(texts):
     """Built-in rules in order, skipping every rule none of whose needles occur in the text.
 
-    A text that names an error type ("CannotStartContainerError: ...") is a failure, so the benign rules
-    (a stop request, a scale-in) never claim it, whatever words follow the error type.
+    A benign verdict must be certain, because a failure called benign never alerts. So a benign rule (a stop
+    request, a scale-in) never claims a text that reads as a failure (an error type such as
+    "CannotStartContainerError:", or words such as "failed", "unable", "denied"), and it yields to any failure
+    rule that matches, even one ordered after it (a prefix family): "Task failed to start: the task timed out"
+    is a start failure, not a caller's timeout.
     """
     found = [BUILTIN_SCANNER.scan(lowered) for _, _, lowered in texts]
     if not any(found):
         return None
-    errors = [_ERROR_TYPE.search(original) is not None for _, original, _ in texts]
+    failure_like = [_READS_AS_FAILURE.search(original) is not None for _, original, _ in texts]
     # Only the rules one of whose needles was found, in their order (a rule without needles never runs).
     candidates = sorted({i for present in found for needle in present for i in _RULES_BY_NEEDLE[needle]})
+    benign_hit = None
     for i in candidates:
         rule = BUILTIN_RULES[i]
         benign = rule.category in BENIGN_CATEGORIES
-        for (container, original, lowered), present, is_error in zip(texts, found, errors):
-            if not rule.needles.isdisjoint(present) and not (benign and is_error):
+        if benign and benign_hit is not None:
+            continue
+        for (container, original, lowered), present, reads_as_failure in zip(texts, found, failure_like):
+            if not rule.needles.isdisjoint(present) and not (benign and reads_as_failure):
                 match = rule.find(original, lowered)
                 if match is not None:
-                    return rule, container, match, original
-    return None
+                    if not benign:
+                        return rule, container, match, original
+                    benign_hit = rule, container, match, original
+                    break
+    return benign_hit
 
 
 _RULES_BY_NEEDLE: dict[str, tuple[int, ...]] = {
     needle: tuple(i for i, rule in enumerate(BUILTIN_RULES) if needle in rule.needles)
     for needle in {n for rule in BUILTIN_RULES for n in rule.needles}}
 
-# An error type as ECS and Docker print it: CamelCase ending in Error or Exception, then a colon.
-_ERROR_TYPE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:")
+# A text a benign rule may not claim: an error type as ECS and Docker print it (CamelCase ending in Error or
+# Exception, then a colon), or a word that only a failure uses. "killed" and "terminated" are not here: callers
+# write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
+_READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:"
+                               r"|(?i:\b(?:fail(?:ed|s|ure)?|error|unable|cannot|can't|denied|exception|out of memory|oom)\b)")
 
 
 def _texts(task: Task) -> list[tuple[Container | None, str, str]]:

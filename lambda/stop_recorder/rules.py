@@ -539,11 +539,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining",
           "the EC2 container instance {instance_or} went away",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
+    # A caller's own words. Only a configured timeout is named here (Batch's attempt duration, a Step Functions
+    # state's timeout): "the task timed out" or "task exceeded" alone also describe failures, and a benign
+    # verdict must be certain.
     _rule("user.stop_task", "user.stopped",
-          ("stopped by user", "user initiated", "userinitiated", "stoptask", "exceeded", "timed out", "timeout",
-           "terminating job"),
-          r"stopped by user|user ?initiated|stoptask|^terminating job\.?\s*$|(?:task|job|attempt) (?:duration )?(?:exceeded|timed out)|states\.timeout",
-          "stopped on request: {tail}"),
+          ("stopped by user", "killed by the user", "user initiated", "userinitiated", "stoptask", "exceeded",
+           "timed out", "timeout", "terminating job"),
+          r"stopped by user|killed by the user|user ?initiated|stoptask|^terminating job\.?\s*$"
+          r"|attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
+          "stopped on request: {tail}",
+          sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",
+                   # Airflow's ECS and Batch operators stop a task they were told to kill with this reason
+                   _GH + "apache/airflow/blob/9c369594a9073f65b49ca2b8ee5b1b52fe0e6db7/providers/amazon/src/airflow/providers/amazon/aws/operators/ecs.py")),
     _rule("service.scaling", "service.scaling",
           ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "az rebalancing"),
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|circuit breaker"

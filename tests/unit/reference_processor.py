@@ -35,15 +35,20 @@ def scan(lowered: str) -> frozenset[str]:
 
 
 def match_builtin(texts):
-    """Every built-in rule in order; a rule runs on a text holding one of its needles."""
+    """Every failure rule in order, then every benign rule in order; a rule runs on a text holding one of its needles.
+
+    A benign rule skips a text that reads as a failure (an error type or a failure's words).
+    """
     found = [scan(lowered) for _, _, lowered in texts]
     if not any(found):
         return None
-    errors = [classifier._ERROR_TYPE.search(original) is not None for _, original, _ in texts]
-    for rule in BUILTIN_RULES:
+    reads_as_failure = [classifier._READS_AS_FAILURE.search(original) is not None for _, original, _ in texts]
+    failure_rules = [rule for rule in BUILTIN_RULES if rule.category not in BENIGN_CATEGORIES]
+    benign_rules = [rule for rule in BUILTIN_RULES if rule.category in BENIGN_CATEGORIES]
+    for rule in failure_rules + benign_rules:
         benign = rule.category in BENIGN_CATEGORIES
-        for (container, original, _), present, is_error in zip(texts, found, errors):
-            if rule.needles & present and not (benign and is_error):
+        for (container, original, _), present, failure_like in zip(texts, found, reads_as_failure):
+            if rule.needles & present and not (benign and failure_like):
                 match = rule.match(original)
                 if match is not None:
                     return rule, container, match, original

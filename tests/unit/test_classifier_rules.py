@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stop_recorder.classifier import classify, explain
 from stop_recorder.local.corpus import as_task as corpus_task
@@ -235,3 +237,32 @@ def test_reasons_cut_at_ecs_length_limit_still_classify(stop_reasons, cut=255):
     fallbacks = {"image.pull_failed", "task.init_failed", "network.unreachable"}
     assert all(got in fallbacks or got.split(".")[0] == want.split(".")[0] for want, got in misses), misses
     assert len(misses) <= 3, misses
+
+
+# A benign verdict must be certain: a failure called benign never alerts. These texts pair a benign rule's
+# words with a failure's; without a stopCode to decide, none may come out benign.
+@pytest.mark.parametrize("text", [
+    "Task failed to start: the task timed out while pulling the image",  # a prefix family, ordered after the benign rules
+    "Your task exceeded its memory limit",  # "task exceeded" is no configured timeout
+    "Stopped by user: unable to reach the database",
+    "ECS deployment ecs-svc/5169280574093855189 failed",
+    "Scale-in blocked: CannotStopContainerError: container not found",
+])
+def test_a_text_that_reads_as_a_failure_is_never_benign(text):
+    assert classify(Task(stopped_reason=text)).is_failure
+
+
+@given(benign=st.sampled_from(["Task stopped by user", "Scaling activity initiated by (deployment ecs-svc/1)",
+                               "Job attempt duration exceeded timeout", "Terminating job.", "Task killed by the user"]),
+       failure=st.sampled_from(["failed", "error", "unable", "cannot", "can't", "denied", "exception",
+                                "out of memory", "OOM", "TaskFailedToStart", "FooBarError:"]),
+       before=st.booleans())
+def test_benign_words_next_to_a_failure_word_are_never_benign(benign, failure, before):
+    text = f"{failure} {benign}" if before else f"{benign}: {failure}"
+    assert classify(Task(stopped_reason=text)).is_failure
+
+
+@pytest.mark.parametrize("text", ["Task stopped by user", "Task killed by the user", "Job attempt duration exceeded timeout",
+                                  "Terminating job.", "Scaling activity initiated by (deployment ecs-svc/5169280574093855189)"])
+def test_callers_and_schedulers_own_words_stay_benign_without_a_stop_code(text):
+    assert not classify(Task(stopped_reason=text)).is_failure
