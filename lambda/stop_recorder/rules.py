@@ -237,7 +237,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("storage.efs", "storage.mount_failed",
           ("efs", "nfs", "volume", "mount", "infrastructure role"),
           r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs )?volume"
-          r"|error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
+          r"|(?<!devmapper: )error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
           r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role"
           r"|unable to resolve volume mounts|for a local volume name|error looking up volume plugin"
           # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
@@ -430,6 +430,20 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|fluentd:? (?:dial|cannot)",
           "log driver could not start: {tail}"),
     # --- the container process itself
+    # The Docker daemon or containerd on the instance failed while creating or starting the container: a container
+    # name the agent already used (a create retried after a daemon timeout), dockerd losing containerd, runc unable
+    # to freeze the cgroup, veth pairs the kernel cannot make (modules missing after a kernel update). The image and
+    # the application are not at fault; the instance is, so these come before the CannotStart/CannotCreate family.
+    _rule("host.daemon_state", "host.runtime_error",
+          ("already in use by container", "<=> sandbox", "unable to freeze", "grpc: the connection is unavailable",
+           "marked for removal"),
+          r"is already in use by container|<=> sandbox \(?\w{0,30}\)? pair interfaces|unable to freeze"
+          r"|grpc: the connection is unavailable|is marked for removal and cannot be started",
+          "the host's container runtime failed: {tail}",
+          hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
+               "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
+          sources=(_GH + "moby/moby/issues/23371", _GH + "moby/moby/issues/31849", _GH + "moby/moby/issues/42107",
+                   _GH + "balena-os/balena-supervisor/pull/2029", _GH + "kubernetes/kubernetes/issues/131087")),
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
@@ -491,7 +505,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("capacity.unavailable", "capacity.unavailable",
           ("capacity", "resource:", "no container instance", "unable to place", "no active instances", "placement constraint",
            "location", "attribute", "reached the limit", "above your limit",
-           "compute strategy", "missing", "inactive", "misconfiguration:"),
+           "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
           r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
@@ -500,11 +514,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # AWS Batch's blocked-queue reasons: no instance type of the compute environment can fit or be had
           r"|capacity:insufficient_instance_capacity|misconfiguration:(?:job_resource_requirement|compute_environment_max_resource)"
           r"|reached the limit on the number of (?:tasks|vcpus)|configuration is above your limit"
-          r"|not compatible with the selected compute strategy",
+          r"|not compatible with the selected compute strategy"
+          # EC2 could not launch an instance for the cluster or the compute environment (InsufficientInstanceCapacity,
+          # or a Spot request with no capacity), and the closest container instance lacks CPU, memory or GPUs
+          r"|insufficientinstancecapacity|(?:do not|don't) have sufficient (?:[\w.-]{1,30} )?capacity|no spot capacity available"
+          r"|has insufficient (?:cpu|memory|gpu)",
           "no capacity to start the task: {tail}",
           sources=(_API, _DOCS + "service-event-messages.html", _DOCS + "api_failures_messages.html",
                    _DOCS + "service-event-messages-list.html",
-                   "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html")),
+                   "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html",
+                   "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/troubleshooting-launch.html#troubleshooting-launch-capacity")),
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",

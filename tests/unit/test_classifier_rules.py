@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(59))
+@pytest.mark.parametrize("index", range(64))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 59
+    assert len(stop_reasons) == 64
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -266,3 +266,9 @@ def test_benign_words_next_to_a_failure_word_are_never_benign(benign, failure, b
                                   "Terminating job.", "Scaling activity initiated by (deployment ecs-svc/5169280574093855189)"])
 def test_callers_and_schedulers_own_words_stay_benign_without_a_stop_code(text):
     assert not classify(Task(stopped_reason=text)).is_failure
+
+
+def test_a_storage_drivers_mount_error_is_the_hosts_not_a_task_volumes():
+    result = explain("CannotCreateContainerError: Error response from daemon: devmapper: Error mounting "
+                     "'/dev/mapper/docker-202:1-263222-4f1b' on '/var/lib/docker/devicemapper/mnt/4f1b': input/output error")
+    assert (result.category, result.rule) == ("host.runtime_error", "host.storage_driver")
