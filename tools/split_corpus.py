@@ -4,6 +4,10 @@ Run once per batch, before any rule is written from that batch (see tests/fixtur
     python tools/split_corpus.py BATCH.jsonl            # first batch: writes working.jsonl and heldout.jsonl
     python tools/split_corpus.py --append --batch 2 BATCH.jsonl   # later batch: numbers its rows after the last id and appends
 The seed is fixed (and offset by the batch number) so every split can be reproduced.
+
+A row marked `"rule_source": true` (its source is already cited by a rule or a rule fixture) goes to the working
+part whatever the draw: a rule written from that page has seen the message, so it cannot measure unseen ones.
+The share held aside is taken from the other rows.
 """
 
 from __future__ import annotations
@@ -43,17 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     start = max(existing, default=0)
     for number, row in enumerate(rows, start + 1):
         row["id"] = f"c{number:03d}"
-    order = list(range(len(rows)))
+    seen_by_rules = [i for i, row in enumerate(rows) if row.pop("rule_source", False)]
+    order = [i for i in range(len(rows)) if i not in seen_by_rules]
     random.Random(SEED + batch_number - 1).shuffle(order)
-    cut = math.ceil(len(rows) * HELD_ASIDE_SHARE)
-    picked = {"heldout.jsonl": sorted(order[:cut]), "working.jsonl": sorted(order[cut:])}
+    cut = math.ceil(len(order) * HELD_ASIDE_SHARE)
+    picked = {"heldout.jsonl": sorted(order[:cut]), "working.jsonl": sorted(order[cut:] + seen_by_rules)}
     for name, indexes in picked.items():
         with open(OUT / name, "a" if args.append else "w") as out:
             for index in indexes:
                 row = rows[index]
                 out.write(json.dumps({"id": row.pop("id"), **row}, ensure_ascii=False) + "\n")
     print(f"batch {batch_number}: {len(picked['working.jsonl'])} working, {len(picked['heldout.jsonl'])} held aside "
-          f"(seed {SEED + batch_number - 1})")
+          f"(seed {SEED + batch_number - 1}; {len(seen_by_rules)} to working because a rule already cites their source)")
     return 0
 
 
