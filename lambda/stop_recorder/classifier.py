@@ -75,7 +75,7 @@ def signal_name(exit_code: int | None) -> str | None:
 def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify one stopped task; custom rules are tried before the built-in ones."""
     texts = _texts(task)
-    hit = (_match(texts, custom_rules) if custom_rules else None) or _match_builtin(texts)
+    hit = (_match(texts, custom_rules) if custom_rules else None) or _oom_first(_match_builtin(texts), texts)
     by_code = _by_stop_code(task, hit)
     if by_code is not None:
         return by_code
@@ -120,6 +120,29 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
         return _build(task, "task.init_failed", "stopcode.TaskFailedToStart",
                       f"the task never started: {_clip(_last_clause(reason))}", _single(task), source=task.stopped_reason)
     return None
+
+
+_OOM_RULE = next(rule for rule in BUILTIN_RULES if rule.category == "container.out_of_memory")
+
+
+def _oom_first(hit, texts):
+    """A container the kernel killed for its memory is the cause, whatever another text matched first.
+
+    A health check failing, a caller's StopTask or a second container's runtime error often follow an OOM kill
+    and may be ordered before it; the kill is what to fix.
+    """
+    if hit is not None and hit[0] is _OOM_RULE:
+        return hit
+    for container, original, lowered in texts:
+        if container is not None and not _OOM_RULE.needles.isdisjoint(_words_present(lowered)):
+            match = _OOM_RULE.search(lowered, original)
+            if match is not None:
+                return _OOM_RULE, container, match, original
+    return hit
+
+
+def _words_present(lowered: str) -> set[str]:
+    return {needle for needle in _OOM_RULE.needles if needle in lowered}
 
 
 def _single(task: Task) -> Container | None:
@@ -249,14 +272,20 @@ def _by_exit_codes(task: Task) -> Classification:
             summary += f" ({signal_name(router.exit_code)})"
         return _build(task, "log_router.crashed", "exit.log_router", summary + " and took the task down", router,
                       logs_may_be_lost=True)
+    if completed and not _may_complete(task):
+        completed = []  # exit 0 after the scheduler's SIGTERM, or beside words that name a failure: not a finished job
     if completed:
+        # A sidecar (a log router, an OpenTelemetry or proxy agent) that ignores SIGTERM is SIGKILLed when the
+        # essential container finishes. The event does not say which container was essential, so the kill is
+        # named in the summary rather than guessed at.
         culprit = completed[0]
-        killed_routers = [r for r in routers if r.exit_code == 137]
+        killed = [c for c in (*routers, *apps) if c.exit_code == 137]
         summary = f"container {culprit.name} exited 0: the task completed"
-        if killed_routers:
-            summary += (f"; log router {killed_routers[0].name} was killed (exit 137) at shutdown, "
-                        "so the last log lines may be lost")
-        return _build(task, "container.completed", "exit.zero", summary, culprit, logs_may_be_lost=bool(killed_routers))
+        if killed:
+            what = "log router" if killed[0].is_log_router else "container"
+            summary += (f"; {what} {killed[0].name} was killed (exit 137) at shutdown, "
+                        "so its last log lines may be lost")
+        return _build(task, "container.completed", "exit.zero", summary, culprit, logs_may_be_lost=bool(killed))
     signalled = [c for c in apps if c.exit_code in _STOPPED_BY_ECS]
     if signalled:
         culprit = signalled[0]
@@ -275,6 +304,18 @@ def _by_exit_codes(task: Task) -> Classification:
                       f"stopped by the service scheduler; the reason does not say why: {_clip(task.stopped_reason or '')}", None)
     reason = task.stopped_reason or "no stop reason and no exit code"
     return _build(task, "unknown", "none", f"unrecognised stop: {_clip(reason)}", None)
+
+
+def _may_complete(task: Task) -> bool:
+    """Whether a container's exit 0 can mean the task finished its work.
+
+    Only when ECS says an essential container exited (or says nothing), and no text reads as a failure. An app
+    that exits 0 on the scheduler's SIGTERM, or a task that never started, did not complete.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (stopCode)
+    """
+    if task.stop_code not in (None, "EssentialContainerExited"):
+        return False
+    return not any(_READS_AS_FAILURE.search(original) for _, original, _ in _texts(task))
 
 
 ESSENTIAL_EXITED = "essential container in task exited"
@@ -373,7 +414,7 @@ _PLACEHOLDER_VALUES = {
     "tail": lambda c: _clip(_last_clause(c.source)),
     "platform_or": _platform,
     "parameter_or": lambda c: c.groups.get("parameter") or "(named in the reason)",
-    "service": lambda c: c.groups.get("service") or "an AWS service",
+    "service": lambda c: c.groups.get("service") or c.groups.get("service_2") or "an AWS service",
     "host": lambda c: _host(c.source) or "a required endpoint",
     "fs_part": lambda c: f" ({c.fs()})" if c.fs() else "",
     "tg_part": _target_group,

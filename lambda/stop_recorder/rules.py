@@ -259,10 +259,38 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"failed to initialize logging driver",
           "log driver could not start: {tail}",
           sources=("https://github.com/komoju/barcelona/issues/582",)),
+    # The agent reaches the local Docker daemon, not a remote service, to create, start, inspect and stop a
+    # container: a timeout or refused connection inside those error types is the daemon's (a docker stop that
+    # deadlocks, dockerd restarting), so it decides before the transport errors below. A nested
+    # ResourceInitializationError is Fargate preparing the task, which the network rules decide.
+    _rule("host.daemon_transport", "host.runtime_error",
+          ("cannotstartcontainer", "cannotcreatecontainer", "cannotinspectcontainer", "cannotstopcontainer",
+           "containerruntime"),
+          r"(?:cannot(?:start|create|inspect|stop)container|containerruntime(?:timeout)?)error: (?!resourceinitializationerror)",
+          also=(r"deadline exceeded|connection refused|i/o timeout|context cancell?ed|request cancell?ed|connection reset"
+                r"|failed to get container status|bridge store for object type|:\s*timeout\s*$",),
+          summary="the host's container runtime did not answer the agent: {tail}",
+          hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
+               "Docker and agent logs (/var/log/ecs, journalctl -u docker).",
+          sources=(_AGENT + "dockerclient/dockerapi/errors.go", _GH + "aws/amazon-ecs-agent/pull/2874",
+                   _GH + "aws/amazon-ecs-agent/issues/574", _DOCS + "cannot-inspect-container.html")),
+    # The daemon answered the agent's create request with an internal server error (HTTP 500) and a cause of a
+    # word or two ("Untar", a JSON type error "expected integer"): a fault of the daemon on that host, reported fixed
+    # by retrying elsewhere. A 500 with a longer cause (a thin pool, a missing file, a bad setting) is left to the
+    # rules that read the cause.
+    _rule("host.daemon_create_500", "host.runtime_error",
+          ("cannotcreatecontainererror: api error (500)",),
+          r"cannotcreatecontainererror: api error \(500\): [a-z][a-z ]{0,40}$",
+          "the host's Docker daemon failed to create the container: {tail}",
+          hint="Retry the task on another instance; if it recurs on one instance, drain and replace it and read its "
+               "Docker log (journalctl -u docker).",
+          sources=(_GH + "aws/amazon-ecs-cli/issues/194", _GH + "aws/amazon-ecs-cli/issues/141")),
     # --- connectivity: 2024 wording first, then the raw transport errors of older agents
     _rule("network.connection_issue", "network.unreachable",
-          ("connection issue between the task and", "check your network configuration", "check your task network configuration"),
+          ("connection issue between the task and", "check your network configuration", "check your task network configuration",
+           "network connection between the task and"),
           r"connection issue between the task and (?P<service>[A-Z][\w ]{0,40}?)\s*\.|connection issue between the task and"
+          r"|network connection between the task and (?P<service_2>[A-Z][\w ]{0,40}?)\s*\.|network connection between the task and"
           r"|" + _CANT + r" pull the image\. check your (?:task )?network configuration",
           "task could not reach {service} at start",
           sources=(_DOCS + "task_cannot_pull_image.html", _GH + "civiform/civiform/issues/7648")),
@@ -417,7 +445,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
            "failed to resolve ref"),
-          r"not found|manifest unknown|name unknown|does not exist|no such image|api error \(404\)|failed to resolve ref\s*$",
+          r"(?<!executable file )not found|manifest unknown|name unknown|does not exist|no such image|api error \(404\)|failed to resolve ref\s*$",
           also=(r"cannotpullcontainer|pull|manifest|failed to resolve|image|repository",),
           summary="image{image_ref} does not exist",
           sources=(_GH + "aws/amazon-ecs-agent/issues/337", _GH + "aws/containers-roadmap/issues/2687",
@@ -572,10 +600,19 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "apache/airflow/blob/9c369594a9073f65b49ca2b8ee5b1b52fe0e6db7/providers/amazon/src/airflow/providers/amazon/aws/operators/ecs.py")),
     _rule("service.scaling", "service.scaling",
           ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "az rebalancing"),
-          r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in|circuit breaker"
+          r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in"
           r"|due to az rebalancing",
           "replaced by the service scheduler: {tail}",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
+    # A service's own event lines (describe-services events, pasted where a stop reason goes): the scheduler
+    # stopping, draining or deregistering the tasks it replaces. A line naming a failure is not claimed here.
+    _rule("service.events", "service.scaling",
+          ("(service ",),
+          r"^\(service [^)]{1,300}\) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
+          r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?)",
+          "the service scheduler replaced the task: {tail}",
+          sources=(_GH + "michaelrommel/fleetshell/blob/e282003457c07ffba67398a5b1eecbf9c95cdf46/infrastructure/make_gateway_migrate.sh",
+                   _DOCS + "service-event-messages.html")),
     # Several retries and then nothing: the SDK kept getting transient errors and ECS cut the cause off.
     _rule("pull.retried_cut", "network.unreachable",
           ("has been retried",),
@@ -612,8 +649,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_DOCS + "task_cannot_pull_image.html",
                    _AGENT + "dockerclient/dockerapi/errors.go")),
     _rule("family.resource_initialization", "task.init_failed",
-          ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "resourcenotfoundexception"),
-          r"resourceinitializationerror|taskfailedtostart|task failed to start|resourcenotfoundexception",
+          ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "tasks failed to start",
+           "resourcenotfoundexception"),
+          # a service's "deployment failed: tasks failed to start" event says the same of its tasks
+          r"resourceinitializationerror|taskfailedtostart|tasks? failed to start|resourcenotfoundexception",
           "ECS could not prepare the task: {tail}", family=True,
           sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),
 )

@@ -1,0 +1,82 @@
+"""Structured signals that must outweigh the first matching words: a hidden OOM kill, a stop code, a sibling's exit."""
+
+from __future__ import annotations
+
+import pytest
+
+from stop_recorder.classifier import classify, explain
+from stop_recorder.model import Container, Task
+
+OOM = "OutOfMemoryError: Container killed due to memory usage"
+# The agent's reason for a container it could not stop in time (aws/amazon-ecs-agent#2312 shape).
+CANNOT_STOP = "CannotStopContainerError: context deadline exceeded"
+
+
+def test_an_oom_kill_is_not_hidden_by_a_caller_stop_and_another_containers_error():
+    # UserInitiated, but one container's reason (ordered after another's runtime error) says the kernel killed it.
+    task = Task(stopped_reason="Task stopped by user", stop_code="UserInitiated",
+                containers=(Container("proxy", exit_code=137, reason=CANNOT_STOP),
+                            Container("api", exit_code=137, reason=OOM)))
+    result = classify(task)
+    assert (result.category, result.culprit_container) == ("container.out_of_memory", "api")
+
+
+def test_an_oom_kill_outweighs_the_health_check_that_followed_it():
+    task = Task(stopped_reason="Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:"
+                               "us-east-1:111122223333:targetgroup/web/0123456789abcdef)",
+                stop_code="ServiceSchedulerInitiated", containers=(Container("web", exit_code=137, reason=OOM),))
+    assert classify(task).category == "container.out_of_memory"
+
+
+@pytest.mark.parametrize("stop_code,reason", [
+    # A scheduler stop whose words name a failure no rule knows is not a completed task, though the app exited 0
+    # after SIGTERM (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html, stopCode).
+    ("ServiceSchedulerInitiated", "Task failed to pass a brand-new check nobody has seen"),
+    ("ServiceSchedulerInitiated", "Something the scheduler decided"),
+    ("TaskFailedToStart", "Essential container in task exited"),
+    (None, "Task failed with an error nobody has seen before"),
+])
+def test_exit_zero_is_not_completed_when_the_stop_code_or_words_say_otherwise(stop_code, reason):
+    task = Task(stopped_reason=reason, stop_code=stop_code, containers=(Container("app", exit_code=0),))
+    result = classify(task)
+    assert result.category != "container.completed" and result.is_failure
+
+
+def test_exit_zero_with_the_essential_exit_code_is_completed():
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container("job", exit_code=0),))
+    assert classify(task).category == "container.completed"
+
+
+def test_a_container_killed_beside_a_clean_exit_is_named_and_its_logs_flagged():
+    # A one-off task whose telemetry sidecar ignored SIGTERM (hyperdxio/aws-ecs-opentelemetry-sidecar#2). The event
+    # does not say which container was essential, so the summary names the kill instead of guessing.
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container("migrate", exit_code=0), Container("otel-sidecar", exit_code=137)))
+    result = classify(task)
+    assert (result.category, result.culprit_container, result.logs_may_be_lost) == ("container.completed", "migrate", True)
+    assert "otel-sidecar was killed (exit 137)" in result.summary
+
+
+def test_a_circuit_breaker_rollback_is_not_a_benign_scaling_stop():
+    # awsdocs amazon-ecs-developer-guide ecs_cwe_events.md: the circuit breaker rolls back a failing deployment.
+    assert explain("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1234567890123456789").is_failure
+
+
+@pytest.mark.parametrize("reason", [
+    "CannotStopContainerError: context deadline exceeded",
+    "CannotInspectContainerError: Could not transition to inspecting; timed out after waiting 30s",
+    "CannotStartContainerError: Error response from daemon: connection refused",
+    "CannotInspectContainerError: failed to get container status: context deadline exceeded",
+])
+def test_transport_words_inside_a_runtime_error_are_the_runtime(reason):
+    # The agent timed out talking to the local Docker daemon, not to a service across the network.
+    assert explain(reason).category == "host.runtime_error"
+
+
+def test_a_command_named_like_a_pull_is_not_a_missing_image():
+    # The container's own command was not found in the image; its name happening to contain "pull" says nothing
+    # about the image pull, which succeeded.
+    reason = ('CannotStartContainerError: Error response from daemon: OCI runtime create failed: container_linux.go:349: '
+              'starting container process caused "exec: \\"pull-worker\\": executable file not found in $PATH": unknown')
+    assert explain(reason).category == "container.start_failed"
