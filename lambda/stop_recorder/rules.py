@@ -268,7 +268,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "containerruntime"),
           r"(?:cannot(?:start|create|inspect|stop)container|containerruntime(?:timeout)?)error: (?!resourceinitializationerror)",
           also=(r"deadline exceeded|connection refused|i/o timeout|context cancell?ed|request cancell?ed|connection reset"
-                r"|failed to get container status|bridge store for object type|:\s*timeout\s*$",),
+                r"|bridge store for object type|:\s*timeout\s*$",),
           summary="the host's container runtime did not answer the agent: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "Docker and agent logs (/var/log/ecs, journalctl -u docker).",
