@@ -134,15 +134,11 @@ def _oom_first(hit, texts):
     if hit is not None and hit[0] is _OOM_RULE:
         return hit
     for container, original, lowered in texts:
-        if container is not None and not _OOM_RULE.needles.isdisjoint(_words_present(lowered)):
+        if container is not None and any(needle in lowered for needle in _OOM_RULE.needles):
             match = _OOM_RULE.search(lowered, original)
             if match is not None:
                 return _OOM_RULE, container, match, original
     return hit
-
-
-def _words_present(lowered: str) -> set[str]:
-    return {needle for needle in _OOM_RULE.needles if needle in lowered}
 
 
 def _single(task: Task) -> Container | None:
