@@ -87,10 +87,12 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     if container is None:
         container = _implicated_container(task, rule.category)
     category = rule.category
-    if container is not None and container.is_log_router and category in ("container.out_of_memory", "container.crashed"):
-        category = "log_router.crashed"
+    router_down = container is not None and container.is_log_router and category in (
+        "container.out_of_memory", "container.crashed")
+    if router_down:
+        category = "log_router.crashed"  # its buffered lines died with it, as in _by_exit_codes
     return _build(task, category, rule.id, _render(rule, match, source, task, container), container,
-                  hint=rule.hint, source=source)
+                  hint=rule.hint, logs_may_be_lost=router_down, source=source)
 
 
 # What a TerminationNotice's text may say instead of Spot.
@@ -197,10 +199,11 @@ _RULES_BY_NEEDLE: dict[str, tuple[int, ...]] = {
     for needle in {n for rule in BUILTIN_RULES for n in rule.needles}}
 
 # A text a benign rule may not claim: an error type as ECS and Docker print it (CamelCase ending in Error or
-# Exception, then a colon), or a word that only a failure uses. "killed" and "terminated" are not here: callers
-# write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
+# Exception, then a colon), or a word that only a failure uses (a circuit breaker trips only on a failing
+# deployment: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
+# "killed" and "terminated" are not here: callers write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
 _READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:"
-                               r"|(?i:\b(?:fail(?:ed|s|ure)?|error|unable|cannot|can't|denied|exception|out of memory|oom)\b)")
+                               r"|(?i:\b(?:fail(?:ed|s|ure)?|error|unable|cannot|can't|denied|exception|out of memory|oom|circuit breaker)\b)")
 
 
 def _texts(task: Task) -> list[tuple[Container | None, str, str]]:

@@ -22,7 +22,8 @@ _FLAGS = re.IGNORECASE | re.DOTALL
 class Rule:
     """A message family mapped to a category, with a summary template filled from the match.
 
-    `pattern` finds the family; every pattern in `also` must occur somewhere in the same text too.
+    `pattern` finds the family; every pattern in `also` must occur somewhere in the same text too, and none
+    in `unless` may (a family whose text names a cause another family owns leaves it to that family).
     Two separate scans replace a bounded gap such as `A.{0,400}B`, which rescans the gap at every
     occurrence of A: every built-in pattern is a set of literals or bounded classes, so matching
     costs time linear in the text's length. `sources` are the public messages the rule was written
@@ -43,7 +44,8 @@ class Rule:
     sources: tuple[str, ...] = ()
     family: bool = False
     fold: bool = False  # try the case-sensitive search of the lowercase copy when the sources are case-safe (`find`)
-    # (pattern, also, folded), filled on first use: the frozen rule's one mutable part.
+    unless_regexes: tuple[str, ...] = ()
+    # (pattern, also, folded, unless), filled on first use: the frozen rule's one mutable part.
     _compiled: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
@@ -62,10 +64,16 @@ class Rule:
         None when not asked for or not case-safe (`case_folded`)."""
         return (self._compiled or self._compile())[2]
 
+    @property
+    def unless(self) -> tuple[re.Pattern[str], ...]:
+        """Patterns none of which may occur in the text."""
+        return (self._compiled or self._compile())[3]
+
     def _compile(self) -> list:
         # Two threads may both compile a rule the first time; both results are the same.
         self._compiled[:] = (re.compile(self.regex, _FLAGS), tuple(re.compile(extra, _FLAGS) for extra in self.also_regexes),
-                             case_folded((self.regex, *self.also_regexes)) if self.fold else None)
+                             case_folded((self.regex, *self.also_regexes, *self.unless_regexes)) if self.fold else None,
+                             tuple(re.compile(extra, _FLAGS) for extra in self.unless_regexes))
         return self._compiled
 
     def search(self, lowered: str, original: str) -> re.Match[str] | None:
@@ -76,9 +84,10 @@ class Rule:
 
     def match(self, text: str) -> re.Match[str] | None:
         """The pattern's match, if every `also` pattern occurs in the text as well."""
-        pattern, also, _ = self._compiled or self._compile()
+        pattern, also, _, unless = self._compiled or self._compile()
         found = pattern.search(text)
-        if found is None or any(extra.search(text) is None for extra in also):
+        if (found is None or any(extra.search(text) is None for extra in also)
+                or any(other.search(text) is not None for other in unless)):
             return None
         return found
 
@@ -92,11 +101,13 @@ class Rule:
         returned is the case-insensitive pattern's own, anchored where the lowercase search found it,
         so its groups hold the original text.
         """
-        pattern, _, folded = self._compiled or self._compile()
+        pattern, _, folded, _ = self._compiled or self._compile()
         if folded is None or not original.isascii():
             return self.match(original)
         found = folded[0].search(lowered)
-        if found is None or any(extra.search(lowered) is None for extra in folded[1:]):
+        split = 1 + len(self.also_regexes)
+        if (found is None or any(extra.search(lowered) is None for extra in folded[1:split])
+                or any(other.search(lowered) is not None for other in folded[split:])):
             return None
         return pattern.match(original, found.start())
 
@@ -134,8 +145,9 @@ class RuleError(ValueError):
 
 
 def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, hint: str | None = None, *,
-          also: Iterable[str] = (), sources: Iterable[str] = (), family: bool = False) -> Rule:
-    return Rule(id_, category, frozenset(needles), regex, summary, hint, tuple(also), tuple(sources), family, fold=True)
+          also: Iterable[str] = (), unless: Iterable[str] = (), sources: Iterable[str] = (), family: bool = False) -> Rule:
+    return Rule(id_, category, frozenset(needles), regex, summary, hint, tuple(also), tuple(sources), family, fold=True,
+                unless_regexes=tuple(unless))
 
 
 def case_folded(sources: tuple[str, ...]) -> tuple[re.Pattern[str], ...] | None:
@@ -269,22 +281,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"(?:cannot(?:start|create|inspect|stop)container|containerruntime(?:timeout)?)error: (?!resourceinitializationerror)",
           also=(r"deadline exceeded|connection refused|i/o timeout|context cancell?ed|request cancell?ed|connection reset"
                 r"|bridge store for object type|:\s*timeout\s*$",),
+          # ...unless the daemon was reaching across the network (a registry URL, a DNS lookup, a TCP dial): then the
+          # task's route is at fault and the transport rules below decide.
+          unless=(r"https?://|dial tcp|\blookup \S{1,253} on |\baddr=",),
           summary="the host's container runtime did not answer the agent: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "Docker and agent logs (/var/log/ecs, journalctl -u docker).",
           sources=(_AGENT + "dockerclient/dockerapi/errors.go", _GH + "aws/amazon-ecs-agent/pull/2874",
                    _GH + "aws/amazon-ecs-agent/issues/574", _DOCS + "cannot-inspect-container.html")),
-    # The daemon answered the agent's create request with an internal server error (HTTP 500) and a cause of a
-    # word or two ("Untar", a JSON type error "expected integer"): a fault of the daemon on that host, reported fixed
-    # by retrying elsewhere. A 500 with a longer cause (a thin pool, a missing file, a bad setting) is left to the
-    # rules that read the cause.
-    _rule("host.daemon_create_500", "host.runtime_error",
-          ("cannotcreatecontainererror: api error (500)",),
-          r"cannotcreatecontainererror: api error \(500\): [a-z][a-z ]{0,40}$",
-          "the host's Docker daemon failed to create the container: {tail}",
-          hint="Retry the task on another instance; if it recurs on one instance, drain and replace it and read its "
-               "Docker log (journalctl -u docker).",
-          sources=(_GH + "aws/amazon-ecs-cli/issues/194", _GH + "aws/amazon-ecs-cli/issues/141")),
     # --- connectivity: 2024 wording first, then the raw transport errors of older agents
     _rule("network.connection_issue", "network.unreachable",
           ("connection issue between the task and", "check your network configuration", "check your task network configuration",
@@ -472,6 +476,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
           sources=(_GH + "moby/moby/issues/23371", _GH + "moby/moby/issues/31849", _GH + "moby/moby/issues/42107",
                    _GH + "balena-os/balena-supervisor/pull/2029", _GH + "kubernetes/kubernetes/issues/131087")),
+    # The daemon answered the agent's create request with an internal server error (HTTP 500) and a cause of a
+    # word or two ("Untar", a JSON type error "expected integer"): a fault of the daemon on that host, reported fixed
+    # by retrying elsewhere. A longer cause (a thin pool, a full disk, a missing file, a bad setting) is left to the
+    # rules that read it, which come first; a short one that names a refusal is the container's start failure.
+    _rule("host.daemon_create_500", "host.runtime_error",
+          ("cannotcreatecontainererror: api error (500)",),
+          r"cannotcreatecontainererror: api error \(500\): [a-z]{1,20}(?: [a-z]{1,20})?\s*$",
+          "the host's Docker daemon failed to create the container: {tail}",
+          hint="Retry the task on another instance; if it recurs on one instance, drain and replace it and read its "
+               "Docker log (journalctl -u docker).",
+          unless=(r"denied",),
+          sources=(_GH + "aws/amazon-ecs-cli/issues/194", _GH + "aws/amazon-ecs-cli/issues/141")),
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
@@ -485,6 +501,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
           r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror",
           "container {container} could not start: {tail}",
+          # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
+          unless=(r"cannotpull(?:ecr)?containererror",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",
@@ -606,6 +624,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     # A service's own event lines (describe-services events, pasted where a stop reason goes): the scheduler
     # stopping, draining or deregistering the tasks it replaces. A line naming a failure is not claimed here.
+    # A line such as "has stopped 1 running tasks" also follows a health-check failure, but ECS writes that failure
+    # in the stopped task's own stoppedReason, which is what the recorder classifies; these lines only reach
+    # `explain` when someone pastes describe-services output.
     _rule("service.events", "service.scaling",
           ("(service ",),
           r"^\(service [^)]{1,300}\) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"

@@ -46,6 +46,8 @@ def _patterns(rule):
     yield "pattern", rule.pattern
     for index, extra in enumerate(getattr(rule, "also", ())):
         yield f"also[{index}]", extra
+    for index, other in enumerate(getattr(rule, "unless", ())):
+        yield f"unless[{index}]", other
 
 
 def _repeats(tree):

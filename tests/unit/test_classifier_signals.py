@@ -80,3 +80,51 @@ def test_a_command_named_like_a_pull_is_not_a_missing_image():
     reason = ('CannotStartContainerError: Error response from daemon: OCI runtime create failed: container_linux.go:349: '
               'starting container process caused "exec: \\"pull-worker\\": executable file not found in $PATH": unknown')
     assert explain(reason).category == "container.start_failed"
+
+
+def test_a_rollback_the_circuit_breaker_triggered_is_not_benign():
+    # A service event line naming the circuit breaker: the deployment failed, so a benign verdict would hide it.
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html
+    reason = ("(service web) rolling back to deployment ecs-svc/5482803233485152419 "
+              "(reason: deployment circuit breaker triggered).")
+    assert explain(reason).is_failure
+
+
+@pytest.mark.parametrize("reason,category", [
+    # A daemon's HTTP 500 on create with a cause a finer rule reads is that cause, not a daemon fault.
+    ("CannotCreateContainerError: API error (500): no space left on device", "host.disk_full"),
+    ("CannotCreateContainerError: API error (500): permission denied", "container.start_failed"),
+    ("CannotCreateContainerError: API error (500): too many open files", "container.start_failed"),
+    # The cited short causes stay the daemon's (aws/amazon-ecs-cli#194, #141).
+    ("CannotCreateContainerError: API error (500): Untar", "host.runtime_error"),
+    ("CannotCreateContainerError: API error (500): expected integer", "host.runtime_error"),
+])
+def test_a_daemon_500_on_create_yields_to_the_cause_it_names(reason, category):
+    assert explain(reason).category == category
+
+
+@pytest.mark.parametrize("reason", [
+    # The daemon reached out across the network (a registry, an NFS server, a DNS lookup) and that failed:
+    # the task's route is at fault, not the local daemon.
+    "CannotCreateContainerError: Error response from daemon: Get https://registry.example.com/v2/: dial tcp "
+    "10.0.0.5:443: i/o timeout",
+    "CannotStartContainerError: Error response from daemon: lookup registry.example.com on 10.0.0.2:53: "
+    "read udp 10.0.0.7:40000->10.0.0.2:53: i/o timeout",
+])
+def test_network_failures_inside_a_daemon_error_are_the_network(reason):
+    assert explain(reason).category == "network.unreachable"
+
+
+def test_a_missing_credential_helper_during_a_pull_is_a_pull_failure():
+    # The agent could not run the ECR credential helper to pull: the image never arrived, the app was never run.
+    reason = ('CannotPullContainerError: error getting credentials - err: exec: "docker-credential-ecr-login": '
+              'executable file not found in $PATH, out: ``')
+    assert explain(reason).category.startswith("image.")
+
+
+def test_an_oom_killed_log_router_flags_its_lost_lines():
+    task = Task(stopped_reason="Essential container in task exited",
+                containers=(Container("app", exit_code=143),
+                            Container("log_router", exit_code=137, reason=OOM)))
+    result = classify(task)
+    assert (result.category, result.logs_may_be_lost) == ("log_router.crashed", True)
