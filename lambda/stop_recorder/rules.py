@@ -492,19 +492,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
-           "cannot start container", "hostconfigerror", "dockerclientconfigerror", "taskdependencyerror"),
+           "cannot start container", "hostconfigerror", "dockerclientconfigerror", "taskdependencyerror",
+           "dockerstateerror"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
           r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror"
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
-          r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror",
+          # DockerStateError wraps the error Docker records in the container's State.Error when it could not start it
+          r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror|dockerstateerror",
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           unless=(r"cannotpull(?:ecr)?containererror",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
-                   _GH + "aws-samples/net-modernization/issues/13")),
+                   _GH + "aws-samples/net-modernization/issues/13", _AGENT + "dockerclient/dockerapi/errors.go")),
     _rule("container.oom", "container.out_of_memory",
           ("outofmemory", "memory usage", "oom"),
           r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill",

@@ -128,3 +128,9 @@ def test_an_oom_killed_log_router_flags_its_lost_lines():
                             Container("log_router", exit_code=137, reason=OOM)))
     result = classify(task)
     assert (result.category, result.logs_may_be_lost) == ("log_router.crashed", True)
+
+
+def test_the_agents_docker_state_error_is_a_start_failure():
+    # The agent wraps the error Docker put in the container's State.Error as DockerStateError
+    # (aws/amazon-ecs-agent agent/dockerclient/dockerapi/errors.go): the prefix alone says the start failed.
+    assert explain("DockerStateError: an error nobody has seen before").category == "container.start_failed"
