@@ -207,12 +207,17 @@ _READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:"
 
 
 def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
+    # Each text with its runs of whitespace made one space: ECS passes Docker's and the agent's text on as written
+    # ("API error (500):  error while mounting volume  '/var/…'", causes broken across lines), and rules are
+    # written with single spaces.
     texts = []
     if task.stopped_reason:
-        texts.append((None, task.stopped_reason, task.stopped_reason.lower()))
+        reason = " ".join(task.stopped_reason.split())
+        texts.append((None, reason, reason.lower()))
     for container in task.containers:
         if container.reason:
-            texts.append((container, container.reason, container.reason.lower()))
+            reason = " ".join(container.reason.split())
+            texts.append((container, reason, reason.lower()))
     return texts
 
 

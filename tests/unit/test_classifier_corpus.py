@@ -242,3 +242,23 @@ def test_the_new_categories_are_failures_that_never_started():
 def test_rules_json_round_trip_of_a_corpus_row():
     row = WORKING[0]
     assert json.loads(json.dumps(row)) == row
+
+
+def _respaced(text: str, positions: list[int], kind: str) -> str:
+    """The text with some of its single spaces widened: pasted reasons carry doubled spaces and line breaks."""
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    if not spaces:
+        return " " + text + "\n"
+    chosen = {spaces[p % len(spaces)] for p in positions}
+    return "".join(kind if i in chosen else ch for i, ch in enumerate(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(row=st.sampled_from([r for r in WORKING if r["id"] not in KNOWN_MISSES]),
+       positions=st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=4),
+       kind=st.sampled_from(["  ", "\n", " \n ", "\t", "\r\n"]))
+def test_whitespace_does_not_change_a_verdict(row, positions, kind):
+    # ECS copies Docker's and the agent's text as they wrote it: "CannotStartContainerError:  API error (500): ...
+    # volume  '/var/...'" (two spaces) and reasons broken across lines both occur in the corpus.
+    varied = dict(row, text=_respaced(row["text"], positions, kind))
+    assert classify(as_task(varied)).category == row["label"]
