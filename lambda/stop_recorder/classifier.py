@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from typing import Iterable
 
 from .model import Container, Task
-from .rules import BUILTIN_RULES, BUILTIN_SCANNER, Rule, case_folded
+from .rules import BUILTIN_RULES, BUILTIN_SCANNER, TOPIC_RULES, Rule, case_folded
 from .taxonomy import BENIGN_CATEGORIES, CATEGORIES
 
 SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SIGABRT", 135: "SIGBUS",
@@ -78,9 +78,29 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     hit = (_match(texts, custom_rules) if custom_rules else None) or _oom_first(_match_builtin(texts), texts)
     by_code = _by_stop_code(task, hit)
     if by_code is not None:
-        return by_code
+        return _by_topic(task, texts, by_code)
     if hit is None:
-        return _by_exit_codes(task)
+        return _by_topic(task, texts, _by_exit_codes(task))
+    return _by_rule(task, hit)
+
+
+# Verdicts a topic fallback may replace: nothing matched and the signals left the stop unknown, or ECS said only that
+# the task failed to start.
+_TOPIC_MAY_REFINE = frozenset({"none", "essential.no_details", "stopcode.ServiceSchedulerInitiated",
+                               "stopcode.TaskFailedToStart"})
+
+
+def _by_topic(task: Task, texts, verdict: Classification) -> Classification:
+    """The verdict, or, where it says only "unknown" or "failed to start", what the failure's words are about."""
+    if verdict.rule not in _TOPIC_MAY_REFINE:
+        return verdict
+    never_started = verdict.rule == "stopcode.TaskFailedToStart"
+    rules = _TOPICS_BEFORE_START if never_started else TOPIC_RULES
+    hit = _match(texts, rules)
+    return verdict if hit is None else _by_rule(task, hit)
+
+
+def _by_rule(task: Task, hit) -> Classification:
     rule, container, match, source = hit
     if rule.category in _STOP_REQUESTS:
         return _stop_request(task, rule, match, source)
@@ -125,6 +145,8 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
 
 
 _OOM_RULE = next(rule for rule in BUILTIN_RULES if rule.category == "container.out_of_memory")
+# A task that never started cannot have crashed or run out of memory: only the topics of a start failure apply.
+_TOPICS_BEFORE_START = tuple(rule for rule in TOPIC_RULES if CATEGORIES[rule.category].failed_to_start)
 
 
 def _oom_first(hit, texts):

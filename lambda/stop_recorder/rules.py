@@ -681,6 +681,87 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 )
 
 
+# Topic fallbacks. ECS, the agent and the tools around them keep rewording their messages; a sentence no rule above
+# knows is still about something (the image, a secret, a volume, a health check). These rules read only that topic
+# and give the category's "does not say why" answer. The classifier tries them last, and only where the rules
+# above, the stop code and the exit codes left the stop unknown (or a TaskFailedToStart without its cause), on a text
+# whose words name a failure: they never make a stop benign and never overrule a finer rule. First match wins,
+# the narrower topics first. Sources: the ECS troubleshooting pages that group stopped-task errors by these topics.
+_FAILURE_WORDS = (r"\b(?:fail(?:ed|s|ure|ing)?|errors?|unable|cannot|can't|can’t|could ?n[o'’]t|did ?n[o'’]t|unsuccessful"
+                  r"|exceed(?:ed|s)?|timed out|timeout|insufficient|unavailable|unhealthy|refused|invalid|denied"
+                  r"|crash(?:ed|es)?|exited|missing|no such)\b"
+                  r"|\bnot (?:be |been )?(?:found|available|reach\w{0,3}|start\w{0,3}|pull\w{0,3}|retriev\w{0,3}"
+                  r"|mount\w{0,3}|attach\w{0,3}|respond\w{0,3}|compatible)|\bincompatible\b")
+_STOPPED_ERRORS = _DOCS + "stopped-task-error-codes.html"
+
+
+def _topic(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, *, also: Iterable[str] = (),
+           sources: Iterable[str] = ()) -> Rule:
+    return _rule("topic." + id_, category, needles, regex, summary + ": {tail}", also=(*also, _FAILURE_WORDS),
+                 sources=(_STOPPED_ERRORS, *sources), family=True)
+
+
+TOPIC_RULES: tuple[Rule, ...] = (
+    _topic("log_router", "log_router.crashed", ("firelens", "fluent", "log router", "log_router"),
+           r"firelens|fluent ?bit|fluentd|log[ _]router", "the log router stopped",
+           also=(r"\b(?:exited|crash\w{0,3}|killed|died|terminated)\b",)),
+    _topic("logging", "logging.setup_failed",
+           ("log driver", "logging", "log configuration", "log option", "awslogs", "log group", "log stream", "firelens",
+            "fluent", "splunk", "syslog", "gelf", "journald"),
+           r"log(?:ging)? (?:driver|configuration|options?)|awslogs|log (?:group|stream)|firelens|fluent ?bit|fluentd"
+           r"|splunk|syslog|gelf|journald", "the task's logging could not be set up"),
+    _topic("health_load_balancer", "health.load_balancer",
+           ("load balancer", "target group", "target-group", "elb", "alb", "nlb"),
+           r"load balancer|target[ -]group|\b(?:elb|alb|nlb)\b", "the task failed its load balancer's health checks",
+           also=(r"health",)),
+    _topic("health", "health.container_check", ("health",), r"health", "a container failed its health check"),
+    _topic("memory", "container.out_of_memory", ("memory", "oom"),
+           r"\boom\b|oom ?kill|out ?of ?memory|memory (?:limit|usage|exhausted|exceeded)"
+           r"|exceed\w{0,3} (?:its |the |their )?(?:\w{1,20} )?memory", "a container ran out of memory"),
+    _topic("disk", "host.disk_full", ("disk", "storage space", "ephemeral storage", "no space"),
+           r"\bdisk\b|storage space|ephemeral storage|no space", "the host or task ran out of disk"),
+    _topic("capacity", "capacity.unavailable",
+           ("capacity", "insufficient", "no container instance", "no available container instance", "not enough",
+            "placement"),
+           r"capacity|insufficient|no (?:available )?container instances?|not enough (?:cpu|memory|resources|gpus?)"
+           r"|placement", "there was no capacity to run the task"),
+    _topic("network_interface", "network.interface_failed",
+           ("network interface", "eni", "ip address", "private ip", "subnet"),
+           r"network interface|\benis?\b|ip address|private ip|subnet", "the task's network interface could not be set up"),
+    _topic("volume", "storage.mount_failed", ("volume", "mount", "efs", "ebs", "fsx", "file system", "filesystem"),
+           r"volume|\bmount|\befs\b|\bebs\b|\bfsx\b|file ?system", "a volume could not be set up"),
+    _topic("secret", "task.init_failed",
+           ("secret", "parameter store", "ssm", "kms", "env file", "environment file", "envfile", "environmentfile"),
+           r"secret|parameter store|\bssm\b|\bkms\b|env(?:ironment)? ?files?",
+           "a secret, parameter or environment file could not be read"),
+    _topic("image_platform", "image.platform_mismatch", ("image",),
+           r"\bimage\b", "the image does not match the task's platform",
+           also=(r"compatib|\bplatform\b|architecture|os version|manifest list",)),
+    _topic("image", "image.pull_failed",
+           ("image", "pull", "registry", "manifest", "ecr", "docker hub", "dockerhub", "repository"),
+           r"\bimage\b|\bpull|registry|manifest|\becr\b|docker ?hub|repository", "the image could not be pulled"),
+    _topic("network", "network.unreachable",
+           ("connect", "unreachable", "dns", "network", "resolv", "no route", "endpoint", "i/o"),
+           r"connection|connecting|to connect\b|connect:|unreachable|\bdns\b|network|resolv|no route|endpoint|\bi/o\b", "the task could not reach a service"),
+    _topic("host", "host.runtime_error",
+           ("docker", "containerd", "runtime", "agent", "daemon", "internal", "runc"),
+           r"docker|containerd|\bruntime\b|\bagent\b|daemon|internal (?:server )?error|\brunc\b",
+           "the host's container runtime or agent failed"),
+    _topic("container_start", "container.start_failed",
+           ("container", "exec", "entrypoint", "entry point", "command"),
+           r"containers? (?:\S{1,60} )?(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to) (?:be )?start"
+           r"|(?:start|run)(?:ing)? (?:the )?container|\bexec\b|entry ?point|\bcommand\b",
+           "a container could not start"),
+    _topic("task_start", "task.init_failed", ("start",),
+           r"(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to|not) (?:be )?start|never started",
+           "the task never started"),
+    _topic("crash", "container.crashed",
+           ("exit", "crash", "segfault", "segmentation", "panic", "non-zero", "nonzero"),
+           r"exit(?:ed)? (?:with )?(?:code |status )?[1-9]|exited with (?:an )?error|non-?zero|crash|segfault"
+           r"|segmentation fault|\bpanic", "a container exited with an error"),
+)
+
+
 def _trie_regex(words: list[str]) -> str:
     """An alternation factored by common prefixes: the engine rejects most positions on the first character.
 
