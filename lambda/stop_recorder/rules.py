@@ -610,14 +610,20 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # state's timeout): "the task timed out" or "task exceeded" alone also describe failures, and a benign
     # verdict must be certain.
     _rule("user.stop_task", "user.stopped",
-          ("stopped by user", "killed by the user", "user initiated", "userinitiated", "stoptask", "exceeded",
-           "timed out", "timeout", "terminating job"),
-          r"stopped by user|killed by the user|user ?initiated|stoptask|^terminating job\.?\s*$"
+          ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "exceeded",
+           "timed out", "timeout", "terminating job", "user requested", "user-requested", "requested by",
+           "initiated job termination", "abort called"),
+          r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user\b|user ?initiated|stoptask"
+          r"|^terminating job\.?\s*$|\buser[- ]requested|requested by (?:the )?user\b"
+          # the reasons Metaflow and Cromwell give when they stop the job they started
+          r"|initiated job termination|abort called"
           r"|attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
           "stopped on request: {tail}",
           sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",
                    # Airflow's ECS and Batch operators stop a task they were told to kill with this reason
-                   _GH + "apache/airflow/blob/9c369594a9073f65b49ca2b8ee5b1b52fe0e6db7/providers/amazon/src/airflow/providers/amazon/aws/operators/ecs.py")),
+                   _GH + "apache/airflow/blob/9c369594a9073f65b49ca2b8ee5b1b52fe0e6db7/providers/amazon/src/airflow/providers/amazon/aws/operators/ecs.py",
+                   _GH + "Netflix/metaflow/blob/d2dd7f953574369d5b4715822b12377d44ba1cf8/metaflow/plugins/aws/batch/batch_client.py",
+                   _GH + "broadinstitute/cromwell/blob/c805f3c561326aa645411be97b36a98f3baeb618/supportedBackends/aws/src/main/scala/cromwell/backend/impl/aws/AwsBatchJob.scala")),
     _rule("service.scaling", "service.scaling",
           ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "az rebalancing"),
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in"

@@ -134,3 +134,18 @@ def test_the_agents_docker_state_error_is_a_start_failure():
     # The agent wraps the error Docker put in the container's State.Error as DockerStateError
     # (aws/amazon-ecs-agent agent/dockerclient/dockerapi/errors.go): the prefix alone says the start failed.
     assert explain("DockerStateError: an error nobody has seen before").category == "container.start_failed"
+
+
+@pytest.mark.parametrize("reason", [
+    "Task stopped by the user",
+    "Cancelled by user",
+    "User requested stop",
+    "Metaflow initiated job termination.",   # Netflix/metaflow batch_client.py kill()
+    "cromwell abort called",                 # broadinstitute/cromwell AwsBatchJob.scala abort
+])
+def test_a_callers_own_words_read_as_a_stop_request_without_a_stop_code(reason):
+    assert explain(reason).category == "user.stopped"
+
+
+def test_a_caller_stop_that_names_a_failure_is_not_benign():
+    assert explain("Task stopped by the user after it failed health checks").is_failure
