@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stop_recorder.classifier import classify, explain
 from stop_recorder.model import Container, Task
@@ -149,3 +151,9 @@ def test_a_callers_own_words_read_as_a_stop_request_without_a_stop_code(reason):
 
 def test_a_caller_stop_that_names_a_failure_is_not_benign():
     assert explain("Task stopped by the user after it failed health checks").is_failure
+
+
+@given(st.text(alphabet="ab: \n\t\r", min_size=1, max_size=30))
+def test_the_whitespace_shortcut_agrees_with_split_and_join(text):
+    from stop_recorder.classifier import _one_spaced
+    assert _one_spaced(text) == " ".join(text.split())
