@@ -283,7 +283,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                 r"|bridge store for object type|:\s*timeout\s*$",),
           # ...unless the daemon was reaching across the network (a registry URL, a DNS lookup, a TCP dial): then the
           # task's route is at fault and the transport rules below decide.
-          unless=(r"https?://|dial tcp|\blookup \S{1,253} on |\baddr=",),
+          # (The agent's own requests to the daemon go to http://%2Fvar%2Frun%2Fdocker.sock/â€¦ or unix.sock: local.)
+          unless=(r"https?://(?!%2f|unix\.sock|docker\.sock|api\.moby\.localhost)|dial tcp|\blookup \S{1,253} on |\baddr=",),
           summary="the host's container runtime did not answer the agent: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "Docker and agent logs (/var/log/ecs, journalctl -u docker).",
@@ -486,27 +487,25 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "the host's Docker daemon failed to create the container: {tail}",
           hint="Retry the task on another instance; if it recurs on one instance, drain and replace it and read its "
                "Docker log (journalctl -u docker).",
-          unless=(r"denied",),
+          unless=(r"denied|unauthori[sz]ed|forbidden|not found|invalid",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/194", _GH + "aws/amazon-ecs-cli/issues/141")),
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
-           "cannot start container", "hostconfigerror", "dockerclientconfigerror", "taskdependencyerror",
-           "dockerstateerror"),
+           "cannot start container", "hostconfigerror", "dockerclientconfigerror", "taskdependencyerror"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
           r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror"
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
-          # DockerStateError wraps the error Docker records in the container's State.Error when it could not start it
-          r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror|dockerstateerror",
+          r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror",
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           unless=(r"cannotpull(?:ecr)?containererror",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
-                   _GH + "aws-samples/net-modernization/issues/13", _AGENT + "dockerclient/dockerapi/errors.go")),
+                   _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",
           ("outofmemory", "memory usage", "oom"),
           r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill",
@@ -611,12 +610,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # verdict must be certain.
     _rule("user.stop_task", "user.stopped",
           ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "exceeded",
-           "timed out", "timeout", "terminating job", "user requested", "user-requested", "requested by",
-           "initiated job termination", "abort called"),
-          r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user\b|user ?initiated|stoptask"
-          r"|^terminating job\.?\s*$|\buser[- ]requested|requested by (?:the )?user\b"
-          # the reasons Metaflow and Cromwell give when they stop the job they started
-          r"|initiated job termination|abort called"
+           "timed out", "timeout", "terminating job", "initiated job termination", "abort called"),
+          # "user" must end the actor: "terminated by user-data script" names a failure of the instance's script
+          r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated|stoptask"
+          r"|^terminating job\.?\s*$"
+          # the whole reasons Metaflow and Cromwell give when they stop the job they started ("abort called" alone
+          # is also what a C program prints when it aborts)
+          r"|^metaflow initiated job termination\.?$|^cromwell abort called\.?$"
           r"|attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
           "stopped on request: {tail}",
           sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",
@@ -699,6 +699,10 @@ _FAILURE_WORDS = (r"\b(?:fail(?:ed|s|ure|ing)?|errors?|unable|cannot|can't|canâ€
                   r"|\bnot (?:be |been )?(?:found|available|reach\w{0,3}|start\w{0,3}|pull\w{0,3}|retriev\w{0,3}"
                   r"|mount\w{0,3}|attach\w{0,3}|respond\w{0,3}|compatible)|\bincompatible\b")
 _STOPPED_ERRORS = _DOCS + "stopped-task-error-codes.html"
+# A topic word inside a name (an image "acme/volume-backup:2", a container "healthsvc" or "oom-exporter", "aws-efs-utils")
+# is not the topic: the word may not touch a letter, digit, '-', '/', ':' or a '.' that continues a name.
+_NAME_START = r"(?<![-\w/.:])"
+_NAME_END = r"(?![-\w/:]|\.\w)"
 
 
 def _topic(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, *, also: Iterable[str] = (),
@@ -720,25 +724,26 @@ TOPIC_RULES: tuple[Rule, ...] = (
            ("load balancer", "target group", "target-group", "elb", "alb", "nlb"),
            r"load balancer|target[ -]group|\b(?:elb|alb|nlb)\b", "the task failed its load balancer's health checks",
            also=(r"health",)),
-    _topic("health", "health.container_check", ("health",), r"health", "a container failed its health check"),
+    _topic("health", "health.container_check", ("health",), _NAME_START + r"health(?: ?checks?)?" + _NAME_END,
+           "a container failed its health check"),
     _topic("memory", "container.out_of_memory", ("memory", "oom"),
-           r"\boom\b|oom ?kill|out ?of ?memory|memory (?:limit|usage|exhausted|exceeded)"
+           _NAME_START + r"(?:oom|oom ?kill\w{0,3}|out ?of ?memory)" + _NAME_END + r"|memory (?:limit|usage|exhausted|exceeded)"
            r"|exceed\w{0,3} (?:its |the |their )?(?:\w{1,20} )?memory", "a container ran out of memory"),
     _topic("disk", "host.disk_full", ("disk", "storage space", "ephemeral storage", "no space"),
            r"\bdisk\b|storage space|ephemeral storage|no space", "the host or task ran out of disk"),
+    _topic("network_interface", "network.interface_failed",
+           ("network interface", "eni", "ip address", "private ip", "subnet"),
+           r"network interface|\benis?\b|ip address|private ip|subnet", "the task's network interface could not be set up"),
     _topic("capacity", "capacity.unavailable",
            ("capacity", "insufficient", "no container instance", "no available container instance", "not enough",
             "placement"),
            r"capacity|insufficient|no (?:available )?container instances?|not enough (?:cpu|memory|resources|gpus?)"
            r"|placement", "there was no capacity to run the task"),
-    _topic("network_interface", "network.interface_failed",
-           ("network interface", "eni", "ip address", "private ip", "subnet"),
-           r"network interface|\benis?\b|ip address|private ip|subnet", "the task's network interface could not be set up"),
     _topic("volume", "storage.mount_failed", ("volume", "mount", "efs", "ebs", "fsx", "file system", "filesystem"),
-           r"volume|\bmount|\befs\b|\bebs\b|\bfsx\b|file ?system", "a volume could not be set up"),
+           _NAME_START + r"(?:volumes?|mount\w{0,4}|efs|ebs|fsx|file ?systems?)" + _NAME_END, "a volume could not be set up"),
     _topic("secret", "task.init_failed",
            ("secret", "parameter store", "ssm", "kms", "env file", "environment file", "envfile", "environmentfile"),
-           r"secret|parameter store|\bssm\b|\bkms\b|env(?:ironment)? ?files?",
+           _NAME_START + r"(?:secrets?|parameter store|ssm|kms|env(?:ironment)? ?files?)" + _NAME_END,
            "a secret, parameter or environment file could not be read"),
     _topic("image_platform", "image.platform_mismatch", ("image",),
            r"\bimage\b", "the image does not match the task's platform",

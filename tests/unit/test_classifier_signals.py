@@ -132,16 +132,9 @@ def test_an_oom_killed_log_router_flags_its_lost_lines():
     assert (result.category, result.logs_may_be_lost) == ("log_router.crashed", True)
 
 
-def test_the_agents_docker_state_error_is_a_start_failure():
-    # The agent wraps the error Docker put in the container's State.Error as DockerStateError
-    # (aws/amazon-ecs-agent agent/dockerclient/dockerapi/errors.go): the prefix alone says the start failed.
-    assert explain("DockerStateError: an error nobody has seen before").category == "container.start_failed"
-
-
 @pytest.mark.parametrize("reason", [
     "Task stopped by the user",
     "Cancelled by user",
-    "User requested stop",
     "Metaflow initiated job termination.",   # Netflix/metaflow batch_client.py kill()
     "cromwell abort called",                 # broadinstitute/cromwell AwsBatchJob.scala abort
 ])
@@ -153,7 +146,42 @@ def test_a_caller_stop_that_names_a_failure_is_not_benign():
     assert explain("Task stopped by the user after it failed health checks").is_failure
 
 
-@given(st.text(alphabet="ab: \n\t\r", min_size=1, max_size=30))
+@given(st.text(alphabet=st.sampled_from("ab: \n\t\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000"), min_size=1, max_size=30))
 def test_the_whitespace_shortcut_agrees_with_split_and_join(text):
     from stop_recorder.classifier import _one_spaced
     assert _one_spaced(text) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("task", [
+    # SIGABRT output: "abort called" alone is a crash, not Cromwell's stop (reviewer finding, 2026-11-23)
+    Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+         containers=(Container("app", exit_code=134, reason="fatal: abort called"),)),
+    Task(stopped_reason="Task stopped: memory requested by the user exceeds the instance's limits"),
+    Task(stopped_reason="Task terminated by user-data script: missing config"),
+    Task(stopped_reason="Task stopped by the user: container can’t reach the database"),
+])
+def test_failure_words_beside_a_callers_words_are_not_benign(task):
+    assert classify(task).is_failure
+
+
+@pytest.mark.parametrize("reason", [
+    # The agent's requests to the local daemon go to its unix socket, written as an http:// URL.
+    'CannotCreateContainerError: Post "http://%2Fvar%2Frun%2Fdocker.sock/v1.40/containers/create": context deadline exceeded',
+    "CannotStopContainerError: Post http://unix.sock/v1.19/containers/abc/stop?t=30: context deadline exceeded",
+])
+def test_a_timeout_on_the_docker_socket_is_the_runtime(reason):
+    assert explain(reason).category == "host.runtime_error"
+
+
+@pytest.mark.parametrize("reason", [
+    "CannotCreateContainerError: API error (500): unauthorized",
+    "CannotCreateContainerError: API error (500): not found",
+    "CannotCreateContainerError: API error (500): invalid argument",
+])
+def test_a_daemon_500_naming_a_refusal_or_a_miss_is_not_the_daemons_fault(reason):
+    assert explain(reason).category != "host.runtime_error"
+
+
+def test_a_runtime_fault_inside_a_docker_state_error_is_the_runtime():
+    assert explain("DockerStateError: failed to get container status: OCI runtime state failed").category == \
+        "host.runtime_error"

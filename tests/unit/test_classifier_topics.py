@@ -78,3 +78,21 @@ def test_a_task_that_never_started_did_not_crash():
 def test_an_essential_exit_with_words_after_it_reads_them():
     assert explain("Essential container in task exited: OutOfMemory").category == "container.out_of_memory"
     assert explain("Essential container in task exited").category == "unknown"
+
+
+@pytest.mark.parametrize("reason,category", [
+    # A topic word inside an image or container name is not the topic (reviewer finding, 2026-11-23).
+    ("Unable to pull image docker.io/acme/volume-backup:2.1 from registry", "image.pull_failed"),
+    ("Unable to retrieve image amazon/aws-efs-utils:latest from registry", "image.pull_failed"),
+    ("Image pull failed for ghcr.io/acme/ssm-agent:3", "image.pull_failed"),
+    ("Container healthsvc exited unexpectedly with a crash", "container.crashed"),
+    ("Container healthcheck-proxy crashed", "container.crashed"),
+    ("failed to register with target group: subnet has insufficient free IP addresses", "network.interface_failed"),
+])
+def test_a_topic_word_inside_a_name_is_not_the_topic(reason, category):
+    assert explain(reason).category == category
+
+
+def test_an_oom_in_a_container_name_is_not_an_oom_kill():
+    task = Task(stopped_reason="Essential container oom-exporter exited", stop_code="EssentialContainerExited")
+    assert classify(task).category != "container.out_of_memory"
