@@ -211,7 +211,10 @@ _OLD_DOCS = "https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2
 _AGENT = "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/"
 # "can't", "can’t", "cannot": ECS's 2024 wording uses all three.
 _CANT = r"can(?:'|’|no)?t"
-_DENIED = r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed"
+# "doesn't have permission" / "no permission to" is how ECS's plain-English wording refuses; a bare "permission denied"
+# is a file mode inside the container (start.exec), and only reaches these rules next to a secret or env-file service.
+_DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed"
+           r"|(?:n(?:o|ot|'t|’t) (?:have )?|lacks? |missing |insufficient )(?:the )?(?:required )?permissions?\b")
 _SECRETS_SERVICE = r"secret from asm|secrets from asm|secrets manager|asm fetching secret|secretsmanager"
 _SSM_SERVICE = r"from ssm|parameter store|systems manager|ssm parameter"
 _ENV_FILE = r"env(?:ironment)?(?: variable)? files?|envfiles?"
@@ -232,6 +235,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.2024_missing", "secret.invalid", ("retrieve the secret with arn", "check whether the secret exists"),
           _CANT + r" retrieve the secret with arn|check whether the secret exists",
           "secret{secret_ref} does not exist in that Region",
+          # The same opening sentence goes on to a refusal when the role may not read it: the denied rules decide.
+          unless=(_DENIED,),
           sources=(_DOCS + "resource-not-found-error.html", _AGENT + "asm/asm.go")),
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",

@@ -272,3 +272,14 @@ def test_a_storage_drivers_mount_error_is_the_hosts_not_a_task_volumes():
     result = explain("CannotCreateContainerError: Error response from daemon: devmapper: Error mounting "
                      "'/dev/mapper/docker-202:1-263222-4f1b' on '/var/lib/docker/devicemapper/mnt/4f1b': input/output error")
     assert (result.category, result.rule) == ("host.runtime_error", "host.storage_driver")
+
+
+@pytest.mark.parametrize("refusal", ["The task execution role doesn't have permission to read it.",
+                                     "AccessDeniedException: not authorized to perform secretsmanager:GetSecretValue",
+                                     "The role lacks the required permissions."])
+def test_the_plain_english_secret_sentence_is_a_refusal_when_it_names_one(refusal):
+    """'The task can't retrieve the secret with ARN …' opens both the missing and the refused secret: the rest decides."""
+    opening = "The task can't retrieve the secret with ARN 'arn:aws:secretsmanager:us-east-1:1:secret:db' from AWS Secrets Manager."
+    assert classify(Task(stopped_reason=f"{opening} {refusal}")).category == "secret.access_denied"
+    missing = classify(Task(stopped_reason=f"{opening} Check whether the secret exists in the specified Region."))
+    assert missing.category == "secret.invalid"
