@@ -304,6 +304,19 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|" + _CANT + r" pull the image\. check your (?:task )?network configuration",
           "task could not reach {service} at start",
           sources=(_DOCS + "task_cannot_pull_image.html", _GH + "civiform/civiform/issues/7648")),
+    # --- a registry whose TLS certificate the host does not trust (a private CA, a self-signed or expired certificate,
+    # or a TLS-intercepting proxy): the route works and the registry answered, so neither the network nor a refusal.
+    # Only for the image pull: the agent's own AWS calls (registry auth, secrets, logs) failing TLS are the route's.
+    _rule("pull.tls_untrusted", "image.pull_failed",
+          ("x509", "certificate", "tls: failed to verify"),
+          r"x509:|certificate signed by unknown authority|tls: failed to verify|certificate (?:has expired|is not valid)",
+          "the host did not trust the TLS certificate of registry {host}: {tail}",
+          hint="Serve the registry with a certificate from a public CA (Fargate trusts only those), or on EC2 add its CA "
+               "to the container instance's trust store; a TLS-intercepting proxy on the route does the same. "
+               "Or mirror the image into Amazon ECR.",
+          also=(r"cannotpull(?:ecr)?containererror|cannotpullimagemanifesterror|/v2/",),
+          unless=(r"registry auth|secret|\bssm\b|parameter store|env(?:ironment)? files?|log stream|logs\.",),
+          sources=(_GH + "aws/containers-roadmap/issues/740",)),
     _rule("network.timeout", "network.unreachable",
           ("i/o timeout", "client.timeout", "deadline exceeded", "no such host", "connection refused",
            "network is unreachable", "handshake timeout", "waiting for connection", "connection timed out",

@@ -283,3 +283,16 @@ def test_the_plain_english_secret_sentence_is_a_refusal_when_it_names_one(refusa
     assert classify(Task(stopped_reason=f"{opening} {refusal}")).category == "secret.access_denied"
     missing = classify(Task(stopped_reason=f"{opening} Check whether the secret exists in the specified Region."))
     assert missing.category == "secret.invalid"
+
+
+def test_an_untrusted_registry_certificate_is_the_pull_not_the_route_but_the_agents_own_calls_stay_the_route():
+    """A registry's certificate the host does not trust (containers-roadmap#740) fails the pull, not the network."""
+    pull = explain("CannotPullContainerError: Error response from daemon: Get https://harbor.corp.example/v2/: "
+                   "x509: certificate signed by unknown authority")
+    assert (pull.category, pull.rule) == ("image.pull_failed", "pull.tls_untrusted")
+    assert "harbor.corp.example" in pull.summary
+    auth = explain("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+                   "failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: "
+                   'send request failed caused by: Post "https://api.ecr.us-east-1.amazonaws.com/": x509: certificate '
+                   "signed by unknown authority")
+    assert auth.category == "network.unreachable"
