@@ -347,16 +347,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           summary="container instance (or task storage) ran out of disk while unpacking the image: {tail}",
           hint="Check the instance's free disk (docker/containerd data volume) or raise the task's ephemeralStorage; "
                "read the full reason with aws ecs describe-tasks.",
-          sources=("https://github.com/nextflow-io/nextflow/issues/5099", "https://github.com/anomalyco/sst/pull/3542", "https://github.com/nextflow-io/nextflow/issues/5099", "https://github.com/aws/containers-roadmap/issues/1133")),
+          sources=("https://github.com/nextflow-io/nextflow/issues/5099", "https://github.com/anomalyco/sst/pull/3542", "https://github.com/aws/containers-roadmap/issues/1133")),
     # --- the host's storage driver or Docker daemon failed: not the image and not the application
     _rule("host.storage_driver", "host.runtime_error",
-          ("devicemapper", "devmapper", "dm_task", "overlay mount", "docker daemon", "error during connect", "hcsshim::importlayer",
-           "re-exec error", "bridge"),
+          ("devicemapper", "devmapper", "dm_task", "overlay mount", "docker daemon", "error during connect", "hcsshim::",
+           "hcs::", "re-exec error", "bridge"),
           r"devicemapper|devmapper|dm_task_run|error creating overlay mount|cannot connect to the docker daemon"
           r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
-          r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed",
+          r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed"
+          # Windows: the Host Compute Service could not create the container's compute system or prepare its layers
+          r"|hcs(?:shim)?::(?:createcomputesystem|preparelayer|activatelayer)",
           "the host's container runtime failed: {tail}",
-          sources=(_GH + "mapbox/ecs-watchbot/issues/108", _GH + "aws/amazon-ecs-agent/issues/3165", _GH + "moby/moby/issues/32814")),
+          # ...unless HCS said the image's Windows version does not fit the host: the platform rules decide that
+          unless=(r"operating system does not match|is incompatible with",),
+          sources=(_GH + "mapbox/ecs-watchbot/issues/108", _GH + "aws/amazon-ecs-agent/issues/3165", _GH + "moby/moby/issues/32814",
+                   _GH + "moby/moby/issues/40972")),
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
           ("nvidia-container-cli", "error running hook", "could not select device driver"),

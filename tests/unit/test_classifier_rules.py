@@ -296,3 +296,13 @@ def test_an_untrusted_registry_certificate_is_the_pull_not_the_route_but_the_age
                    'send request failed caused by: Post "https://api.ecr.us-east-1.amazonaws.com/": x509: certificate '
                    "signed by unknown authority")
     assert auth.category == "network.unreachable"
+
+
+@pytest.mark.parametrize("cause,category", [
+    ("The virtual machine could not be started because a required feature is not installed.", "host.runtime_error"),
+    ("The container operating system does not match the host operating system.", "image.platform_mismatch"),
+])
+def test_windows_host_compute_service_failures_are_the_hosts_unless_the_image_does_not_fit(cause, category):
+    """HCS creating the compute system (moby#40972) is the Windows host's runtime; an OS-version mismatch is the image's."""
+    text = f"CannotStartContainerError: Error response from daemon: hcsshim::CreateComputeSystem 7ddc2988: {cause}"
+    assert explain(text).category == category
