@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", help="the batch, JSON Lines")
     parser.add_argument("--append", action="store_true", help="add a later batch to an existing split")
     parser.add_argument("--batch", type=int, default=1, help="batch number (seed offset); 1 for the first batch")
+    parser.add_argument("--replace", type=int, default=0,
+                        help="hold aside this many more rows of the draw, in place of held-aside rows that were seen and "
+                             "moved to the working part")
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in Path(args.path).read_text().splitlines() if line.strip()]
     existing = _existing_ids() if args.append else []
@@ -50,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     seen_by_rules = [i for i, row in enumerate(rows) if row.pop("rule_source", False)]
     order = [i for i in range(len(rows)) if i not in seen_by_rules]
     random.Random(SEED + batch_number - 1).shuffle(order)
-    cut = math.ceil(len(order) * HELD_ASIDE_SHARE)
+    cut = min(len(order), math.ceil(len(order) * HELD_ASIDE_SHARE) + args.replace)
     picked = {"heldout.jsonl": sorted(order[:cut]), "working.jsonl": sorted(order[cut:] + seen_by_rules)}
     for name, indexes in picked.items():
         with open(OUT / name, "a" if args.append else "w") as out:
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                 row = rows[index]
                 out.write(json.dumps({"id": row.pop("id"), **row}, ensure_ascii=False) + "\n")
     print(f"batch {batch_number}: {len(picked['working.jsonl'])} working, {len(picked['heldout.jsonl'])} held aside "
-          f"(seed {SEED + batch_number - 1}; {len(seen_by_rules)} to working because a rule already cites their source)")
+          f"(seed {SEED + batch_number - 1}; {len(seen_by_rules)} to working because a rule already cites their source; "
+          f"{args.replace} more held aside to replace seen rows)")
     return 0
 
 

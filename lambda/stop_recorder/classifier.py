@@ -449,7 +449,7 @@ _PLACEHOLDER_VALUES = {
     "container": lambda c: c.container.name if c.container else "of the task",
     "tail": lambda c: _clip(_last_clause(c.source)),
     "platform_or": _platform,
-    "parameter_or": lambda c: c.groups.get("parameter") or "(named in the reason)",
+    "parameter_or": lambda c: c.groups.get("parameter") or c.groups.get("parameter_2") or "(named in the reason)",
     "service": lambda c: c.groups.get("service") or c.groups.get("service_2") or "an AWS service",
     "host": lambda c: _host(c.source) or "a required endpoint",
     "fs_part": lambda c: f" ({c.fs()})" if c.fs() else "",

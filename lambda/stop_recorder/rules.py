@@ -270,7 +270,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("failed to initialize logging driver",),
           r"failed to initialize logging driver", also=(r"amazonaws\.com|send request failed",),
           summary="task could not reach {host} at start",
-          sources=("https://github.com/seqeralabs/nf-tower/issues/305",)),
+          # ...but 169.254.170.2 is the ECS agent's own credentials endpoint on the host (the execution-role
+          # credentials for awslogs): no subnet route reaches it, so the log driver's setup decides.
+          unless=(r"169\.254\.170\.2|credentialsendpointerror",),
+          sources=("https://github.com/seqeralabs/nf-tower/issues/305", _GH + "aws/amazon-ecs-agent/issues/3074")),
     _rule("logging.driver_init", "logging.setup_failed",
           ("failed to initialize logging driver",),
           r"failed to initialize logging driver",
@@ -398,8 +401,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.ssm_missing", "secret.invalid",
           ("ssm", "parameter"),
           r"invalid ssm parameters?:?\s{0,4}(?P<parameter>[\w/.:-]{1,200})?|parameters? (?:not found|does not exist)"
-          r"|parameternotfound",
-          "SSM parameter {parameter_or} does not exist"),
+          r"|parameternotfound"
+          # The agent names the service first and passes on GetParameters' InvalidParameters (names that do not exist)
+          r"|(?:from ssm|parameter store)[^:]{0,60}: invalid parameters?:?\s{0,4}(?P<parameter_2>[\w/.:-]{1,200})?",
+          "SSM parameter {parameter_or} does not exist",
+          sources=("https://github.com/dushyant8858/Troubleshoot-ECS-Task-Stopped/blob/0ee98936a16772a8f23fe3de12630a1b812e3198/README.md",
+                   "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html")),
     _rule("secret.envfile_missing", "secret.invalid",
           ("env file", "environment file", "environment variable file", "envfile"),
           _ENV_FILE, also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),

@@ -48,8 +48,8 @@ KNOWN_MISSES = {
 }
 
 # The working part's accuracy may not fall below what the rules reach today (issue #11's goal, >= 97 %, is for
-# the held-aside part and is reported by `make heldout`): rows right, of 253, after batch 5's rules and c333.
-WORKING_RIGHT_FLOOR = 240
+# the held-aside part and is reported by `make heldout`): rows right, of 263, after batch 6's rules.
+WORKING_RIGHT_FLOOR = 250
 
 
 @pytest.mark.parametrize("row", WORKING, ids=[r["id"] for r in WORKING])
