@@ -431,8 +431,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "no basic auth"),
           r"ecr:(?:getauthorizationtoken|batchgetimage|getdownloadurlforlayer|batchchecklayeravailability)"
           r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials"
-          r"|\b401 unauthorized",
-          "registry refused the image pull{of_image}"),
+          r"|\b401 unauthorized"
+          # the daemon's shortest form: the registry URL it asked, then the registry's bare 401 word
+          r"|/v2/[^\s\"]{0,300}\"?: unauthorized\b",
+          "registry refused the image pull{of_image}",
+          sources=("https://github.com/zachyzissou/personal-website/blob/main/DOCKER_AUTH_FIX.md",)),
     # --- image content and identity
     _rule("pull.platform", "image.platform_mismatch",
           ("platform", "manifest list", "exec format error", "image is incompatible", "operating system"),

@@ -306,3 +306,10 @@ def test_windows_host_compute_service_failures_are_the_hosts_unless_the_image_do
     """HCS creating the compute system (moby#40972) is the Windows host's runtime; an OS-version mismatch is the image's."""
     text = f"CannotStartContainerError: Error response from daemon: hcsshim::CreateComputeSystem 7ddc2988: {cause}"
     assert explain(text).category == category
+
+
+def test_a_registrys_bare_unauthorized_after_the_url_is_a_refused_pull():
+    """The daemon's shortest 401: 'Head "https://ghcr.io/v2/…/manifests/latest": unauthorized' (a private GHCR package)."""
+    result = explain('CannotPullContainerError: Error response from daemon: Head "https://ghcr.io/v2/acme/api/manifests/latest": '
+                     "unauthorized")
+    assert (result.category, result.rule) == ("image.access_denied", "pull.auth_denied")
