@@ -598,7 +598,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # EC2 could not launch an instance for the cluster or the compute environment (InsufficientInstanceCapacity,
           # or a Spot request with no capacity), and the closest container instance lacks CPU, memory or GPUs
           r"|insufficientinstancecapacity|(?:do not|don't) have sufficient (?:[\w.-]{1,30} )?capacity|no spot capacity available"
-          r"|has insufficient (?:cpu|memory|gpu)",
+          r"|has insufficient (?:cpu|memory|gpu)"
+          # the same answer in other words ("no Fargate capacity available", "not enough capacity")
+          r"|no (?:[\w-]{1,20} ){0,2}capacity (?:is )?available|capacity (?:is )?not available|not enough (?:[\w-]{1,20} )?capacity"
+          r"|out of capacity",
           "no capacity to start the task: {tail}",
           sources=(_API, _DOCS + "service-event-messages.html", _DOCS + "api_failures_messages.html",
                    _DOCS + "service-event-messages-list.html",

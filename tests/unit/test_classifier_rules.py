@@ -313,3 +313,11 @@ def test_a_registrys_bare_unauthorized_after_the_url_is_a_refused_pull():
     result = explain('CannotPullContainerError: Error response from daemon: Head "https://ghcr.io/v2/acme/api/manifests/latest": '
                      "unauthorized")
     assert (result.category, result.rule) == ("image.access_denied", "pull.auth_denied")
+
+
+@pytest.mark.parametrize("text", ["There is no capacity available in the Availability Zone for the requested Fargate task size",
+                                  "Task failed to start: not enough Spot capacity",
+                                  "Capacity is not available for FARGATE_SPOT"])
+def test_no_capacity_in_other_words_is_still_capacity(text):
+    """ECS's 'Capacity is unavailable' family reworded (a new message, a caller's relay) is still no capacity, not unknown."""
+    assert explain(text).category == "capacity.unavailable"
