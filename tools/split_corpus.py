@@ -3,6 +3,8 @@
 Run once per batch, before any rule is written from that batch (see tests/fixtures/corpus/README.md):
     python tools/split_corpus.py BATCH.jsonl            # first batch: writes working.jsonl and heldout.jsonl
     python tools/split_corpus.py --append --batch 2 BATCH.jsonl   # later batch: numbers its rows after the last id and appends
+    python tools/split_corpus.py --append --batch 6 --replace 1 BATCH.jsonl   # ...holding aside one row more, in place
+                                                                              # of a held-aside row that was seen and moved
 The seed is fixed (and offset by the batch number) so every split can be reproduced.
 
 A row marked `"rule_source": true` (its source is already cited by a rule or a rule fixture) goes to the working
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="hold aside this many more rows of the draw, in place of held-aside rows that were seen and "
                              "moved to the working part")
     args = parser.parse_args(argv)
+    if args.replace < 0:
+        parser.error("--replace: expected 0 or more rows to hold aside in place of seen ones, got %d" % args.replace)
     rows = [json.loads(line) for line in Path(args.path).read_text().splitlines() if line.strip()]
     existing = _existing_ids() if args.append else []
     batch_number = args.batch

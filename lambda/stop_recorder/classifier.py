@@ -449,7 +449,7 @@ _PLACEHOLDER_VALUES = {
     "container": lambda c: c.container.name if c.container else "of the task",
     "tail": lambda c: _clip(_last_clause(c.source)),
     "platform_or": _platform,
-    "parameter_or": lambda c: c.groups.get("parameter") or c.groups.get("parameter_2") or "(named in the reason)",
+    "parameter_or": lambda c: c.groups.get("parameter") or "(named in the reason)",
     "service": lambda c: c.groups.get("service") or c.groups.get("service_2") or "an AWS service",
     "host": lambda c: _host(c.source) or "a required endpoint",
     "fs_part": lambda c: f" ({c.fs()})" if c.fs() else "",
@@ -531,11 +531,23 @@ def _first(pattern: re.Pattern, text: str | None, group: int = 0) -> str | None:
 
 def _last_clause(text: str) -> str:
     """The most specific part of a nested Go error: what follows the last ': ' that leaves words."""
-    parts = [p.strip() for p in _window(text).split(": ")]
+    parts = [_unquoted(p.strip()) for p in _window(text).split(": ")]
     for part in reversed(parts):
         if len(part) > 12 and not part.startswith(("exit status", "signal", "unknown", "code", "arn:", "unsuccessful")):
             return part
     return text.strip()
+
+
+def _unquoted(part: str) -> str:
+    """A clause without the quotes and backslashes (and escaped newlines) that each level of nesting adds
+    around a quoted Go error (runc inside containerd inside dockerd inside the agent): 'denied\\\\\\"\\\\n\\"'."""
+    while True:
+        stripped = part.strip("\"'`\\")
+        if stripped[-2:] in ("\\n", "\\t"):
+            stripped = stripped[:-1]  # the backslash before it goes on the next round
+        if stripped == part:
+            return part
+        part = stripped
 
 
 def _clip(text: str, limit: int = 160) -> str:

@@ -214,7 +214,8 @@ _CANT = r"can(?:'|’|no)?t"
 # "doesn't have permission" / "no permission to" is how ECS's plain-English wording refuses; a bare "permission denied"
 # is a file mode inside the container (start.exec), and only reaches these rules next to a secret or env-file service.
 _DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed"
-           r"|(?:n(?:o|ot|'t|’t) (?:have )?|lacks? |missing |insufficient )(?:the )?(?:required )?permissions?\b")
+           r"|(?:n(?:o|ot|'t|’t) (?:have )?|lacks? |missing |insufficient )"
+           r"(?:(?:the|sufficient|necessary|required|enough|iam) ){0,3}permissions?\b")
 _SECRETS_SERVICE = r"secret from asm|secrets from asm|secrets manager|asm fetching secret|secretsmanager"
 _SSM_SERVICE = r"from ssm|parameter store|systems manager|ssm parameter"
 _ENV_FILE = r"env(?:ironment)?(?: variable)? files?|envfiles?"
@@ -235,8 +236,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.2024_missing", "secret.invalid", ("retrieve the secret with arn", "check whether the secret exists"),
           _CANT + r" retrieve the secret with arn|check whether the secret exists",
           "secret{secret_ref} does not exist in that Region",
-          # The same opening sentence goes on to a refusal when the role may not read it: the denied rules decide.
-          unless=(_DENIED,),
+          # The agent writes this sentence for ResourceNotFoundException and goes on "Check whether the secret
+          # exists" (agent/asm/asm.go); the same opening followed by anything else (a refusal) is not a missing secret.
+          also=(r"check whether the secret exists|resourcenotfound|not found|does not exist|" + _CANT + " find",),
           sources=(_DOCS + "resource-not-found-error.html", _AGENT + "asm/asm.go")),
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
@@ -316,9 +318,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "the host did not trust the TLS certificate of registry {host}: {tail}",
           hint="Serve the registry with a certificate from a public CA (Fargate trusts only those), or on EC2 add its CA "
                "to the container instance's trust store; a TLS-intercepting proxy on the route does the same. "
+               "'expired or is not yet valid' with a current time far off means the host's clock is wrong (NTP). "
                "Or mirror the image into Amazon ECR.",
-          also=(r"cannotpull(?:ecr)?containererror|cannotpullimagemanifesterror|/v2/",),
-          unless=(r"registry auth|secret|\bssm\b|parameter store|env(?:ironment)? files?|log stream|logs\.",),
+          also=(r"cannotpullcontainererror|cannotpullimagemanifesterror|/v2/",),
+          # AWS endpoints (ECR's API and registry, its S3 layer bucket) carry publicly trusted certificates: a TLS
+          # failure there is a proxy or the route, as is the agent's own ECR login (CannotPullECRContainerError)
+          # and its secret, env-file and log calls; a proxy's own certificate is the proxy's.
+          unless=(r"cannotpullecrcontainererror|\.amazonaws\.com|proxyconnect|registry auth|unable to retrieve secret"
+                  r"|fetching secret data|failed to download env|log stream",),
           sources=(_GH + "aws/containers-roadmap/issues/740",)),
     _rule("network.timeout", "network.unreachable",
           ("i/o timeout", "client.timeout", "deadline exceeded", "no such host", "connection refused",
@@ -336,6 +343,25 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "task could not reach {host} at start",
           sources=(_GH + "doctorray117/minecraft-ondemand/issues/74", _GH + "aws/amazon-ecs-agent/issues/719",
                    _GH + "aws-samples/aws-batch-with-ffmpeg/issues/21", _DOCS + "task_cannot_pull_image.html")),
+    # --- the host's OCI runtime (runc, containerd's shim, the kernel's cgroups and keyrings) failed to set up a
+    # container whose image and command were fine: CannotStartContainerError wraps these as it wraps a missing
+    # executable, but the fix is on the instance, not in the image. Before the disk rules: a keyring quota says
+    # "disk quota exceeded" without any disk being full.
+    _rule("host.oci_runtime", "host.runtime_error",
+          ("session key", "cgroup", "final child's pid", "runc did not terminate",
+           "already running container", "shim", "did not start before the specified timeout", "too many links"),
+          r"session keyring|create session key"
+          r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot"
+          r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
+          r"|getting the final child's pid from pipe|runc did not terminate suc{1,2}es{1,2}ful{1,2}y"
+          r"|cannot start an already running container|failed to start shim|shim socket"
+          r"|container did not start before the specified timeout|: too many links",
+          "the host's container runtime could not set the container up: {tail}",
+          hint="Drain and replace the container instance, or update its kernel, Docker/containerd and runc (use a current "
+               "ECS-optimized AMI); for 'session key … disk quota exceeded' raise kernel.keys.maxkeys/maxbytes.",
+          sources=(_GH + "opencontainers/runc/issues/726", _GH + "docker/cli/issues/1228",
+                   _GH + "nicolasbock/ebuildtester/issues/103", _GH + "berezhinskiy/ecoflow_exporter/issues/76",
+                   _GH + "ccarney16/pterodactyl-containers/issues/118")),
     # --- disk before unpack errors: a full disk breaks the unpack too
     _rule("host.disk_full", "host.disk_full",
           ("no space left", "thin pool", "not enough space", "disk quota"),
@@ -359,7 +385,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
           r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed"
           # Windows: the Host Compute Service could not create the container's compute system or prepare its layers
-          r"|hcs(?:shim)?::(?:createcomputesystem|preparelayer|activatelayer)",
+          r"|hcs(?:shim)?::(?:preparelayer|activatelayer)"
+          # ...and creating the compute system only for causes that are the host's own (a missing Windows feature,
+          # memory); other causes ("The request is not supported", "The directory name is invalid") come from the
+          # task's volumes and paths and stay the start rules'
+          r"|hcs(?:shim)?::createcomputesystem [^:]{0,80}: (?:the virtual machine could not be started"
+          r"|the paging file is too small|insufficient system resources)",
           "the host's container runtime failed: {tail}",
           # ...unless HCS said the image's Windows version does not fit the host: the platform rules decide that
           unless=(r"operating system does not match|is incompatible with",),
@@ -368,8 +399,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
           ("nvidia-container-cli", "error running hook", "could not select device driver"),
-          r"nvidia-container-cli|error running hook #?\d{0,3}|could not select device driver",
-          "the host's GPU container runtime failed: {tail}",
+          # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised
+          r"nvidia-container-cli|error running hook\b|could not select device driver",
+          "a runtime hook on the host (the GPU runtime, a network plugin) failed: {tail}",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960")),
     # --- secrets, parameters and environment files ("unable to pull secrets or registry auth")
     _rule("secret.kms_denied", "secret.access_denied",
@@ -403,7 +435,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"invalid ssm parameters?:?\s{0,4}(?P<parameter>[\w/.:-]{1,200})?|parameters? (?:not found|does not exist)"
           r"|parameternotfound"
           # The agent names the service first and passes on GetParameters' InvalidParameters (names that do not exist)
-          r"|(?:from ssm|parameter store)[^:]{0,60}: invalid parameters?:?\s{0,4}(?P<parameter_2>[\w/.:-]{1,200})?",
+          r"|(?:from ssm|parameter store)[^:]{0,60}: invalid parameters?:?\s{0,4}(?P<parameter_2>[\w/.:,-]{1,200})?",
           "SSM parameter {parameter_or} does not exist",
           sources=("https://github.com/dushyant8858/Troubleshoot-ECS-Task-Stopped/blob/0ee98936a16772a8f23fe3de12630a1b812e3198/README.md",
                    "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html")),

@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(65))
+@pytest.mark.parametrize("index", range(66))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 65
+    assert len(stop_reasons) == 66
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -276,13 +276,29 @@ def test_a_storage_drivers_mount_error_is_the_hosts_not_a_task_volumes():
 
 @pytest.mark.parametrize("refusal", ["The task execution role doesn't have permission to read it.",
                                      "AccessDeniedException: not authorized to perform secretsmanager:GetSecretValue",
-                                     "The role lacks the required permissions."])
+                                     "The role lacks the required permissions.",
+                                     "The task execution role doesn't have the necessary permissions.",
+                                     "The execution role does not have sufficient permissions to read it."])
 def test_the_plain_english_secret_sentence_is_a_refusal_when_it_names_one(refusal):
     """'The task can't retrieve the secret with ARN …' opens both the missing and the refused secret: the rest decides."""
     opening = "The task can't retrieve the secret with ARN 'arn:aws:secretsmanager:us-east-1:1:secret:db' from AWS Secrets Manager."
     assert classify(Task(stopped_reason=f"{opening} {refusal}")).category == "secret.access_denied"
     missing = classify(Task(stopped_reason=f"{opening} Check whether the secret exists in the specified Region."))
     assert missing.category == "secret.invalid"
+
+
+@pytest.mark.parametrize("ending", ["Insufficient IAM permissions.", "Permission denied.",
+                                    "The execution role is missing the secretsmanager:GetSecretValue permission."])
+def test_the_plain_english_secret_sentence_is_missing_only_when_it_says_so(ending):
+    """The agent writes 'Check whether the secret exists' for ResourceNotFoundException only (agent/asm/asm.go)."""
+    opening = "The task can't retrieve the secret with ARN 'arn:aws:secretsmanager:us-east-1:1:secret:db' from AWS Secrets Manager."
+    assert classify(Task(stopped_reason=f"{opening} {ending}")).category != "secret.invalid"
+
+
+def test_a_refusal_word_inside_a_secrets_name_does_not_make_a_missing_secret_a_refusal():
+    text = ("The task can't retrieve the secret with ARN 'arn:aws:secretsmanager:us-east-1:1:secret:prod/forbidden-zone' "
+            "from AWS Secrets Manager. Check whether the secret exists in the specified Region.")
+    assert classify(Task(stopped_reason=text)).category == "secret.invalid"
 
 
 def test_an_untrusted_registry_certificate_is_the_pull_not_the_route_but_the_agents_own_calls_stay_the_route():
@@ -296,11 +312,20 @@ def test_an_untrusted_registry_certificate_is_the_pull_not_the_route_but_the_age
                    'send request failed caused by: Post "https://api.ecr.us-east-1.amazonaws.com/": x509: certificate '
                    "signed by unknown authority")
     assert auth.category == "network.unreachable"
+    # The agent's own ECR login and ECR's publicly trusted endpoints: a proxy or the route, not the registry's trust
+    ecr = explain("CannotPullECRContainerError: RequestError: send request failed caused by: Post "
+                  "https://api.ecr.us-east-1.amazonaws.com/: x509: certificate signed by unknown authority")
+    assert ecr.category == "network.unreachable"
+    proxy = explain('CannotPullContainerError: Error response from daemon: Get "https://registry-1.docker.io/v2/": '
+                    "proxyconnect tcp: x509: certificate signed by unknown authority")
+    assert proxy.category == "network.unreachable"
 
 
 @pytest.mark.parametrize("cause,category", [
     ("The virtual machine could not be started because a required feature is not installed.", "host.runtime_error"),
     ("The container operating system does not match the host operating system.", "image.platform_mismatch"),
+    ("The request is not supported.", "container.start_failed"),  # a named volume mount (docker/compose#12660)
+    ("The directory name is invalid.", "container.start_failed"),  # a mount or working-directory path
 ])
 def test_windows_host_compute_service_failures_are_the_hosts_unless_the_image_does_not_fit(cause, category):
     """HCS creating the compute system (moby#40972) is the Windows host's runtime; an OS-version mismatch is the image's."""
@@ -321,3 +346,24 @@ def test_a_registrys_bare_unauthorized_after_the_url_is_a_refused_pull():
 def test_no_capacity_in_other_words_is_still_capacity(text):
     """ECS's 'Capacity is unavailable' family reworded (a new message, a caller's relay) is still no capacity, not unknown."""
     assert explain(text).category == "capacity.unavailable"
+
+
+@pytest.mark.parametrize("cause", [
+    "join session keyring: create session key: disk quota exceeded",  # a kernel keyring quota (opencontainers/runc#726)
+    'applying cgroup configuration for process caused \\"mountpoint for cgroup not found\\"',  # docker/cli#1228
+    "cgroups: cannot find cgroup mount destination",
+    'running prestart hook 1 caused \\"error running hook: exit status 1, stdout: , stderr: permission denied\\"',
+])
+def test_the_hosts_oci_runtime_failing_is_the_hosts_not_the_applications_start(cause):
+    """CannotStartContainerError wraps runc's own failures as it wraps a missing executable; only the latter is the image's."""
+    result = explain(f"CannotStartContainerError: Error response from daemon: OCI runtime create failed: "
+                     f'container_linux.go:348: starting container process caused "process_linux.go:402: {cause}": unknown')
+    assert result.category == "host.runtime_error", result.rule
+    assert not result.summary.endswith(('"', "\\"))  # the nesting's quotes and backslashes are trimmed
+
+
+def test_a_missing_executable_is_still_the_applications_start():
+    result = explain('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create '
+                     'failed: runc create failed: unable to start container process: exec: "/app/run.sh": stat /app/run.sh: '
+                     "no such file or directory: unknown")
+    assert result.category == "container.start_failed"
