@@ -226,12 +226,15 @@ _PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
 # image_ref/of_image, secret_ref, container, exit_part and tail (the last clause of the message).
 BUILTIN_RULES: tuple[Rule, ...] = (
     # --- 2024 wording ("The task can't/cannot ..."): the sentence names the cause, so it decides first
-    _rule("pull.2024_permissions", "image.access_denied", ("permissions to pull images",),
-          _CANT + r" pull the image\. check that the role has the permissions to pull images",
+    # The agent's sentence (error_messages.go) and the same sentence reworded: "The task can't/cannot pull …"
+    # and, within the next few hundred characters (image names have dots, so no sentence split), permissions
+    _rule("pull.2024_permissions", "image.access_denied", ("permissions to pull images", "permission"),
+          _CANT + r" pull the image\. check that the role has the permissions to pull images"
+          r"|" + _CANT + r" pull\b.{0,400}?\bpermissions?\b",
           "the role may not pull image{image_ref}",
           sources=(_DOCS + "task_cannot_pull_image.html", _AGENT + "api/errormessages/error_messages.go")),
-    _rule("pull.2024_missing", "image.not_found", ("check whether the image exists",),
-          r"check whether the image exists", "image{image_ref} does not exist",
+    _rule("pull.2024_missing", "image.not_found", ("check whether the image exists", "check that the image exists"),
+          r"check (?:whether|that) the image exists", "image{image_ref} does not exist",
           sources=(_AGENT + "api/errormessages/error_messages.go",)),
     _rule("secret.2024_missing", "secret.invalid", ("retrieve the secret with arn", "check whether the secret exists"),
           _CANT + r" retrieve the secret with arn|check whether the secret exists",
@@ -514,8 +517,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "image{image_ref} cannot be unpacked: {tail}"),
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
-           "failed to resolve ref"),
-          r"(?<!executable file )not found|manifest unknown|name unknown|does not exist|no such image|api error \(404\)|failed to resolve ref\s*$",
+           "failed to resolve ref", "status code 404"),
+          r"(?<!executable file )not found|manifest unknown|name unknown|does not exist|no such image|api error \(404\)|failed to resolve ref\s*$"
+          r"|unexpected status code 404\b",  # the registry's HTTP answer without its reason phrase
           also=(r"cannotpullcontainer|pull|manifest|failed to resolve|image|repository",),
           summary="image{image_ref} does not exist",
           sources=(_GH + "aws/amazon-ecs-agent/issues/337", _GH + "aws/containers-roadmap/issues/2687",

@@ -367,3 +367,19 @@ def test_a_missing_executable_is_still_the_applications_start():
                      'failed: runc create failed: unable to start container process: exec: "/app/run.sh": stat /app/run.sh: '
                      "no such file or directory: unknown")
     assert result.category == "container.start_failed"
+
+
+@pytest.mark.parametrize("text,category", [
+    ("CannotPullContainerError: The task cannot pull '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1' from the Amazon "
+     "ECR repository. Check that the task execution role has the permissions to pull images from the repository.",
+     "image.access_denied"),
+    ("The task can't pull the image '123.dkr.ecr.us-east-1.amazonaws.com/app:1' because the task execution role doesn't "
+     "have the permissions.", "image.access_denied"),
+    ("CannotPullContainerError: The task can’t pull the image '123.dkr.ecr.us-east-1.amazonaws.com/app:v9' from Amazon ECR. "
+     "Check that the image exists.", "image.not_found"),
+    ('CannotPullContainerError: Error response from daemon: Get https://public.ecr.aws/v2/x/y/manifests/latest: '
+     "unexpected status code 404", "image.not_found"),
+])
+def test_the_2024_pull_sentences_reworded_keep_their_meaning(text, category):
+    """ECS's plain-English pull sentences (agent/api/errormessages/error_messages.go) with dotted image names between."""
+    assert explain(text).category == category
