@@ -226,12 +226,13 @@ _PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
 # image_ref/of_image, secret_ref, container, exit_part and tail (the last clause of the message).
 BUILTIN_RULES: tuple[Rule, ...] = (
     # --- 2024 wording ("The task can't/cannot ..."): the sentence names the cause, so it decides first
-    # The agent's sentence (error_messages.go) and the same sentence reworded: "The task can't/cannot pull …"
-    # and, within the next few hundred characters (image names have dots, so no sentence split), permissions
+    # The agent's sentence (error_messages.go) and the same sentence reworded: "The task can't/cannot pull the
+    # image …" or "… pull '<image>' …" that names permissions (image names have dots: no sentence split)
     _rule("pull.2024_permissions", "image.access_denied", ("permissions to pull images", "permission"),
           _CANT + r" pull the image\. check that the role has the permissions to pull images"
-          r"|" + _CANT + r" pull\b.{0,400}?\bpermissions?\b",
-          "the role may not pull image{image_ref}",
+          r"|" + _CANT + r" pull (?:the image\b|')",
+          also=(r"\bpermissions?\b",),
+          summary="the role may not pull image{image_ref}",
           sources=(_DOCS + "task_cannot_pull_image.html", _AGENT + "api/errormessages/error_messages.go")),
     _rule("pull.2024_missing", "image.not_found", ("check whether the image exists", "check that the image exists"),
           r"check (?:whether|that) the image exists", "image{image_ref} does not exist",
