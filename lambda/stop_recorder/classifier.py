@@ -531,23 +531,33 @@ def _first(pattern: re.Pattern, text: str | None, group: int = 0) -> str | None:
 
 def _last_clause(text: str) -> str:
     """The most specific part of a nested Go error: what follows the last ': ' that leaves words."""
-    parts = [_unquoted(p.strip()) for p in _window(text).split(": ")]
+    parts = [p.strip() for p in _window(text).split(": ")]
     for part in reversed(parts):
         if len(part) > 12 and not part.startswith(("exit status", "signal", "unknown", "code", "arn:", "unsuccessful")):
-            return part
+            return _unquoted(part)
     return text.strip()
 
 
+_QUOTES = "\"'`"
+
+
 def _unquoted(part: str) -> str:
-    """A clause without the quotes and backslashes (and escaped newlines) that each level of nesting adds
-    around a quoted Go error (runc inside containerd inside dockerd inside the agent): 'denied\\\\\\"\\\\n\\"'."""
-    while True:
-        stripped = part.strip("\"'`\\")
-        if stripped[-2:] in ("\\n", "\\t"):
-            stripped = stripped[:-1]  # the backslash before it goes on the next round
-        if stripped == part:
-            return part
-        part = stripped
+    """A clause without the debris each level of quoting leaves at its end (runc inside containerd inside dockerd
+    inside the agent: 'denied\\\\\\"\\\\n\\"'): a trailing run of quotes, backslashes and escaped newlines that
+    holds a backslash goes, and a lone quote at either end goes only when nothing in the clause closes it."""
+    end = len(part)
+    while end and (part[end - 1] in _QUOTES or part[end - 1] == "\\"
+                   or (part[end - 1] in "nt" and end > 1 and part[end - 2] == "\\")):
+        end -= 1
+    if "\\" in part[end:]:
+        part = part[:end].rstrip()
+    for quote in _QUOTES:
+        if part.count(quote) % 2:
+            if part.endswith(quote):
+                part = part[:-1]
+            elif part.startswith(quote):
+                part = part[1:]
+    return part
 
 
 def _clip(text: str, limit: int = 160) -> str:

@@ -231,7 +231,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("pull.2024_permissions", "image.access_denied", ("permissions to pull images", "permission"),
           _CANT + r" pull the image\. check that the role has the permissions to pull images"
           r"|" + _CANT + r" pull (?:the image\b|')",
-          also=(r"\bpermissions?\b",),
+          # the permission is the sentence's own words, not a repository named "…-permissions"
+          also=(r"role (?:has|have) the (?:required |necessary )?permissions|(?:n(?:o|ot|'t|’t) have|lacks?) (?:the )?(?:required |necessary )?"
+                r"permissions?\b",),
+          # ...and the agent's network and missing-image sentences keep their meaning
+          unless=(r"connection issue between the task|check your (?:task )?network configuration"
+                  r"|check (?:whether|that) the image exists",),
           summary="the role may not pull image{image_ref}",
           sources=(_DOCS + "task_cannot_pull_image.html", _AGENT + "api/errormessages/error_messages.go")),
     _rule("pull.2024_missing", "image.not_found", ("check whether the image exists", "check that the image exists"),
@@ -353,14 +358,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # "disk quota exceeded" without any disk being full.
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
-           "already running container", "shim", "did not start before the specified timeout", "too many links"),
+           "already running container", "shim", "did not start before the specified timeout"),
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
           r"|getting the final child's pid from pipe|runc did not terminate suc{1,2}es{1,2}ful{1,2}y"
           r"|cannot start an already running container|failed to start shim|shim socket"
-          r"|container did not start before the specified timeout|: too many links",
+          r"|container did not start before the specified timeout",
           "the host's container runtime could not set the container up: {tail}",
+          # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
+          # limit of the container's own that the kernel refused (memory below current usage, CPU shares above the
+          # maximum) is the task definition's; a cause cut at "…process: unable to" cannot tell which.
+          unless=(r"no space left on device|memory limit|cpu[- ]shares|the maximu|process: unable to\s*$",),
           hint="Drain and replace the container instance, or update its kernel, Docker/containerd and runc (use a current "
                "ECS-optimized AMI); for 'session key … disk quota exceeded' raise kernel.keys.maxkeys/maxbytes.",
           sources=(_GH + "opencontainers/runc/issues/726", _GH + "docker/cli/issues/1228",
@@ -469,7 +478,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials"
           r"|\b401 unauthorized"
           # the daemon's shortest form: the registry URL it asked, then the registry's bare 401 word
-          r"|/v2/[^\s\"]{0,300}\"?: unauthorized\b",
+          r"|/v2/(?:[^\s\"/]{1,200}/){1,8}(?:manifests|blobs)/[^\s\"/]{1,200}\"?: unauthorized\b|/v2/\"?: unauthorized\b",
           "registry refused the image pull{of_image}",
           sources=("https://github.com/zachyzissou/personal-website/blob/main/DOCKER_AUTH_FIX.md",)),
     # --- image content and identity
@@ -637,8 +646,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|insufficientinstancecapacity|(?:do not|don't) have sufficient (?:[\w.-]{1,30} )?capacity|no spot capacity available"
           r"|has insufficient (?:cpu|memory|gpu)"
           # the same answer in other words ("no Fargate capacity available", "not enough capacity")
-          r"|no (?:[\w-]{1,20} ){0,2}capacity (?:is )?available|capacity (?:is )?not available|not enough (?:[\w-]{1,20} )?capacity"
-          r"|out of capacity",
+          r"|no (?:[\w-]{1,20} ){0,2}capacity (?:is )?available|capacity (?:is )?not available|not enough (?:[\w-]{1,20} )?capacity",
           "no capacity to start the task: {tail}",
           sources=(_API, _DOCS + "service-event-messages.html", _DOCS + "api_failures_messages.html",
                    _DOCS + "service-event-messages-list.html",

@@ -383,3 +383,42 @@ def test_a_missing_executable_is_still_the_applications_start():
 def test_the_2024_pull_sentences_reworded_keep_their_meaning(text, category):
     """ECS's plain-English pull sentences (agent/api/errormessages/error_messages.go) with dotted image names between."""
     assert explain(text).category == category
+
+
+@pytest.mark.parametrize("text,category", [
+    # a repository whose name says "permissions" does not make the agent's other sentences a refusal
+    ("CannotPullContainerError: The task can’t pull the image. Check whether the image exists. CannotPullContainerError: "
+     "Error response from daemon: pull access denied for 123456789012.dkr.ecr.us-east-1.amazonaws.com/user-permissions, "
+     "repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+     "image.not_found"),
+    ("CannotPullContainerError: The task cannot pull '123.dkr.ecr.us-east-1.amazonaws.com/permissions:3' from the Amazon ECR "
+     "repository. There is a connection issue between the task and Amazon ECR. Check your task network configuration.",
+     "network.unreachable"),
+    ("CannotPullContainerError: The task can’t pull the image from Amazon ECR. Check that the task execution role has the "
+     "required permissions.", "image.access_denied"),
+    # the container's own memory limit below its usage is the task definition's (runc#3986), not the host's
+    ("CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc "
+     "create failed: unable to start container process: error during container init: error setting cgroup config for "
+     "procHooks process: unable to set memory limit to 6291456 (current usage: 7749632, peak usage: 8093696): unknown",
+     "container.start_failed"),
+    # a full disk under the shim is still the disk's
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to start shim: "
+     "mkdir /var/lib/containerd/io.containerd.runtime.v2.task/moby/0a1b2c: no space left on device: unknown", "host.disk_full"),
+    # a symlink loop in the image is the image's
+    ("CannotCreateContainerError: Error response from daemon: evalSymlinksInScope: too many links in "
+     "/var/lib/docker/overlay2/3f2a/merged/app/data", "container.start_failed"),
+    # 'unauthorized' from a non-registry URL is not a refused pull
+    ('ResourceInitializationError: failed to download env files: GET "https://acme-bucket.s3.amazonaws.com/v2/app.env": '
+     "unauthorized", "task.init_failed"),
+])
+def test_second_review_findings_stay_fixed(text, category):
+    assert explain(text).category == category
+
+
+@pytest.mark.parametrize("clause,summary_tail", [
+    ('failed to resolve ref "docker.io/docker/ecs-searchdomain-sidecar:1.0"', '"docker.io/docker/ecs-searchdomain-sidecar:1.0"'),
+    ("Auto-detected mode as 'legacy'", "'legacy'"),
+])
+def test_balanced_quotes_in_a_summary_are_kept(clause, summary_tail):
+    result = explain(f"CannotPullContainerError: {clause}")
+    assert result.summary.endswith(summary_tail), result.summary
