@@ -672,7 +672,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "reproio/wrapbox/pull/53", _OLD_DOCS + "fargate-capacity-providers.md")),
     _rule("infrastructure.maintenance", "infrastructure.maintenance",
           ("maintenance", "retire", "retirement", "terminationnotice"),
-          r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement|terminationnotice",
+          r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement|terminationnotice"
+          r"|infrastructure is being retired",
           "AWS maintenance on the underlying infrastructure stopped the task",
           sources=(_OLD_DOCS + "task-maintenance.md",)),
     _rule("user.forced_deregistration", "user.stopped",
@@ -802,8 +803,8 @@ TOPIC_RULES: tuple[Rule, ...] = (
            r"log(?:ging)? (?:driver|configuration|options?)|awslogs|log (?:group|stream)|firelens|fluent ?bit|fluentd"
            r"|splunk|syslog|gelf|journald", "the task's logging could not be set up"),
     _topic("health_load_balancer", "health.load_balancer",
-           ("load balancer", "target group", "target-group", "elb", "alb", "nlb"),
-           r"load balancer|target[ -]group|\b(?:elb|alb|nlb)\b", "the task failed its load balancer's health checks",
+           ("load balanc", "target group", "target-group", "elb", "alb", "nlb"),
+           r"load balanc(?:er|ing)|target[ -]group|\b(?:elb|alb|nlb)\b", "the task failed its load balancer's health checks",
            also=(r"health",)),
     _topic("health", "health.container_check", ("health",), _NAME_START + r"health(?: ?checks?)?" + _NAME_END,
            "a container failed its health check"),

@@ -422,3 +422,11 @@ def test_second_review_findings_stay_fixed(text, category):
 def test_balanced_quotes_in_a_summary_are_kept(clause, summary_tail):
     result = explain(f"CannotPullContainerError: {clause}")
     assert result.summary.endswith(summary_tail), result.summary
+
+
+@pytest.mark.parametrize("text,category", [
+    ("Task failed Elastic Load Balancing health checks", "health.load_balancer"),
+    ("Task is stopping because the underlying infrastructure is being retired", "infrastructure.maintenance"),
+])
+def test_load_balancing_and_retirement_in_other_words(text, category):
+    assert explain(text).category == category
