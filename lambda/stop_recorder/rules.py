@@ -629,10 +629,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # Placement and quota failures: no instance, capacity provider or account quota could take the task. The
     # RunTask failure reasons (api_failures_messages.html) and the service scheduler's "unable to place" events.
     _rule("capacity.unavailable", "capacity.unavailable",
-          ("capacity", "resource:", "no container instance", "unable to place", "no active instances", "placement constraint",
+          ("capacity", "resource:", "no container instance", "container instances", "unable to place", "no active instances", "placement constraint",
            "location", "attribute", "reached the limit", "above your limit",
            "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
+          r"|no (?:registered |active |available )container instances?\b"
           r"|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
           r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
           # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
@@ -777,7 +778,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 # the narrower topics first. Sources: the ECS troubleshooting pages that group stopped-task errors by these topics.
 _FAILURE_WORDS = (r"\b(?:fail(?:ed|s|ure|ing)?|errors?|unable|cannot|can't|can’t|could ?n[o'’]t|did ?n[o'’]t|unsuccessful"
                   r"|exceed(?:ed|s)?|timed out|timeout|insufficient|unavailable|unhealthy|refused|invalid|denied"
-                  r"|crash(?:ed|es)?|exited|missing|no such)\b"
+                  r"|crash(?:ed|es)?|exited|missing|no such|disconnected|unresponsive)\b"
                   r"|\bnot (?:be |been )?(?:found|available|reach\w{0,3}|start\w{0,3}|pull\w{0,3}|retriev\w{0,3}"
                   r"|mount\w{0,3}|attach\w{0,3}|respond\w{0,3}|compatible)|\bincompatible\b")
 _STOPPED_ERRORS = _DOCS + "stopped-task-error-codes.html"

@@ -430,3 +430,11 @@ def test_balanced_quotes_in_a_summary_are_kept(clause, summary_tail):
 ])
 def test_load_balancing_and_retirement_in_other_words(text, category):
     assert explain(text).category == category
+
+
+@pytest.mark.parametrize("text,category", [
+    ("The cluster has no registered container instances", "capacity.unavailable"),
+    ("Task stopped because the container instance agent was disconnected", "host.runtime_error"),
+])
+def test_no_instances_and_a_disconnected_agent_are_not_unknown(text, category):
+    assert explain(text).category == category
