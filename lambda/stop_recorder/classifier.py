@@ -81,23 +81,29 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
         return _by_topic(task, texts, by_code)
     if hit is None:
         return _by_topic(task, texts, _by_exit_codes(task))
+    if hit[0].id in _TOPIC_MAY_REFINE:
+        return _by_topic(task, texts, _by_rule(task, hit))
     return _by_rule(task, hit)
 
 
-# Verdicts a topic fallback may replace: nothing matched and the signals left the stop unknown, or ECS said only that
-# the task failed to start.
+# Verdicts a topic fallback may replace: nothing matched and the signals left the stop unknown, ECS said only that
+# the task failed to start, or only the generic "could not prepare the task" family matched (ResourceInitializationError,
+# "Task failed to start: …"): the words after such a prefix name what could not be prepared (a volume, the capacity,
+# a secret), and that topic's category says more than the family's.
 _TOPIC_MAY_REFINE = frozenset({"none", "essential.no_details", "stopcode.ServiceSchedulerInitiated",
-                               "stopcode.TaskFailedToStart"})
+                               "stopcode.TaskFailedToStart", "family.resource_initialization"})
+_NEVER_STARTED = frozenset({"stopcode.TaskFailedToStart", "family.resource_initialization"})
 
 
 def _by_topic(task: Task, texts, verdict: Classification) -> Classification:
     """The verdict, or, where it says only "unknown" or "failed to start", what the failure's words are about."""
     if verdict.rule not in _TOPIC_MAY_REFINE:
         return verdict
-    never_started = verdict.rule == "stopcode.TaskFailedToStart"
-    rules = _TOPICS_BEFORE_START if never_started else TOPIC_RULES
+    rules = _TOPICS_BEFORE_START if verdict.rule in _NEVER_STARTED else TOPIC_RULES
     hit = _match(texts, rules)
-    return verdict if hit is None else _by_rule(task, hit)
+    if hit is None or (verdict.rule.startswith("family.") and hit[0].category == verdict.category):
+        return verdict  # a topic that only repeats the family's category adds nothing to the family's summary
+    return _by_rule(task, hit)
 
 
 def _by_rule(task: Task, hit) -> Classification:

@@ -773,8 +773,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 # Topic fallbacks. ECS, the agent and the tools around them keep rewording their messages; a sentence no rule above
 # knows is still about something (the image, a secret, a volume, a health check). These rules read only that topic
 # and give the category's "does not say why" answer. The classifier tries them last, and only where the rules
-# above, the stop code and the exit codes left the stop unknown (or a TaskFailedToStart without its cause), on a text
-# whose words name a failure: they never make a stop benign and never overrule a finer rule. First match wins,
+# above, the stop code and the exit codes left the stop unknown (or a TaskFailedToStart without its cause, or only the
+# generic family.resource_initialization matched), on a text whose words name a failure: they never make a stop benign
+# and never overrule a finer rule. First match wins,
 # the narrower topics first. Sources: the ECS troubleshooting pages that group stopped-task errors by these topics.
 _FAILURE_WORDS = (r"\b(?:fail(?:ed|s|ure|ing)?|errors?|unable|cannot|can't|can’t|could ?n[o'’]t|did ?n[o'’]t|unsuccessful"
                   r"|exceed(?:ed|s)?|timed out|timeout|insufficient|unavailable|unhealthy|refused|invalid|denied"

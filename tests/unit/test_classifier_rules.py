@@ -421,3 +421,26 @@ REWORDED = [
 @pytest.mark.parametrize("text,category", REWORDED)
 def test_a_family_in_other_words_keeps_its_category(text, category):
     assert explain(text).category == category
+
+
+# The generic start-failure family ("ResourceInitializationError: …", "Task failed to start: …") says only that ECS could
+# not prepare the task; the words after the prefix name what it could not prepare, and that topic's category says more.
+REFINED_START_FAILURES = [
+    ("Task failed to start: no container instance in the cluster had enough free CPU", "capacity.unavailable"),
+    ("ResourceInitializationError: could not allocate a private IP address in subnet-0abc123", "network.interface_failed"),
+    ("TaskFailedToStart: the log driver could not be configured: invalid option", "logging.setup_failed"),
+    ("ResourceInitializationError: the volume 'data' could not be prepared: timed out", "storage.mount_failed"),
+]
+
+
+@pytest.mark.parametrize("text,category", REFINED_START_FAILURES)
+def test_a_start_failures_topic_refines_the_generic_family(text, category):
+    assert explain(text).category == category
+    with_code = classify(Task(stopped_reason=text, stop_code="TaskFailedToStart"))
+    assert (with_code.category, with_code.failed_to_start) == (category, True)
+
+
+def test_a_topic_that_repeats_the_family_keeps_the_familys_verdict():
+    # "failed to start" is also the task_start topic's wording: the family's own summary stays
+    for text in ("Task failed to start", "TaskFailedToStart: ResourceInitializationError: an unexpected error occurred"):
+        assert explain(text).rule == "family.resource_initialization"
