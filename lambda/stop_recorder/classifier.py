@@ -251,12 +251,27 @@ def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
 
 
 def _one_spaced(text: str) -> str:
-    """The text with each run of whitespace made one space and none at either end."""
+    """The text with each run of whitespace made one space and none at either end, unwrapped (see _unwrapped)."""
     # An ASCII text of printable characters with no double space needs no split and join (most reasons): cheaper
     # checks than the split. Any other text (a tab, a line break, a no-break or ideographic space) is split.
-    if text.isascii() and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
-        return text
-    return " ".join(text.split())
+    if not (text.isascii() and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " "):
+        text = " ".join(text.split())
+    return _unwrapped(text) if text and (text[-1] in _WRAP_ENDS or text[0] in _WRAP_ENDS) else text
+
+
+# Quotes around a whole message and a sentence's full stop after it are how people relay a reason (a ticket, a
+# runbook, a tool's log line), not part of what ECS wrote; rules anchored at the end ("…has been retried 5 time(s):"
+# with the cause cut) must still see the end. An ellipsis ("…amazonaws.com/...") is a cut, not a full stop: kept.
+_WRAP_PAIRS = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’"}
+_WRAP_ENDS = frozenset(".\"'`”’“‘")
+
+
+def _unwrapped(text: str) -> str:
+    if len(text) > 2 and _WRAP_PAIRS.get(text[0]) == text[-1] and text[0] not in text[1:-1]:
+        text = text[1:-1].strip()
+    if len(text) > 1 and text[-1] == "." and text[-2] != ".":
+        text = text[:-1].rstrip()
+    return text
 
 
 def _implicated_container(task: Task, category: str) -> Container | None:

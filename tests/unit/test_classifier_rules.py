@@ -444,3 +444,17 @@ def test_a_topic_that_repeats_the_family_keeps_the_familys_verdict():
     # "failed to start" is also the task_start topic's wording: the family's own summary stays
     for text in ("Task failed to start", "TaskFailedToStart: ResourceInitializationError: an unexpected error occurred"):
         assert explain(text).rule == "family.resource_initialization"
+
+
+# How people relay a reason (quoted in a ticket or a tool's log line, ended with a full stop) is not ECS's text:
+# the rules that read the end of a message must still see its end.
+@pytest.mark.parametrize("relayed,category", [
+    ('"CannotPullContainerError: inspect image has been retried 5 time(s):"', "network.unreachable"),
+    ("`CannotPullContainerError: API error`", "network.unreachable"),
+    ("TaskFailedToStart: AGENT.", "host.runtime_error"),
+    ("“LOCATION”", "capacity.unavailable"),
+    ("'(service web) has stopped 1 running tasks: (task 29a5f333e216453db9dba5185b8e1a2b).'", "service.scaling"),
+])
+def test_quotes_and_a_full_stop_around_a_relayed_reason_are_not_its_text(relayed, category):
+    assert explain(relayed).category == category
+
