@@ -38,6 +38,8 @@ KNOWN_MISSES = {
     "c288": "the registry answered 403 for a digest that no longer existed (ECR answers 403 for some missing images); "
             "the text says forbidden",
     "c303": "'image ... not found' for a private Docker Hub image the task had no credentials for; the text says not found",
+    "c417": "'image ... not found...' for a private Docker Hub image pulled without credentials (the agent's old wording); "
+            "the text says not found",
     "c313": "'pull access denied' during a Docker Hub outage; the text says access denied",
     "c322": "a Secrets Manager fetch retried once, its cause cut at 255 characters: one retry means a non-retryable "
             "answer (a missing secret or a refusal), read as the missing secret; the source never found the cause",
@@ -48,8 +50,8 @@ KNOWN_MISSES = {
 }
 
 # The working part's accuracy may not fall below what the rules reach today (issue #11's goal, >= 97 %, is for
-# the held-aside part and is reported by `make heldout`): rows right, of 263, after batch 6's rules.
-WORKING_RIGHT_FLOOR = 250
+# the held-aside part and is reported by `make heldout`): rows right, of 271, after batch 7's rules.
+WORKING_RIGHT_FLOOR = 257
 
 
 @pytest.mark.parametrize("row", WORKING, ids=[r["id"] for r in WORKING])
