@@ -264,7 +264,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
           ("efs", "nfs", "volume", "mount", "infrastructure role"),
-          r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs )?volume"
+          # Docker's local volume driver (a task volume with dockerVolumeConfiguration) failing its mount, e.g. a bind
+          # source that does not exist on the host: "failed to mount local volume: mount /a:/var/lib/docker/volumes/…"
+          r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs |local )?volume"
           r"|(?<!devmapper: )error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
           r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role"
           r"|unable to resolve volume mounts|for a local volume name|error looking up volume plugin"
@@ -272,6 +274,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
+                   _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
                    _DOCS + "cannot-create-volume.html")),
     # --- a log driver that cannot start fails the container even when the cause is a refused connection to its
