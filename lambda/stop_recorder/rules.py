@@ -216,7 +216,9 @@ _CANT = r"can(?:'|’|no)?t"
 _DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed"
            r"|(?:n(?:o|ot|'t|’t) (?:have )?|lacks? |missing |insufficient )"
            r"(?:(?:the|sufficient|necessary|required|enough|iam) ){0,3}permissions?\b")
-_SECRETS_SERVICE = r"secret from asm|secrets from asm|secrets manager|asm fetching secret|secretsmanager"
+# "asm fetching …": the agent reading a secret, or a private registry's credentials (repositoryCredentials), from
+# Secrets Manager (agent/asm/asm.go)
+_SECRETS_SERVICE = r"secret from asm|secrets from asm|secrets manager|asm fetching (?:secret|authorization data)|secretsmanager"
 _SSM_SERVICE = r"from ssm|parameter store|systems manager|ssm parameter"
 _ENV_FILE = r"env(?:ironment)?(?: variable)? files?|envfiles?"
 _PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
@@ -422,11 +424,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- secrets, parameters and environment files ("unable to pull secrets or registry auth")
     _rule("secret.kms_denied", "secret.access_denied",
           ("kms",),
-          r"kms:decrypt|kms\w{0,40}exception|access to kms is not allowed|\bkms\b", also=(_DENIED + r"|disabled",),
+          r"kms:decrypt|kms\w{0,40}exception|access to kms is not allowed|\bkms\b|decryptionfailure",
+          # Secrets Manager's DecryptionFailure ("can't decrypt the protected secret text using the provided KMS key"):
+          # the execution role may not use the key, or the key is disabled
+          # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html)
+          also=(_DENIED + r"|disabled|decryptionfailure|can.t decrypt",),
           summary="KMS refused to decrypt secret{secret_ref}",
           sources=(_GH + "GiamPy5/terraform-aws-directus/issues/10",)),
     _rule("secret.asm_denied", "secret.access_denied",
-          ("secretsmanager:getsecretvalue", "secret from asm", "secrets from asm", "secrets manager", "asm fetching secret"),
+          ("secretsmanager:getsecretvalue", "secret from asm", "secrets from asm", "secrets manager", "asm fetching"),
           r"secretsmanager:getsecretvalue|" + _SECRETS_SERVICE, also=(_DENIED,),
           summary="execution role may not read secret{secret_ref}"),
     _rule("secret.ssm_denied", "secret.access_denied",
@@ -440,10 +446,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           summary="execution role may not download an environment file from S3",
           sources=(_GH + "aws/aws-cdk/issues/12720",)),
     _rule("secret.asm_missing", "secret.invalid",
-          ("secret from asm", "secrets from asm", "secrets manager", "asm fetching secret"),
+          ("secret from asm", "secrets from asm", "secrets manager", "asm fetching"),
           _SECRETS_SERVICE,
+          # the agent's own checks of what the task definition names: an ARN it cannot parse, a value that is not
+          # the JSON it expects (agent/taskresource/asmsecret/asmsecret.go, agent/asm/asm.go)
           also=(r"resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key"
-                r"|invalidrequestexception|decryptionfailure|unmarshal|invalid character|looking for beginning of value",),
+                r"|invalidrequestexception|unmarshal|invalid character|looking for beginning of value|invalid arn\b"
+                r"|invalid schema",),
           summary="secret{secret_ref} is missing or malformed",
           sources=(_DOCS + "resource-not-found-error.html",)),
     _rule("secret.ssm_missing", "secret.invalid",
@@ -456,8 +465,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=("https://github.com/dushyant8858/Troubleshoot-ECS-Task-Stopped/blob/0ee98936a16772a8f23fe3de12630a1b812e3198/README.md",
                    "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html")),
     _rule("secret.envfile_missing", "secret.invalid",
-          ("env file", "environment file", "environment variable file", "envfile"),
-          _ENV_FILE, also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
+          ("env file", "environment file", "environment variable file", "envfile", "environmentfile"),
+          r"(?:" + _ENV_FILE + r"|environmentfile)", also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
           summary="environment file is missing or malformed: {tail}"),
     # The SDK gave up after one try, so the error was not transient (missing or unreadable), but ECS cut it off.
     _rule("secret.retried_once_cut", "secret.invalid",
@@ -521,13 +530,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/containers-roadmap/issues/2493", _DOCS + "task_cannot_pull_image.html")),
     _rule("pull.invalid", "image.invalid",
           ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid",
-           "400 bad request"),
+           "400 bad request", "media-type", "diff id"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
           r"|mismatched image rootfs|digest did not match|unexpected eof|archive/tar"
           r"|layers and diffids don't match"
+          # containerd extracting a layer it has no decompressor for (zstd on an old host) or whose content does not
+          # hash to the image config's diff id (unpacker.go)
+          r"|no processor for media-type|wrong diff id calculated"
           # ECR refuses a manifest it cannot serve in the asked-for form (a BuildKit attestation index) with 400
           r"|status code \[manifests [^\]]{0,200}\]: 400 bad request",
-          "image{image_ref} cannot be unpacked: {tail}"),
+          "image{image_ref} cannot be unpacked: {tail}",
+          sources=(_GH + "containerd/containerd/blob/ab2f7dcdbc3810eb66b87e512d8d1e098dfb680c/unpacker.go",)),
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
            "failed to resolve ref", "status code 404"),
@@ -538,12 +551,20 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/amazon-ecs-agent/issues/337", _GH + "aws/containers-roadmap/issues/2687",
                    _GH + "aws/amazon-ecs-agent/issues/943", _DOCS + "task_cannot_pull_image.html")),
     # --- log driver
+    # Docker checks a container's log options when it creates it (daemon/create.go), so a bad logConfiguration
+    # arrives as CannotCreateContainerError with the driver's own words: an unknown or empty option, options that
+    # exclude each other, a driver that is not installed (daemon/logger/factory.go, awslogs/cloudwatchlogs.go).
     _rule("logging.setup", "logging.setup_failed",
-          ("logger", "logging driver", "log group", "log stream", "logs:", "awslogs", "firelens", "fluentd"),
+          ("logger", "logging driver", "log group", "log stream", "logs:", "awslogs", "firelens", "fluentd", "log opt",
+           "log driver named"),
           r"failed to validate logger args|failed to initialize logging driver|log group (?:does not exist|not found)"
           r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
-          r"|fluentd:? (?:dial|cannot)",
-          "log driver could not start: {tail}"),
+          r"|fluentd:? (?:dial|cannot)"
+          r"|unknown log opt\b|(?:specify (?:a |valid )?value for|configure) log opt\b|no log driver named"
+          r"|logger: max-buffer-size option",
+          "log driver could not start: {tail}",
+          sources=(_GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/factory.go",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/awslogs/cloudwatchlogs.go")),
     # --- the container process itself
     # The Docker daemon or containerd on the instance failed while creating or starting the container: a container
     # name the agent already used (a create retried after a daemon timeout), dockerd losing containerd, runc unable

@@ -458,3 +458,44 @@ def test_a_topic_that_repeats_the_family_keeps_the_familys_verdict():
 def test_quotes_and_a_full_stop_around_a_relayed_reason_are_not_its_text(relayed, category):
     assert explain(relayed).category == category
 
+
+
+# Messages built from the strings of the code that writes them (moby, containerd, the ECS agent, at the commits the
+# rules cite), composed as ECS passes them on: the family each belongs to, not the prefix's catch-all.
+_MOBY = "https://github.com/moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/"
+FROM_SOURCE_STRINGS = [
+    # Docker validates log options at create (daemon/create.go): a bad logConfiguration, not the entrypoint
+    ("CannotCreateContainerError: Error response from daemon: unknown log opt 'awslogs-stream-prefixx' for awslogs "
+     "log driver", "logging.setup_failed"),  # _MOBY awslogs/cloudwatchlogs.go
+    ("CannotCreateContainerError: Error response from daemon: must specify a value for log opt 'awslogs-group'",
+     "logging.setup_failed"),
+    ("CannotCreateContainerError: Error response from daemon: you cannot configure log opt 'awslogs-datetime-format' "
+     "and 'awslogs-multiline-pattern' at the same time", "logging.setup_failed"),
+    ("CannotCreateContainerError: Error response from daemon: logger: no log driver named 'loki' is registered",
+     "logging.setup_failed"),  # _MOBY factory.go
+    ("CannotCreateContainerError: Error response from daemon: logger: max-buffer-size option is only supported with "
+     "'mode=non-blocking'", "logging.setup_failed"),
+    # the agent's checks of what the task definition names (asmsecret.go, envfile.go, asm.go)
+    ("trying to retrieve secret with value arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db:password:AWSCURRENT "
+     "resulted in error: an invalid ARN format for the AWS Secrets Manager secret was specified. Specify a valid ARN and "
+     "try again.", "secret.invalid"),
+    ("unable to parse bucket and key from s3 ARN specified in environmentFile arn:aws:s3:::acme-config, error: invalid "
+     "s3 arn: arn:aws:s3:::acme-config", "secret.invalid"),
+    ("asm fetching authorization data: unable to unmarshal secret value, invalid schema", "secret.invalid"),
+    # Secrets Manager's DecryptionFailure is the KMS key refusing, not a missing secret (GetSecretValue errors)
+    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable "
+     "to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret "
+     "arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf from secrets manager: DecryptionFailure: Secrets "
+     "Manager can't decrypt the protected secret text using the provided KMS key.", "secret.access_denied"),
+    # containerd cannot decompress or verify a layer (unpacker.go): the image's content, not the pull
+    ("CannotPullContainerError: ref pull has been retried 1 time(s): failed to extract layer sha256:3f1c2b9e8d7a: failed "
+     "to get stream processor for application/vnd.oci.image.layer.v1.tar+zstd: no processor for media-type: unknown",
+     "image.invalid"),
+    ('CannotPullContainerError: ref pull has been retried 1 time(s): wrong diff id calculated on extraction '
+     '"sha256:3f1c2b9e8d7a"', "image.invalid"),
+]
+
+
+@pytest.mark.parametrize("text,category", FROM_SOURCE_STRINGS)
+def test_messages_from_the_source_strings_get_their_family(text, category):
+    assert explain(text).category == category
