@@ -265,18 +265,22 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "aws/amazon-ecs-cni-plugins/issues/93")),
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
-          ("efs", "nfs", "volume", "mount", "infrastructure role"),
+          ("efs", "nfs", "volume", "mount", "infrastructure role", "fsxwindowsfileserver", "credentialsparameter"),
           # Docker's local volume driver (a task volume with dockerVolumeConfiguration) failing its mount, e.g. a bind
           # source that does not exist on the host: "failed to mount local volume: mount /a:/var/lib/docker/volumes/…"
           r"efs utils|mount\.nfs|efs (?:volume|mount)|failed to (?:mount|create|attach) (?:the )?(?:ebs |local )?volume"
           r"|(?<!devmapper: )error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
           r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role"
           r"|unable to resolve volume mounts|for a local volume name|error looking up volume plugin"
+          # the host path of a bind mount (moby daemon/volume/mounts/mounts.go), and the agent's FSx for Windows File
+          # Server volume, whose credentialsParameter must be an SSM or Secrets Manager ARN (fsxwindowsfileserver_windows.go)
+          r"|error while creating mount source path|fsxwindowsfileserver|unsupported credentialsparameter"
           # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
           r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
+                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
                    _DOCS + "cannot-create-volume.html")),
     # --- a log driver that cannot start fails the container even when the cause is a refused connection to its
@@ -361,6 +365,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # container whose image and command were fine: CannotStartContainerError wraps these as it wraps a missing
     # executable, but the fix is on the instance, not in the image. Before the disk rules: a keyring quota says
     # "disk quota exceeded" without any disk being full.
+    # "no space left on device" from a mkdir under /sys/fs/cgroup is the kernel's cgroup limit (leaked memory cgroups
+    # on old kernels), not a full disk: more disk does not help, draining or rebooting the instance does.
+    _rule("host.cgroup_exhausted", "host.runtime_error",
+          ("/sys/fs/cgroup", "/cgroup/"),
+          r"(?:mkdir|write) /(?:sys/fs/)?cgroup/\S{1,300}: no space left on device",
+          "the host ran out of kernel cgroups (not disk) while setting the container up: {tail}",
+          hint="Drain and replace or reboot the container instance; move to a current ECS-optimized AMI (kernel with the "
+               "memory-cgroup leak fixed).",
+          sources=(_GH + "moby/moby/issues/29638", _GH + "moby/moby/issues/14386", _GH + "microsoft/pai/issues/1904")),
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
            "already running container", "shim", "did not start before the specified timeout"),
@@ -383,7 +396,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- disk before unpack errors: a full disk breaks the unpack too
     _rule("host.disk_full", "host.disk_full",
           ("no space left", "thin pool", "not enough space", "disk quota"),
-          r"no space left on device|thin pool has \d{1,12} free data blocks|not enough space|disk quota exceeded",
+          r"no space left on device|thin pool has \d{1,12} free (?:data|metadata) blocks|not enough space|disk quota exceeded",
           "container instance ran out of disk: {tail}",
           sources=(_OLD_DOCS + "CannotCreateContainerError.md", _DOCS + "task_cannot_pull_image.html")),
     # A write that failed while a layer was extracted, with the cause cut off by ECS's 255 characters: in every
@@ -416,9 +429,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "moby/moby/issues/40972")),
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
-          ("nvidia-container-cli", "error running hook", "could not select device driver"),
+          ("nvidia-container-cli", "error running hook", "could not select device driver", "invalid runtime name",
+           "runtime is not set for gpu"),
           # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised
-          r"nvidia-container-cli|error running hook\b|could not select device driver",
+          r"nvidia-container-cli|error running hook\b|could not select device driver"
+          # the daemon has no nvidia runtime (moby daemon/runtime_unix.go), or the agent was not configured for GPUs
+          # (ECS_ENABLE_GPU_SUPPORT; agent/api/task/task.go's HostConfigError)
+          r"|unknown or invalid runtime name: nvidia|runtime is not set for gpu containers",
           "a runtime hook on the host (the GPU runtime, a network plugin) failed: {tail}",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960")),
     # --- secrets, parameters and environment files ("unable to pull secrets or registry auth")
@@ -572,9 +589,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # the application are not at fault; the instance is, so these come before the CannotStart/CannotCreate family.
     _rule("host.daemon_state", "host.runtime_error",
           ("already in use by container", "<=> sandbox", "unable to freeze", "grpc: the connection is unavailable",
-           "marked for removal"),
+           "marked for removal", "cannot join network namespace", "ttrpc: closed", "unable to retrieve oci runtime error"),
           r"is already in use by container|<=> sandbox \(?\w{0,30}\)? pair interfaces|unable to freeze"
-          r"|grpc: the connection is unavailable|is marked for removal and cannot be started",
+          r"|grpc: the connection is unavailable|is marked for removal and cannot be started"
+          # the task's network (pause) container already exited (moby daemon/container_operations.go), containerd lost
+          # its shim (ttrpc: closed), runc could not even run to report its error (containerd-shim-runc-v2 init.go)
+          r"|cannot join network namespace of a non running container|ttrpc: closed|unable to retrieve oci runtime error",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
@@ -606,7 +626,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror",
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
-          unless=(r"cannotpull(?:ecr)?containererror",),
+          # ...and runc saying the kernel OOM-killed the container's init is its memory (runc process_linux.go)
+          unless=(r"cannotpull(?:ecr)?containererror|oom-killed",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",

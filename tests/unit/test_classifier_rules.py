@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(67))
+@pytest.mark.parametrize("index", range(69))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 67
+    assert len(stop_reasons) == 69
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -493,6 +493,35 @@ FROM_SOURCE_STRINGS = [
      "image.invalid"),
     ('CannotPullContainerError: ref pull has been retried 1 time(s): wrong diff id calculated on extraction '
      '"sha256:3f1c2b9e8d7a"', "image.invalid"),
+    # the host, not the application: the task's pause container gone (moby container_operations.go), containerd's
+    # shim connection closed, runc unable to run at all (containerd-shim-runc-v2 init.go), no GPU runtime on the host
+    ("CannotStartContainerError: Error response from daemon: cannot join network namespace of a non running container: "
+     "container ecs-web-4-internalecspause-a8f0c2d4e6b8a0c2e400 is exited", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: ttrpc: closed: unknown", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: OCI runtime create failed: unable to retrieve OCI runtime error (open /run/containerd/io.containerd.runtime.v2"
+     ".task/moby/4f1c0d9e/log.json: no such file or directory): fork/exec /usr/bin/runc: cannot allocate memory: unknown",
+     "host.runtime_error"),
+    ("CannotCreateContainerError: Error response from daemon: unknown or invalid runtime name: nvidia", "host.runtime_error"),
+    ("HostConfigError: Runtime is not set for GPU containers", "host.runtime_error"),
+    # the kernel's cgroup limit is not a full disk (moby#29638), a devmapper pool out of metadata is (deviceset.go)
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply cgroup "
+     "configuration: mkdir /sys/fs/cgroup/memory/ecs/0a1b2c3d/4f1c0d9e: no space left on device: unknown",
+     "host.runtime_error"),
+    ("CannotCreateContainerError: API error (500): devmapper: Thin Pool has 112 free metadata blocks which is less than "
+     "minimum required 1024 free metadata blocks. Create more free metadata space in thin pool or use dm.min_free_space "
+     "option to change behavior", "host.disk_full"),
+    # a bind mount's host path (moby volume/mounts/mounts.go) and the agent's FSx for Windows File Server volume
+    ("CannotStartContainerError: Error response from daemon: error while creating mount source path '/mnt/efs/app': "
+     "mkdir /mnt/efs: read-only file system", "storage.mount_failed"),
+    ("fsxwindowsfileserver resource: unable to find execution role credentials", "storage.mount_failed"),
+    ("unsupported credentialsParameter, only ssm/secretsmanager ARNs are valid", "storage.mount_failed"),
+    # runc says the kernel OOM-killed the container's init (process_linux.go): memory, not the entrypoint
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: OCI runtime create failed: runc create failed: unable to start container process: container init was "
+     "OOM-killed (memory limit too low?): unknown", "container.out_of_memory"),
 ]
 
 
