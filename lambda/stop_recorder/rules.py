@@ -643,12 +643,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "image reference{image_ref} is not a valid image name",
           hint="Check the container definition's image: the repository part is missing or malformed.",
           sources=("https://github.com/aws/copilot-cli/issues/5032", "https://github.com/aws/copilot-cli/issues/5218")),
-    # The agent gave up waiting for the image pull to begin or end: a pull that never finished, not a runtime fault
+    # The agent gave up waiting for the image pull to begin or end: a pull that never finished, not a runtime fault.
+    # MANIFEST_PULLED (agent 1.83+) is the step before it, resolving the image's digest with the registry.
     _rule("pull.transition_timeout", "image.pull_failed",
-          ("could not transition to pull",),
-          r"could not transition to pull",
+          ("could not transition to pull", "could not transition to manifest_pulled"),
+          r"could not transition to (?:pull|manifest_pulled)",
           "image{image_ref} pull timed out: {tail}",
-          sources=("https://github.com/aws/amazon-ecs-agent/issues/410",)),
+          sources=("https://github.com/aws/amazon-ecs-agent/issues/410",
+                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/dockerclient/dockerapi/docker_client_test.go")),
     # --- agent and runtime
     _rule("host.runtime", "host.runtime_error",
           ("dockertimeouterror", "ecs agent to start", "cannotinspectcontainer", "cannotstopcontainer", "cgrouperror", "could not transition",
