@@ -557,7 +557,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # ECR refuses a manifest it cannot serve in the asked-for form (a BuildKit attestation index) with 400
           r"|status code \[manifests [^\]]{0,200}\]: 400 bad request",
           "image{image_ref} cannot be unpacked: {tail}",
-          sources=(_GH + "containerd/containerd/blob/ab2f7dcdbc3810eb66b87e512d8d1e098dfb680c/unpacker.go",)),
+          # ...but a download cut short ("failed to read expected number of bytes: unexpected EOF", containerd's
+          # content/helpers.go) says the connection dropped mid-blob, not that the image is bad: the pull family's
+          unless=(r"expected number of bytes",),
+          sources=(_GH + "containerd/containerd/blob/ab2f7dcdbc3810eb66b87e512d8d1e098dfb680c/unpacker.go",
+                   _GH + "containerd/containerd/blob/ab2f7dcdbc3810eb66b87e512d8d1e098dfb680c/content/helpers.go")),
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
            "failed to resolve ref", "status code 404"),

@@ -518,6 +518,9 @@ FROM_SOURCE_STRINGS = [
      "mkdir /mnt/efs: read-only file system", "storage.mount_failed"),
     ("fsxwindowsfileserver resource: unable to find execution role credentials", "storage.mount_failed"),
     ("unsupported credentialsParameter, only ssm/secretsmanager ARNs are valid", "storage.mount_failed"),
+    # a blob download cut short is the pull's, not the image's content (containerd content/helpers.go)
+    ("CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: failed to read expected number of "
+     "bytes: unexpected EOF", "image.pull_failed"),
     # the agent timing out while it resolves the image's digest with the registry (the MANIFEST_PULLED step)
     ("DockerTimeoutError: Could not transition to MANIFEST_PULLED; timed out after waiting 1m0s", "image.pull_failed"),
     # runc says the kernel OOM-killed the container's init (process_linux.go): memory, not the entrypoint
