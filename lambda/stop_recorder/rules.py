@@ -380,7 +380,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
-          r"|getting the final child's pid from pipe|runc did not terminate suc{1,2}es{1,2}ful{1,2}y"
+          # runc's older and newer words for init dying before it reported its PID
+          r"|(?:getting the|can.t get) final child's pid from pipe|runc did not terminate suc{1,2}es{1,2}ful{1,2}y"
           r"|cannot start an already running container|failed to start shim|shim socket"
           r"|container did not start before the specified timeout",
           "the host's container runtime could not set the container up: {tail}",
@@ -391,6 +392,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           hint="Drain and replace the container instance, or update its kernel, Docker/containerd and runc (use a current "
                "ECS-optimized AMI); for 'session key … disk quota exceeded' raise kernel.keys.maxkeys/maxbytes.",
           sources=(_GH + "opencontainers/runc/issues/726", _GH + "docker/cli/issues/1228",
+                   _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/libcontainer/process_linux.go",
                    _GH + "nicolasbock/ebuildtester/issues/103", _GH + "berezhinskiy/ecoflow_exporter/issues/76",
                    _GH + "ccarney16/pterodactyl-containers/issues/118")),
     # --- disk before unpack errors: a full disk breaks the unpack too
@@ -430,12 +432,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
           ("nvidia-container-cli", "error running hook", "could not select device driver", "invalid runtime name",
-           "runtime is not set for gpu"),
+           "runtime is not set for gpu", "/dev/nvidia"),
           # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised
           r"nvidia-container-cli|error running hook\b|could not select device driver"
           # the daemon has no nvidia runtime (moby daemon/runtime_unix.go), or the agent was not configured for GPUs
           # (ECS_ENABLE_GPU_SUPPORT; agent/api/task/task.go's HostConfigError)
-          r"|unknown or invalid runtime name: nvidia|runtime is not set for gpu containers",
+          r"|unknown or invalid runtime name: nvidia|runtime is not set for gpu containers"
+          # the GPU's device node is missing on the instance the task was placed on
+          r"|adding custom device \"?/dev/nvidia",
           "a runtime hook on the host (the GPU runtime, a network plugin) failed: {tail}",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960")),
     # --- secrets, parameters and environment files ("unable to pull secrets or registry auth")

@@ -505,6 +505,12 @@ FROM_SOURCE_STRINGS = [
      "host.runtime_error"),
     ("CannotCreateContainerError: Error response from daemon: unknown or invalid runtime name: nvidia", "host.runtime_error"),
     ("HostConfigError: Runtime is not set for GPU containers", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: error gathering device information while adding custom "
+     'device "/dev/nvidia0": no such file or directory', "host.runtime_error"),
+    # runc's newer words for init dying before it reported its PID (libcontainer/process_linux.go)
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: OCI runtime create failed: runc create failed: unable to start container process: can't get final child's "
+     "PID from pipe: EOF: unknown", "host.runtime_error"),
     # the kernel's cgroup limit is not a full disk (moby#29638), a devmapper pool out of metadata is (deviceset.go)
     ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
      "task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply cgroup "
