@@ -129,7 +129,8 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
     """What ECS's stopCode alone decides, or None when the text and exit codes should.
 
     UserInitiated: a StopTask caller, whatever reason text it wrote (a benign stop, or a stop timeout if a
-    container then needed SIGKILL). SpotInterruption: Spot reclaimed the capacity. TerminationNotice: Spot, unless
+    container then needed SIGKILL). SpotInterruption: Spot reclaimed the capacity. InfrastructureHealth: ECS stopped it
+    because the infrastructure under it was unhealthy (maintenance, unless the text names the EC2 host's end). TerminationNotice: Spot, unless
     the text names maintenance or the EC2 host's termination (an Auto Scaling scale-in sends the same code with
     "Host EC2 (instance i-…) terminated."). TaskFailedToStart with no recognised text: the task never ran.
     https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (stopCode)
@@ -142,6 +143,13 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
         return _stop_request(task, rule, match, source or task.stopped_reason or "")
     if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category not in _NOTICE_TEXTS)):
         return _build(task, "infrastructure.spot_interruption", f"stopcode.{code}", "Spot capacity was reclaimed", None,
+                      source=task.stopped_reason)
+    if code == "InfrastructureHealth" and (hit is None or hit[0].category not in _NOTICE_TEXTS):
+        # ECS stopped the task because the infrastructure under it was unhealthy: AWS's stop, not the application's,
+        # whatever the containers' exit codes (they were stopped, SIGTERM then SIGKILL). The SDK's TaskStopCode enum
+        # (https://docs.aws.amazon.com/sdk-for-python/v4/reference/clients/ecs/enums/TaskStopCode/) lists it.
+        return _build(task, "infrastructure.maintenance", "stopcode.InfrastructureHealth",
+                      "ECS stopped the task because its underlying infrastructure was unhealthy", None,
                       source=task.stopped_reason)
     if code == "TaskFailedToStart" and hit is None:
         reason = task.stopped_reason or "no stop reason"

@@ -254,15 +254,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
           ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace",
-           "containernetworkingerror"),
+           "containernetworkingerror", "no ipv6 address found"),
           r"network interface provision|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
           r"|eni (?:attachment|provisioning)|not have enough free addresses|insufficientfreeaddressesinsubnet"
           r"|networkinterfacelimitexceeded|create network interface|invoke eni plugin|failed to set ?up network namespace"
           r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)"
-          r"|containernetworkingerror",  # the agent's error type for a task network namespace it could not set up
+          r"|containernetworkingerror"  # the agent's error type for a task network namespace it could not set up
+          # Service Connect on an IPv6-only instance whose bridge network gave the container no IPv6 address
+          r"|ipv6-only but no ipv6 address found",
           "network interface could not be provisioned: {tail}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/4825", _GH + "buildkite/ecs-run-task/issues/25",
-                   _GH + "aws/amazon-ecs-cni-plugins/issues/93")),
+                   _GH + "aws/amazon-ecs-cni-plugins/issues/93",
+                   _AGENT + "api/task/task.go")),
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
           ("efs", "nfs", "volume", "mount", "infrastructure role", "fsxwindowsfileserver", "credentialsparameter"),
@@ -581,12 +584,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # exclude each other, a driver that is not installed (daemon/logger/factory.go, awslogs/cloudwatchlogs.go).
     _rule("logging.setup", "logging.setup_failed",
           ("logger", "logging driver", "log group", "log stream", "logs:", "awslogs", "firelens", "fluentd", "log opt",
-           "log driver named"),
+           "max-buffer-size"),
           r"failed to validate logger args|failed to initialize logging driver|log group (?:does not exist|not found)"
           r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
           r"|fluentd:? (?:dial|cannot)"
-          r"|unknown log opt\b|(?:specify (?:a |valid )?value for|configure) log opt\b|no log driver named"
-          r"|logger: max-buffer-size option",
+          r"|\blog opt '|\blogger: |invalid fluentd-address|error parsing option max-buffer-size",
           "log driver could not start: {tail}",
           sources=(_GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/factory.go",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/awslogs/cloudwatchlogs.go")),
@@ -686,15 +688,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("capacity.unavailable", "capacity.unavailable",
           ("capacity", "resource:", "no container instance", "container instances", "unable to place", "no active instances", "placement constraint",
            "location", "attribute", "reached the limit", "above your limit",
-           "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient"),
+           "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
-          r"|resource:(?:cpu|memory|eni|ports|gpu)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
+          r"|resource:(?:cpu|memory|eni|ports|gpu|fargate)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
           r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
           # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
           r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)\s*$"
           # AWS Batch's blocked-queue reasons: no instance type of the compute environment can fit or be had
-          r"|capacity:insufficient_instance_capacity|misconfiguration:(?:job_resource_requirement|compute_environment_max_resource)"
+          r"|capacity:insufficient_instance_capacity"
+          r"|misconfiguration:(?:job_resource_requirement|(?:compute|service)_environment_max_resource)|quota_management_limit_exceeded"
           r"|reached the limit on the number of (?:tasks|vcpus)|configuration is above your limit"
           r"|not compatible with the selected compute strategy"
           # EC2 could not launch an instance for the cluster or the compute environment (InsufficientInstanceCapacity,
@@ -708,6 +711,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _DOCS + "service-event-messages-list.html",
                    "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html",
                    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/troubleshooting-launch.html#troubleshooting-launch-capacity")),
+    # AWS Batch's other blocked-queue reasons ("MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS - …"): the compute environment
+    # or its roles are misconfigured, so no job can be placed; the ones about size and quotas are capacity, above.
+    _rule("batch.misconfiguration", "task.init_failed",
+          ("misconfiguration:",),
+          r"\bmisconfiguration:[a-z_]{3,60}",
+          "AWS Batch cannot place the job: {tail}",
+          hint="Fix the compute environment named in the reason (its service role, instance role or launch template) "
+               "and check the job queue's state in the Batch console.",
+          sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html",
+                   "https://docs.aws.amazon.com/batch/latest/APIReference/API_JobDetail.html")),
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
@@ -723,38 +736,51 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- stops that AWS or the platform chose
     _rule("infrastructure.spot", "infrastructure.spot_interruption",
           ("spot",),
-          r"spot task was interrupted|spot ?interruption|spot capacity",
+          # ...and EC2's state reasons for a Spot instance it reclaimed (Server.SpotInstanceTermination/Shutdown)
+          r"spot task was interrupted|spot ?interruption|spot capacity|server\.spotinstance(?:termination|shutdown)",
           "Spot capacity was reclaimed",
-          sources=(_GH + "reproio/wrapbox/pull/53", _OLD_DOCS + "fargate-capacity-providers.md")),
+          sources=(_GH + "reproio/wrapbox/pull/53", _OLD_DOCS + "fargate-capacity-providers.md",
+                   "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html")),
     _rule("infrastructure.maintenance", "infrastructure.maintenance",
           ("maintenance", "retire", "retirement", "terminationnotice"),
           r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement|terminationnotice"
-          r"|infrastructure is being retired",
+          r"|infrastructure is being retired"
+          # AWS Health's notice that Fargate retires tasks on an old platform version revision
+          r"|will retire (?:any |all )?tasks running on",
           "AWS maintenance on the underlying infrastructure stopped the task",
-          sources=(_OLD_DOCS + "task-maintenance.md",)),
+          sources=(_OLD_DOCS + "task-maintenance.md",
+                   _GH + "department-of-veterans-affairs/va.gov-team/issues/103806")),
     _rule("user.forced_deregistration", "user.stopped",
           ("deregistration forced",),
           r"deregistration forced by user",
           "container instance was deregistered by force",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     _rule("infrastructure.host_terminated", "infrastructure.host_terminated",
-          ("host ec2", "instance", "drain"),
+          ("host ec2", "instance", "drain", "initiatedshutdown"),
           r"host ec2 \(instance (?P<instance>i-\w{1,30})\)|host ec2 \(instance [^)]{0,40}\) (?:stopped|terminated)"
-          r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining",
+          r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining"
+          # EC2's state reasons for a shutdown from the API or the instance's OS, and Auto Scaling replacing an
+          # instance that failed its health checks
+          r"|client\.(?:user|instance)initiatedshutdown|instance was taken out of service in response to",
           "the EC2 container instance {instance_or} went away",
-          sources=(_OLD_DOCS + "stopped-task-errors.md",)),
+          sources=(_OLD_DOCS + "stopped-task-errors.md", "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html",
+                   "https://repost.aws/knowledge-center/auto-scaling-instance-how-terminated")),
     # A caller's own words. Only a configured timeout is named here (Batch's attempt duration, a Step Functions
     # state's timeout): "the task timed out" or "task exceeded" alone also describe failures, and a benign
     # verdict must be certain.
     _rule("user.stop_task", "user.stopped",
           ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "exceeded",
-           "timed out", "timeout", "terminating job", "initiated job termination", "abort called"),
+           "timed out", "timeout", "terminating job", "initiated job termination", "abort called", "killed by nf",
+           "received a sigterm", "stack was deleted"),
           # "user" must end the actor: "terminated by user-data script" names a failure of the instance's script
-          r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated|stoptask"
+          r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated(?!shutdown|hibernate)|stoptask"
           r"|^terminating job\.?\s*$"
           # the whole reasons Metaflow and Cromwell give when they stop the job they started ("abort called" alone
           # is also what a C program prints when it aborts)
           r"|^metaflow initiated job termination\.?$|^cromwell abort called\.?$"
+          # ...and Nextflow's, Airflow's ECS executor's and Copilot's (deleting the stack that ran the task)
+          r"|^job killed by nf$|^airflow executor received a sigterm$"
+          r"|^task stopped because the underlying cloudformation stack was deleted$"
           r"|attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
           "stopped on request: {tail}",
           sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",

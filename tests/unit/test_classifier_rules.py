@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(69))
+@pytest.mark.parametrize("index", range(70))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 69
+    assert len(stop_reasons) == 70
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -529,6 +529,38 @@ FROM_SOURCE_STRINGS = [
      "bytes: unexpected EOF", "image.pull_failed"),
     # the agent timing out while it resolves the image's digest with the registry (the MANIFEST_PULLED step)
     ("DockerTimeoutError: Could not transition to MANIFEST_PULLED; timed out after waiting 1m0s", "image.pull_failed"),
+    # the rest of moby's log-option checks (daemon/logger/factory.go, awslogs, fluentd)
+    ("CannotCreateContainerError: Error response from daemon: logger: logging mode not supported: non-block",
+     "logging.setup_failed"),
+    ("CannotCreateContainerError: Error response from daemon: must specify a positive integer for log opt "
+     "'awslogs-force-flush-interval-seconds': 0", "logging.setup_failed"),
+    ('CannotCreateContainerError: Error response from daemon: invalid fluentd-address corrupted:c: strconv.Atoi: parsing '
+     '"c": invalid syntax', "logging.setup_failed"),
+    # Service Connect on an IPv6-only instance (agent api/task/task.go)
+    ("CannotCreateContainerError: instance is IPv6-only but no IPv6 address found for container 'webserver'",
+     "network.interface_failed"),
+    # EC2's and Auto Scaling's words for a host that went away, and Spot's (API_StateReason)
+    ("Client.UserInitiatedShutdown: The instance was shut down using the Amazon EC2 API.", "infrastructure.host_terminated"),
+    ("Client.InstanceInitiatedShutdown: The instance was shut down from the operating system of the instance.",
+     "infrastructure.host_terminated"),
+    ("An instance was taken out of service in response to an EC2 instance status checks failure",
+     "infrastructure.host_terminated"),
+    ("Server.SpotInstanceTermination: The instance was terminated because the number of Spot requests with a maximum "
+     "price equal to or higher than the Spot price exceeded available capacity or because of an increase in the Spot "
+     "price.", "infrastructure.spot_interruption"),
+    ("AWS Fargate has deployed a new platform version revision [1] and will retire any tasks running on previous "
+     "platform version revision(s) starting at Fri, 28 Feb 2025 18:00 GMT as part of routine task maintenance",
+     "infrastructure.maintenance"),
+    # placement and AWS Batch's blocked queues
+    ("RESOURCE:FARGATE", "capacity.unavailable"),
+    ("Terminated by JobStateTimeLimit action due to reason: MISCONFIGURATION:SERVICE_ENVIRONMENT_MAX_RESOURCE",
+     "capacity.unavailable"),
+    ("Terminated by JobStateTimeLimit action due to reason: MISCONFIGURATION:QUOTA_MANAGEMENT_LIMIT_EXCEEDED",
+     "capacity.unavailable"),
+    # tools' whole reasons for stopping the task they started: Nextflow, Airflow's ECS executor, Copilot
+    ("Job killed by NF", "user.stopped"),
+    ("Airflow Executor received a SIGTERM", "user.stopped"),
+    ("Task stopped because the underlying CloudFormation stack was deleted.", "user.stopped"),
     # runc says the kernel OOM-killed the container's init (process_linux.go): memory, not the entrypoint
     ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
      "task: OCI runtime create failed: runc create failed: unable to start container process: container init was "
@@ -539,3 +571,15 @@ FROM_SOURCE_STRINGS = [
 @pytest.mark.parametrize("text,category", FROM_SOURCE_STRINGS)
 def test_messages_from_the_source_strings_get_their_family(text, category):
     assert explain(text).category == category
+
+
+@pytest.mark.parametrize("exit_code", [137, 143, None])
+def test_infrastructure_health_is_awss_stop_whatever_the_exit_codes(exit_code):
+    # stopCode InfrastructureHealth (the SDK's TaskStopCode): ECS stopped the task because the infrastructure under it
+    # was unhealthy; its containers were stopped, they did not crash
+    task = Task(stop_code="InfrastructureHealth", containers=(Container(name="app", exit_code=exit_code),))
+    result = classify(task)
+    assert (result.category, result.rule, result.is_failure) == (
+        "infrastructure.maintenance", "stopcode.InfrastructureHealth", True)
+    ended = classify(Task(stop_code="InfrastructureHealth", stopped_reason="Host EC2 (instance i-0abc123) terminated."))
+    assert ended.category == "infrastructure.host_terminated"
