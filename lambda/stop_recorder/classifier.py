@@ -560,11 +560,24 @@ def _first(pattern: re.Pattern, text: str | None, group: int = 0) -> str | None:
 
 def _last_clause(text: str) -> str:
     """The most specific part of a nested Go error: what follows the last ': ' that leaves words."""
-    parts = [p.strip() for p in _window(text).split(": ")]
+    window = _window(text)
+    if "[" in window:
+        # A ': ' inside brackets is a field of one clause, not a new level of error ("dependency [init(…) - Exit: 1]
+        # for target [app(…)] as dependency did not exit successfully"): held back from the split.
+        window = _BRACKETED.sub(_hold_colons, window)
+    parts = [p.strip() for p in window.split(": ")]
     for part in reversed(parts):
         if len(part) > 12 and not part.startswith(("exit status", "signal", "unknown", "code", "arn:", "unsuccessful")):
-            return _unquoted(part)
+            return _unquoted(part.replace(_HELD_COLON, ": "))
     return text.strip()
+
+
+_BRACKETED = re.compile(r"\[[^\[\]]{0,500}\]")
+_HELD_COLON = ":\x00"
+
+
+def _hold_colons(match: re.Match) -> str:
+    return match.group().replace(": ", _HELD_COLON)
 
 
 _QUOTES = "\"'`"

@@ -583,3 +583,14 @@ def test_infrastructure_health_is_awss_stop_whatever_the_exit_codes(exit_code):
         "infrastructure.maintenance", "stopcode.InfrastructureHealth", True)
     ended = classify(Task(stop_code="InfrastructureHealth", stopped_reason="Host EC2 (instance i-0abc123) terminated."))
     assert ended.category == "infrastructure.host_terminated"
+
+
+def test_a_colon_inside_brackets_does_not_start_the_summarys_clause():
+    # the agent's dependency error carries "Exit: 1" inside a bracketed container (dependencygraph/graph.go)
+    text = ("CannotStartContainerError: dependency graph: failed to resolve container ordering dependency "
+            "[init(123456789012.dkr.ecr.us-east-1.amazonaws.com/migrate:1.4) (STOPPED->STOPPED) - Exit: 1] for target "
+            "[app(123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.4) (NONE->RUNNING)] as dependency did not exit "
+            "successfully.")
+    summary = explain(text).summary
+    assert "failed to resolve container ordering dependency [init(" in summary and "Exit: 1]" in summary
+    assert ": 1]" not in summary.split("could not start")[-1][:6]
