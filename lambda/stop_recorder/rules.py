@@ -482,7 +482,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.ssm_missing", "secret.invalid",
           ("ssm", "parameter"),
           r"invalid ssm parameters?:?\s{0,4}(?P<parameter>[\w/.:-]{1,200})?|parameters? (?:not found|does not exist)"
-          r"|parameternotfound"
+          r"|parameternotfound|^invalid parameters?: /"
           # The agent names the service first and passes on GetParameters' InvalidParameters (names that do not exist)
           r"|(?:from ssm|parameter store)[^:]{0,60}: invalid parameters?:?\s{0,4}(?P<parameter_2>[\w/.:,-]{1,200})?",
           "SSM parameter {parameter_or} does not exist",
@@ -506,6 +506,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "ECS could not assume the task's IAM role: {tail}",
           hint="Check the role's trust policy (ecs-tasks.amazonaws.com) and that the caller may iam:PassRole.",
           sources=(_GH + "nextflow-io/nextflow/pull/2146",)),
+    # The agent has no execution-role credentials for the task (none set, or not delivered to the instance), so it
+    # cannot log in to ECR or a private registry nor read secrets: not a missing image (the words "not found" are about
+    # the credentials). agent/engine/docker_task_engine.go, agent/api/task/task.go
+    _rule("task.execution_credentials", "task.init_failed",
+          ("credentials: not found", "no execution credentials", "execution role credentials for task"),
+          r"engine (?:ecr|docker private registry) credentials: not found|no execution credentials set for the task"
+          r"|unable to get execution role credentials for task",
+          "the ECS agent had no execution-role credentials for the task: {tail}",
+          hint="Set the task definition's executionRoleArn (with ecs-tasks.amazonaws.com in its trust policy); on EC2 and "
+               "ECS Anywhere check that the agent can reach ECS to receive the task's credentials.",
+          sources=(_AGENT + "engine/docker_task_engine.go", _AGENT + "api/task/task.go")),
     # --- registry authentication
     _rule("pull.auth_denied", "image.access_denied",
           ("ecr:", "registry auth", "asm fetching secret for the registry", "repositorycredentials", "unauthorized",
@@ -588,7 +599,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"failed to validate logger args|failed to initialize logging driver|log group (?:does not exist|not found)"
           r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
           r"|fluentd:? (?:dial|cannot)"
-          r"|\blog opt '|\blogger: |invalid fluentd-address|error parsing option max-buffer-size",
+          r"|\blog opt '|\blogger: |invalid fluentd-address|error parsing option max-buffer-size"
+          # the agent could not start or configure the FireLens router (agent/engine/docker_task_engine.go)
+          r"|failed to start firelens container|to use for firelens",
           "log driver could not start: {tail}",
           sources=(_GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/factory.go",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/awslogs/cloudwatchlogs.go")),
@@ -626,14 +639,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
-           "cannot start container", "hostconfigerror", "dockerclientconfigerror", "taskdependencyerror"),
+           "cannot start container", "taskdependencyerror"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
           r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror"
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
-          r"|hostconfigerror|dockerclientconfigerror|taskdependencyerror",
+          r"|taskdependencyerror",
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           # ...and runc saying the kernel OOM-killed the container's init is its memory (runc process_linux.go)
@@ -687,7 +700,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # RunTask failure reasons (api_failures_messages.html) and the service scheduler's "unable to place" events.
     _rule("capacity.unavailable", "capacity.unavailable",
           ("capacity", "resource:", "no container instance", "container instances", "unable to place", "no active instances", "placement constraint",
-           "location", "attribute", "reached the limit", "above your limit",
+           "location", "attribute", "reached the limit", "above your limit", "port required by your task",
            "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
@@ -703,7 +716,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # EC2 could not launch an instance for the cluster or the compute environment (InsufficientInstanceCapacity,
           # or a Spot request with no capacity), and the closest container instance lacks CPU, memory or GPUs
           r"|insufficientinstancecapacity|(?:do not|don't) have sufficient (?:[\w.-]{1,30} )?capacity|no spot capacity available"
-          r"|has insufficient (?:cpu|memory|gpu)"
+          r"|has insufficient (?:cpu|memory|gpu)|is already using a port required by your task"
           # the same answer in other words ("no Fargate capacity available", "not enough capacity")
           r"|no (?:[\w-]{1,20} ){0,2}capacity (?:is )?available|capacity (?:is )?not available|not enough (?:[\w-]{1,20} )?capacity",
           "no capacity to start the task: {tail}",
@@ -715,7 +728,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # or its roles are misconfigured, so no job can be placed; the ones about size and quotas are capacity, above.
     _rule("batch.misconfiguration", "task.init_failed",
           ("misconfiguration:",),
-          r"\bmisconfiguration:[a-z_]{3,60}",
+          r"\bmisconfiguration:[a-z0-9_]{3,60}",
           "AWS Batch cannot place the job: {tail}",
           hint="Fix the compute environment named in the reason (its service role, instance role or launch template) "
                "and check the job queue's state in the Batch console.",
@@ -843,9 +856,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _AGENT + "dockerclient/dockerapi/errors.go")),
     _rule("family.resource_initialization", "task.init_failed",
           ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "tasks failed to start",
-           "resourcenotfoundexception"),
-          # a service's "deployment failed: tasks failed to start" event says the same of its tasks
-          r"resourceinitializationerror|taskfailedtostart|tasks? failed to start|resourcenotfoundexception",
+           "resourcenotfoundexception", "hostconfigerror", "dockerclientconfigerror", "unparsableport"),
+          # a service's "deployment failed: tasks failed to start" event says the same of its tasks; the agent's
+          # HostConfigError and DockerClientConfigError (it could not build a container's config from the task's
+          # resources: secrets, credential specs, the FireLens config, execution-role credentials) and UnparsablePort
+          # (a port mapping it cannot read) are the same preparation failing (agent/engine/docker_task_engine.go,
+          # agent/api/task/task.go, agent/api/container/port_binding.go)
+          r"resourceinitializationerror|taskfailedtostart|tasks? failed to start|resourcenotfoundexception"
+          r"|hostconfigerror|dockerclientconfigerror|unparsableport",
           "ECS could not prepare the task: {tail}", family=True,
           sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),
 )

@@ -199,8 +199,10 @@ FAMILIES = {
     "CannotRemoveContainerError": {"host.runtime_error"},
     "CannotListContainersError": {"host.runtime_error"},
     "CannotGetContainerTopError": {"host.runtime_error"},
-    "HostConfigError": {"container.start_failed"},
-    "DockerClientConfigError": {"container.start_failed"},
+    # the agent could not build a container's config from the task's resources: the preparation family
+    "HostConfigError": {"task.init_failed"},
+    "DockerClientConfigError": {"task.init_failed"},
+    "UnparsablePort": {"task.init_failed"},
     "TaskDependencyError": {"container.start_failed"},
     "ContainerNetworkingError": {"network.interface_failed"},
     "InvalidVolumeError": {"storage.mount_failed"},

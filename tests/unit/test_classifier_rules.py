@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(70))
+@pytest.mark.parametrize("index", range(71))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 70
+    assert len(stop_reasons) == 71
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -561,6 +561,23 @@ FROM_SOURCE_STRINGS = [
     ("Job killed by NF", "user.stopped"),
     ("Airflow Executor received a SIGTERM", "user.stopped"),
     ("Task stopped because the underlying CloudFormation stack was deleted.", "user.stopped"),
+    # the agent's config-preparation errors are the task's preparation, refined by what they name, not the entrypoint
+    ("DockerClientConfigError: task secret data: unable to fetch SSM Secrets resource", "task.init_failed"),
+    ("DockerClientConfigError: unable to generate config to create firelens container because container app is not "
+     "found in task", "logging.setup_failed"),
+    ("CannotStartContainerError: failed to start firelens container: Bridge IP not available to use for firelens",
+     "logging.setup_failed"),
+    ('UnparsablePort: Error parsing port binding as int strconv.Atoi: parsing "8080-8081": invalid syntax',
+     "task.init_failed"),
+    # no execution-role credentials reached the agent: "not found" is about the credentials, not the image
+    ("CannotPullECRContainerError: engine ecr credentials: not found", "task.init_failed"),
+    ("CannotPullContainerAuthError: engine docker private registry credentials: not found", "task.init_failed"),
+    ("HostConfigError: No execution credentials set for the task", "task.init_failed"),
+    # the gMSA credential spec's SSM parameter does not exist (agent/ssm/ssm.go)
+    ("invalid parameters: /gmsa/webapp01-credspec", "secret.invalid"),
+    ("MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED - Your compute environment has an unsupported instance "
+     "type configuration.", "task.init_failed"),
+    ("The closest matching container-instance is already using a port required by your task.", "capacity.unavailable"),
     # runc says the kernel OOM-killed the container's init (process_linux.go): memory, not the entrypoint
     ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
      "task: OCI runtime create failed: runc create failed: unable to start container process: container init was "
