@@ -763,10 +763,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "AWS maintenance on the underlying infrastructure stopped the task",
           sources=(_OLD_DOCS + "task-maintenance.md",
                    _GH + "department-of-veterans-affairs/va.gov-team/issues/103806")),
-    _rule("user.forced_deregistration", "user.stopped",
+    # Someone deregistered the task's container instance by force: the tasks on it were lost with the instance, not
+    # stopped on request, so it is the host's end (a warning), never a benign stop.
+    _rule("infrastructure.forced_deregistration", "infrastructure.host_terminated",
           ("deregistration forced",),
           r"deregistration forced by user",
-          "container instance was deregistered by force",
+          "its container instance was deregistered by force, with the task still on it",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     _rule("infrastructure.host_terminated", "infrastructure.host_terminated",
           ("host ec2", "instance", "drain", "initiatedshutdown"),
