@@ -506,6 +506,29 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "ECS could not assume the task's IAM role: {tail}",
           hint="Check the role's trust policy (ecs-tasks.amazonaws.com) and that the caller may iam:PassRole.",
           sources=(_GH + "nextflow-io/nextflow/pull/2146",)),
+    # A Windows (or Linux domainless) gMSA credential spec the agent could not fetch, parse or use: the task's
+    # credentialSpecs and the Active Directory setup behind them (agent/taskresource/credentialspec).
+    _rule("task.credentialspec", "task.init_failed",
+          ("credentialspec", "credential spec", "kerberos tickets"),
+          r"credentialspec|credential spec\b|failed to create kerberos tickets",
+          "the task's gMSA credential spec could not be set up: {tail}",
+          hint="Check the task definition's credentialSpecs (the SSM parameter or S3 object exists and is a valid "
+               "credential spec), that the execution role may read it, and the instance's Active Directory/gMSA setup.",
+          also=(r"\b(?:fail\w{0,4}|errors?|unable|invalid|unsupported|cannot|can.t|not found|denied)\b",),
+          sources=(_AGENT + "taskresource/credentialspec/credentialspec_windows.go",
+                   _AGENT + "taskresource/credentialspec/credentialspec_linux.go")),
+    # The agent refused the task's Service Connect configuration, or runs where Service Connect is not supported
+    # (agent/acs/session/error.go spells its error type "UnrecogniedTaskError").
+    _rule("task.service_connect_config", "task.init_failed",
+          ("service connect config validation", "serviceconnect is only supported", "unrecogniedtaskerror",
+           "unrecognizedtaskerror"),
+          r"service connect config validation failed|serviceconnect is only supported on linux"
+          r"|unrecogni[sz]?e?dtaskerror",
+          "the ECS agent rejected the task's configuration: {tail}",
+          hint="Check the service's Service Connect configuration (port mappings and names, no host-port collision) "
+               "and that the capacity runs Linux with a current ECS agent.",
+          sources=(_AGENT + "acs/session/error.go", _AGENT + "api/task/task_attachment_handler.go",
+                   _AGENT + "engine/serviceconnect/manager_other.go")),
     # The agent has no execution-role credentials for the task (none set, or not delivered to the instance), so it
     # cannot log in to ECR or a private registry nor read secrets: not a missing image (the words "not found" are about
     # the credentials). agent/engine/docker_task_engine.go, agent/api/task/task.go

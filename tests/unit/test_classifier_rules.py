@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(71))
+@pytest.mark.parametrize("index", range(73))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 71
+    assert len(stop_reasons) == 73
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -578,6 +578,10 @@ FROM_SOURCE_STRINGS = [
     ("MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED - Your compute environment has an unsupported instance "
      "type configuration.", "task.init_failed"),
     ("The closest matching container-instance is already using a port required by your task.", "capacity.unavailable"),
+    # a gMSA credential spec and a Service Connect configuration the agent could not use, with no stopCode to help
+    ("Unable to parse ActiveDirectoryConfig from credential spec", "task.init_failed"),
+    ("UnrecogniedTaskError: Error loading task - service connect config validation failed: host port collision detected "
+     "in the ingress config with host port=8080, and listener name=web", "task.init_failed"),
     # runc says the kernel OOM-killed the container's init (process_linux.go): memory, not the entrypoint
     ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
      "task: OCI runtime create failed: runc create failed: unable to start container process: container init was "
