@@ -264,7 +264,17 @@ def _one_spaced(text: str) -> str:
     # checks than the split. Any other text (a tab, a line break, a no-break or ideographic space) is split.
     if not (text.isascii() and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " "):
         text = " ".join(text.split())
+    if text and text[0] in _LABEL_STARTS:
+        label = _RELAY_LABEL.match(text)
+        if label is not None and label.end() < len(text):
+            text = text[label.end():]
     return _unwrapped(text) if text and (text[-1] in _WRAP_ENDS or text[0] in _WRAP_ENDS) else text
+
+
+# "Stopped reason: …" / "stoppedReason: '…'": the label a tool or a person puts before the reason they relay (Airflow's
+# and Step Functions' logs, issue reports), not ECS's words; rules anchored at the start must still see the start.
+_RELAY_LABEL = re.compile(r"(?i)(?:stopped ?reason|stop reason|reason)\s{0,3}[:=]\s{0,3}")
+_LABEL_STARTS = frozenset("sSrR")
 
 
 # Quotes around a whole message and a sentence's full stop after it are how people relay a reason (a ticket, a

@@ -454,6 +454,10 @@ def test_a_topic_that_repeats_the_family_keeps_the_familys_verdict():
     ("TaskFailedToStart: AGENT.", "host.runtime_error"),
     ("“LOCATION”", "capacity.unavailable"),
     ("'(service web) has stopped 1 running tasks: (task 29a5f333e216453db9dba5185b8e1a2b).'", "service.scaling"),
+    # ...and the label before it
+    ("Stopped reason: TaskFailedToStart: AGENT", "host.runtime_error"),
+    ("stoppedReason: 'CannotPullContainerError: inspect image has been retried 5 time(s):'", "network.unreachable"),
+    ("Reason: Terminating job.", "user.stopped"),
 ])
 def test_quotes_and_a_full_stop_around_a_relayed_reason_are_not_its_text(relayed, category):
     assert explain(relayed).category == category
@@ -615,3 +619,8 @@ def test_a_colon_inside_brackets_does_not_start_the_summarys_clause():
     summary = explain(text).summary
     assert "failed to resolve container ordering dependency [init(" in summary and "Exit: 1]" in summary
     assert ": 1]" not in summary.split("could not start")[-1][:6]
+
+
+def test_a_label_alone_is_not_stripped_to_nothing():
+    assert explain("Reason:").category == "unknown"
+    assert explain("Stopped reason: ").category == "unknown"
