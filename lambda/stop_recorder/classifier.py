@@ -144,9 +144,10 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
     if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category not in _NOTICE_TEXTS)):
         return _build(task, "infrastructure.spot_interruption", f"stopcode.{code}", "Spot capacity was reclaimed", None,
                       source=task.stopped_reason)
-    if code == "InfrastructureHealth" and (hit is None or hit[0].category not in _NOTICE_TEXTS):
+    if code == "InfrastructureHealth" and hit is None:
         # ECS stopped the task because the infrastructure under it was unhealthy: AWS's stop, not the application's,
-        # whatever the containers' exit codes (they were stopped, SIGTERM then SIGKILL). The SDK's TaskStopCode enum
+        # whatever the containers' exit codes (they were stopped, SIGTERM then SIGKILL); a text that names its own
+        # cause (an OOM kill, a missing image, the EC2 host's end) decides instead. The SDK's TaskStopCode enum
         # (https://docs.aws.amazon.com/sdk-for-python/v4/reference/clients/ecs/enums/TaskStopCode/) lists it.
         return _build(task, "infrastructure.maintenance", "stopcode.InfrastructureHealth",
                       "ECS stopped the task because its underlying infrastructure was unhealthy", None,
@@ -285,6 +286,8 @@ _WRAP_ENDS = frozenset(".\"'`”’“‘")
 
 
 def _unwrapped(text: str) -> str:
+    if len(text) > 3 and text[-1] == "." and _WRAP_PAIRS.get(text[0]) == text[-2]:
+        text = text[:-1]  # '"Job killed by NF".': the full stop outside the quotes
     if len(text) > 2 and _WRAP_PAIRS.get(text[0]) == text[-1] and text[0] not in text[1:-1]:
         text = text[1:-1].strip()
     if len(text) > 1 and text[-1] == "." and text[-2] != ".":

@@ -325,8 +325,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("network.connection_issue", "network.unreachable",
           ("connection issue between the task and", "check your network configuration", "check your task network configuration",
            "network connection between the task and"),
-          r"connection issue between the task and (?P<service>[A-Z][\w ]{0,40}?)\s*\.|connection issue between the task and"
-          r"|network connection between the task and (?P<service_2>[A-Z][\w ]{0,40}?)\s*\.|network connection between the task and"
+          r"connection issue between the task and (?P<service>[A-Z][\w ]{0,40}?)\s*(?:\.|$)|connection issue between the task and"
+          r"|network connection between the task and (?P<service_2>[A-Z][\w ]{0,40}?)\s*(?:\.|$)|network connection between the task and"
           r"|" + _CANT + r" pull the image\. check your (?:task )?network configuration",
           "task could not reach {service} at start",
           sources=(_DOCS + "task_cannot_pull_image.html", _GH + "civiform/civiform/issues/7648")),
@@ -444,7 +444,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the GPU's device node is missing on the instance the task was placed on
           r"|adding custom device \"?/dev/nvidia",
           "a runtime hook on the host (the GPU runtime, a network plugin) failed: {tail}",
-          sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960")),
+          sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/runtime_unix.go", _AGENT + "api/task/task.go")),
     # --- secrets, parameters and environment files ("unable to pull secrets or registry auth")
     _rule("secret.kms_denied", "secret.access_denied",
           ("kms",),
@@ -454,7 +455,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html)
           also=(_DENIED + r"|disabled|decryptionfailure|can.t decrypt",),
           summary="KMS refused to decrypt secret{secret_ref}",
-          sources=(_GH + "GiamPy5/terraform-aws-directus/issues/10",)),
+          sources=(_GH + "GiamPy5/terraform-aws-directus/issues/10",
+                   "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html")),
     _rule("secret.asm_denied", "secret.access_denied",
           ("secretsmanager:getsecretvalue", "secret from asm", "secrets from asm", "secrets manager", "asm fetching"),
           r"secretsmanager:getsecretvalue|" + _SECRETS_SERVICE, also=(_DENIED,),
@@ -491,7 +493,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.envfile_missing", "secret.invalid",
           ("env file", "environment file", "environment variable file", "envfile", "environmentfile"),
           r"(?:" + _ENV_FILE + r"|environmentfile)", also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
-          summary="environment file is missing or malformed: {tail}"),
+          summary="environment file is missing or malformed: {tail}",
+          sources=(_AGENT + "taskresource/envFiles/envfile.go",)),
     # The SDK gave up after one try, so the error was not transient (missing or unreadable), but ECS cut it off.
     _rule("secret.retried_once_cut", "secret.invalid",
           ("retried 1 time",),
@@ -529,14 +532,23 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                "and that the capacity runs Linux with a current ECS agent.",
           sources=(_AGENT + "acs/session/error.go", _AGENT + "api/task/task_attachment_handler.go",
                    _AGENT + "engine/serviceconnect/manager_other.go")),
+    # The agent has no registry credentials for a private registry's image: the repositoryCredentials secret's data
+    # was not fetched (agent/engine/docker_task_engine.go), a failed preparation, not a missing image.
+    _rule("task.registry_credentials", "task.init_failed",
+          ("private registry credentials: not found",),
+          r"engine docker private registry credentials: not found",
+          "the ECS agent had no credentials for the image's private registry (repositoryCredentials)",
+          hint="Check the container's repositoryCredentials.credentialsParameter (a Secrets Manager secret with username "
+               "and password) and that the execution role may read it (and decrypt it with its KMS key).",
+          sources=(_AGENT + "engine/docker_task_engine.go",)),
     # The agent has no execution-role credentials for the task (none set, or not delivered to the instance), so it
     # cannot log in to ECR or a private registry nor read secrets: not a missing image (the words "not found" are about
     # the credentials). agent/engine/docker_task_engine.go, agent/api/task/task.go
     _rule("task.execution_credentials", "task.init_failed",
-          ("credentials: not found", "no execution credentials", "execution role credentials for task"),
-          r"engine (?:ecr|docker private registry) credentials: not found|no execution credentials set for the task"
+          ("ecr credentials: not found", "no execution credentials", "execution role credentials for task"),
+          r"engine ecr credentials: not found|no execution credentials set for the task"
           r"|unable to get execution role credentials for task",
-          "the ECS agent had no execution-role credentials for the task: {tail}",
+          "the ECS agent had no execution-role credentials for the task to pull from ECR or read its secrets",
           hint="Set the task definition's executionRoleArn (with ecs-tasks.amazonaws.com in its trust policy); on EC2 and "
                "ECS Anywhere check that the agent can reach ECS to receive the task's credentials.",
           sources=(_AGENT + "engine/docker_task_engine.go", _AGENT + "api/task/task.go")),
@@ -622,7 +634,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"failed to validate logger args|failed to initialize logging driver|log group (?:does not exist|not found)"
           r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
           r"|fluentd:? (?:dial|cannot)"
-          r"|\blog opt '|\blogger: |invalid fluentd-address|error parsing option max-buffer-size"
+          r"|\blog opt '|(?:daemon: |^)logger: |invalid fluentd-address|error parsing option max-buffer-size"
           # the agent could not start or configure the FireLens router (agent/engine/docker_task_engine.go)
           r"|failed to start firelens container|to use for firelens",
           "log driver could not start: {tail}",
@@ -645,6 +657,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
           sources=(_GH + "moby/moby/issues/23371", _GH + "moby/moby/issues/31849", _GH + "moby/moby/issues/42107",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/container_operations.go",
+                   _GH + "containerd/containerd/blob/301026e58c619e63d09c0ec411012e54c0124b03/cmd/containerd-shim-runc-v2/process/init.go",
                    _GH + "balena-os/balena-supervisor/pull/2029", _GH + "kubernetes/kubernetes/issues/131087")),
     # The daemon answered the agent's create request with an internal server error (HTTP 500) and a cause of a
     # word or two ("Untar", a JSON type error "expected integer"): a fault of the daemon on that host, reported fixed
@@ -768,7 +782,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("health.container", "health.container_check",
           ("container health", "unhealthy"),
           r"failed container health checks?|container health check|\bunhealthy\b",
-          "task failed container health checks{container_part}"),
+          "task failed container health checks{container_part}",
+          # the agent refusing a container's health-check configuration ("docker health check is nil while container
+          # health check type is DOCKER", agent/api/task/task.go) is the task's preparation, not a failed check
+          unless=(r"^(?:dockerclientconfigerror|hostconfigerror)\b|health check type",)),
     # --- stops that AWS or the platform chose
     _rule("infrastructure.spot", "infrastructure.spot_interruption",
           ("spot",),
@@ -778,11 +795,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "reproio/wrapbox/pull/53", _OLD_DOCS + "fargate-capacity-providers.md",
                    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html")),
     _rule("infrastructure.maintenance", "infrastructure.maintenance",
-          ("maintenance", "retire", "retirement", "terminationnotice"),
+          ("maintenance", "retire", "retirement", "terminationnotice", "scheduledstop"),
           r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement|terminationnotice"
           r"|infrastructure is being retired"
           # AWS Health's notice that Fargate retires tasks on an old platform version revision
-          r"|will retire (?:any |all )?tasks running on",
+          r"|will retire (?:any |all )?tasks running on|server\.scheduledstop|stopped due to scheduled retirement",
           "AWS maintenance on the underlying infrastructure stopped the task",
           sources=(_OLD_DOCS + "task-maintenance.md",
                    _GH + "department-of-veterans-affairs/va.gov-team/issues/103806")),
@@ -794,12 +811,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "its container instance was deregistered by force, with the task still on it",
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     _rule("infrastructure.host_terminated", "infrastructure.host_terminated",
-          ("host ec2", "instance", "drain", "initiatedshutdown"),
+          ("host ec2", "instance", "drain", "initiatedshutdown", "initiatedhibernate", "user initiated"),
           r"host ec2 \(instance (?P<instance>i-\w{1,30})\)|host ec2 \(instance [^)]{0,40}\) (?:stopped|terminated)"
           r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining"
           # EC2's state reasons for a shutdown from the API or the instance's OS, and Auto Scaling replacing an
           # instance that failed its health checks
-          r"|client\.(?:user|instance)initiatedshutdown|instance was taken out of service in response to",
+          r"|client\.(?:user|instance)initiated(?:shutdown|hibernate)|user initiated (?:shutdown|hibernate|\()"
+          r"|instance was taken out of service in response to",
           "the EC2 container instance {instance_or} went away",
           sources=(_OLD_DOCS + "stopped-task-errors.md", "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html",
                    "https://repost.aws/knowledge-center/auto-scaling-instance-how-terminated")),
@@ -811,7 +829,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "timed out", "timeout", "terminating job", "initiated job termination", "abort called", "killed by nf",
            "received a sigterm", "stack was deleted"),
           # "user" must end the actor: "terminated by user-data script" names a failure of the instance's script
-          r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated(?!shutdown|hibernate)|stoptask"
+          r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated(?! ?(?:shutdown|hibernate|\())|stoptask"
           r"|^terminating job\.?\s*$"
           # the whole reasons Metaflow and Cromwell give when they stop the job they started ("abort called" alone
           # is also what a C program prints when it aborts)
@@ -822,6 +840,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
           "stopped on request: {tail}",
           sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",
+                   _GH + "nextflow-io/nextflow/blob/2aad02f65758dd5d0fb0b1c74786ad52f9d06f1a/plugins/nf-amazon/src/main/nextflow/cloud/aws/batch/AwsBatchTaskHandler.groovy",
+                   _GH + "apache/airflow/blob/16cca8e019f05a96baef099ad0601dedebb608d3/providers/amazon/src/airflow/providers/amazon/aws/executors/ecs/ecs_executor.py",
+                   _GH + "aws/copilot-cli/blob/4c858e718bc88449e29540993d8496ac81d7b419/internal/pkg/ecs/ecs.go",
                    # Airflow's ECS and Batch operators stop a task they were told to kill with this reason
                    _GH + "apache/airflow/blob/9c369594a9073f65b49ca2b8ee5b1b52fe0e6db7/providers/amazon/src/airflow/providers/amazon/aws/operators/ecs.py",
                    _GH + "Netflix/metaflow/blob/d2dd7f953574369d5b4715822b12377d44ba1cf8/metaflow/plugins/aws/batch/batch_client.py",
@@ -910,7 +931,7 @@ _STOPPED_ERRORS = _DOCS + "stopped-task-error-codes.html"
 # A topic word inside a name (an image "acme/volume-backup:2", a container "healthsvc" or "oom-exporter", "aws-efs-utils")
 # is not the topic: the word may not touch a letter, digit, '-', '/', ':' or a '.' that continues a name.
 _NAME_START = r"(?<![-\w/.:])"
-_NAME_END = r"(?![-\w/:]|\.\w)"
+_NAME_END = r"(?![-\w/]|:\S|\.\w)"  # "env files: …" ends the word; "secret:prod/db" continues a name
 
 
 def _topic(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, *, also: Iterable[str] = (),
@@ -961,7 +982,10 @@ TOPIC_RULES: tuple[Rule, ...] = (
            r"\bimage\b|\bpull|registry|manifest|\becr\b|docker ?hub|repository", "the image could not be pulled"),
     _topic("network", "network.unreachable",
            ("connect", "unreachable", "dns", "network", "resolv", "no route", "endpoint", "i/o"),
-           r"connection|connecting|to connect\b|connect:|unreachable|\bdns\b|network|resolv|no route|endpoint|\bi/o\b", "the task could not reach a service"),
+           # "resolv" only of names ("error resolving docker exposed ports" is the agent reading the task definition)
+           r"connection|connecting|to connect\b|connect:|unreachable|\bdns\b|network|no route|endpoint|\bi/o\b"
+           r"|\bresolv\w{0,4} (?:the )?(?:host\w{0,4}|name|dns|address|endpoint)|name resolution|resolv\.conf|no such host",
+           "the task could not reach a service"),
     _topic("host", "host.runtime_error",
            ("docker", "containerd", "runtime", "agent", "daemon", "internal", "runc"),
            r"docker|containerd|\bruntime\b|\bagent\b|daemon|internal (?:server )?error|\brunc\b",
@@ -969,7 +993,7 @@ TOPIC_RULES: tuple[Rule, ...] = (
     _topic("container_start", "container.start_failed",
            ("container", "exec", "entrypoint", "entry point", "command"),
            r"containers? (?:\S{1,60} )?(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to) (?:be )?start"
-           r"|(?:start|run)(?:ing)? (?:the )?container|\bexec\b|entry ?point|\bcommand\b",
+           r"|(?:start|run)(?:ing)? (?:the )?container|\bexec\b|entry ?point|(?<!download )\bcommand\b",
            "a container could not start"),
     _topic("task_start", "task.init_failed", ("start",),
            r"(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to|not) (?:be )?start|never started",

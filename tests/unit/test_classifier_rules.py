@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(73))
+@pytest.mark.parametrize("index", range(74))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 73
+    assert len(stop_reasons) == 74
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -624,3 +624,38 @@ def test_a_colon_inside_brackets_does_not_start_the_summarys_clause():
 def test_a_label_alone_is_not_stripped_to_nothing():
     assert explain("Reason:").category == "unknown"
     assert explain("Stopped reason: ").category == "unknown"
+
+
+# A review's findings on this stop's changes, each as the input that showed it.
+@pytest.mark.parametrize("text,category", [
+    # EC2's hibernate and shutdown in either spelling are the host's end, not a StopTask caller
+    ("Client.UserInitiatedHibernate: User initiated hibernate", "infrastructure.host_terminated"),
+    ("User initiated shutdown", "infrastructure.host_terminated"),
+    ("Server.ScheduledStop: Stopped due to scheduled retirement", "infrastructure.maintenance"),
+    # "env files: …" names the env file topic; the download "command" is not the container's command
+    ("ResourceInitializationError: failed to download env files: file download command: non empty error stream: signal: "
+     "killed", "task.init_failed"),
+    # the agent's config errors that name a health-check type or a port are not a failed check or a network fault
+    ("DockerClientConfigError: docker health check is nil while container health check type is DOCKER", "task.init_failed"),
+    ("DockerClientConfigError: error resolving docker exposed ports for container: could not find task container",
+     "task.init_failed"),
+    # the full stop outside the quotes of a relayed whole reason
+    ('"Job killed by NF".', "user.stopped"),
+])
+def test_review_findings_of_this_stop(text, category):
+    assert explain(text).category == category
+
+
+def test_moby_logger_words_need_the_daemons_prefix():
+    assert explain("Task stopped by user because logger: disk almost full").category != "logging.setup_failed"
+
+
+def test_infrastructure_health_yields_to_a_text_that_names_its_cause():
+    oom = Container(name="app", exit_code=137, reason="OutOfMemoryError: Container killed due to memory usage")
+    assert classify(Task(stop_code="InfrastructureHealth", containers=(oom,))).category == "container.out_of_memory"
+
+
+def test_the_service_is_named_when_a_relayed_reason_lost_its_full_stop():
+    text = ("ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth "
+            "from Amazon ECR: There is a connection issue between the task and Amazon ECR")
+    assert "Amazon ECR" in explain(text + ".").summary and "Amazon ECR" in explain(text).summary
