@@ -281,6 +281,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
           r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
+          # a full disk on the host breaks the mount's mkdir too, and more disk is its fix (the disk rules, below)
+          unless=(r"no space left on device",),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",

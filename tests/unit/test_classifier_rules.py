@@ -639,6 +639,9 @@ def test_a_label_alone_is_not_stripped_to_nothing():
     ("DockerClientConfigError: docker health check is nil while container health check type is DOCKER", "task.init_failed"),
     ("DockerClientConfigError: error resolving docker exposed ports for container: could not find task container",
      "task.init_failed"),
+    # a bind mount's mkdir on a full disk is the disk's
+    ("CannotStartContainerError: Error response from daemon: error while creating mount source path '/data': mkdir "
+     "/data: no space left on device", "host.disk_full"),
     # the full stop outside the quotes of a relayed whole reason
     ('"Job killed by NF".', "user.stopped"),
 ])
