@@ -375,7 +375,7 @@ def _by_exit_codes(task: Task) -> Classification:
         return _build(task, "container.crashed", f"exit.{culprit.exit_code}",
                       f"container {culprit.name} was killed by {signal} (exit {culprit.exit_code}) without a stop request",
                       culprit, hint=hint)
-    if task.stopped_reason and task.stopped_reason.strip().lower().startswith(ESSENTIAL_EXITED):
+    if task.stopped_reason and _one_spaced(task.stopped_reason).lower().startswith(ESSENTIAL_EXITED):
         return _build(task, "unknown", "essential.no_details", _ESSENTIAL_SUMMARY, None, hint=_ESSENTIAL_HINT)
     if task.stop_code == "ServiceSchedulerInitiated":
         return _build(task, "unknown", "stopcode.ServiceSchedulerInitiated",

@@ -662,3 +662,8 @@ def test_the_service_is_named_when_a_relayed_reason_lost_its_full_stop():
     text = ("ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth "
             "from Amazon ECR: There is a connection issue between the task and Amazon ECR")
     assert "Amazon ECR" in explain(text + ".").summary and "Amazon ECR" in explain(text).summary
+
+
+def test_a_relayed_essential_container_exited_still_says_what_to_look_at():
+    for relayed in ('"Essential container in task exited"', "Stopped reason: Essential container in task exited."):
+        assert explain(relayed).rule == "essential.no_details"
