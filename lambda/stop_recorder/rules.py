@@ -381,13 +381,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "moby/moby/issues/29638", _GH + "moby/moby/issues/14386", _GH + "microsoft/pai/issues/1904")),
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
-           "already running container", "shim", "did not start before the specified timeout"),
+           "already running container", "shim", "did not start before the specified timeout", "setns process",
+           "runc not installed"),
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
           # runc's older and newer words for init dying before it reported its PID
           r"|(?:getting the|can.t get) final child's pid from pipe|runc did not terminate suc{1,2}es{1,2}ful{1,2}y"
           r"|cannot start an already running container|failed to start shim|shim socket"
+          # runc failing to enter the container's namespaces, not installed, or the host's cgroup tree missing its
+          # files (Docker 1.x-17.x wordings: moby#31037, moby#22705, runc#1130)
+          r"|running exec setns process for init|runc not installed on system|(?:open|write) /sys/fs/cgroup/\S{1,300}: no such file"
           r"|container did not start before the specified timeout",
           "the host's container runtime could not set the container up: {tail}",
           # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
@@ -396,7 +400,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           unless=(r"no space left on device|memory limit|cpu[- ]shares|the maximu|process: unable to\s*$",),
           hint="Drain and replace the container instance, or update its kernel, Docker/containerd and runc (use a current "
                "ECS-optimized AMI); for 'session key … disk quota exceeded' raise kernel.keys.maxkeys/maxbytes.",
-          sources=(_GH + "opencontainers/runc/issues/726", _GH + "docker/cli/issues/1228",
+          sources=(_GH + "opencontainers/runc/issues/726", _GH + "docker/cli/issues/1228", _GH + "moby/moby/issues/31037",
+                   _GH + "moby/moby/issues/22705", _GH + "opencontainers/runc/issues/1130",
                    _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/libcontainer/process_linux.go",
                    _GH + "nicolasbock/ebuildtester/issues/103", _GH + "berezhinskiy/ecoflow_exporter/issues/76",
                    _GH + "ccarney16/pterodactyl-containers/issues/118")),
@@ -417,9 +422,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=("https://github.com/nextflow-io/nextflow/issues/5099", "https://github.com/anomalyco/sst/pull/3542", "https://github.com/aws/containers-roadmap/issues/1133")),
     # --- the host's storage driver or Docker daemon failed: not the image and not the application
     _rule("host.storage_driver", "host.runtime_error",
-          ("devicemapper", "devmapper", "dm_task", "overlay mount", "docker daemon", "error during connect", "hcsshim::",
+          ("devicemapper", "devmapper", "dm_task", "overlay mount", "aufs mount", "docker daemon", "error during connect", "hcsshim::",
            "hcs::", "re-exec error", "bridge"),
-          r"devicemapper|devmapper|dm_task_run|error creating overlay mount|cannot connect to the docker daemon"
+          r"devicemapper|devmapper|dm_task_run|error creating (?:overlay|aufs) mount|cannot connect to the docker daemon"
           r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
           r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed"
           # Windows: the Host Compute Service could not create the container's compute system or prepare its layers
@@ -557,10 +562,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- registry authentication
     _rule("pull.auth_denied", "image.access_denied",
           ("ecr:", "registry auth", "asm fetching secret for the registry", "repositorycredentials", "unauthorized",
-           "no basic auth"),
+           "no basic auth", "status 401"),
           r"ecr:(?:getauthorizationtoken|batchgetimage|getdownloadurlforlayer|batchchecklayeravailability)"
           r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials"
-          r"|\b401 unauthorized"
+          r"|\b401 unauthorized|status 401 trying to pull"
           # the daemon's shortest form: the registry URL it asked, then the registry's bare 401 word
           r"|/v2/(?:[^\s\"/]{1,200}/){1,8}(?:manifests|blobs)/[^\s\"/]{1,200}\"?: unauthorized\b|/v2/\"?: unauthorized\b",
           "registry refused the image pull{of_image}",
@@ -571,10 +576,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"descriptor matching platform '(?P<platform>[^']{1,64})'|no matching manifest for (?P<platform_2>\S{1,64}(?: [\d.]{1,20})?) in the manifest list"
           r"|image platform .{0,40}does not match|exec format error|based image is incompatible with a"
           r"|container operating system does not match|image operating system \S{1,20} cannot be used on this platform"
+          # the pre-2019 Windows wording (moby#35462): "The operating system of the container does not match the
+          # operating system of the host. (0xc0370101)"
+          r"|operating system of the container does not match the operating system of the host"
           r"|no match for platform in manifest",
           "image{image_ref} has no {platform_or} variant",
           sources=(_GH + "aws/amazon-ecs-agent/issues/2466",
-                   _GH + "ministryofjustice/modernisation-platform-environments/pull/427")),
+                   _GH + "ministryofjustice/modernisation-platform-environments/pull/427", _GH + "moby/moby/issues/35462")),
     _rule("pull.rate_limited", "image.rate_limited",
           ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl"),
           r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
@@ -602,10 +610,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/containers-roadmap/issues/2493", _DOCS + "task_cannot_pull_image.html")),
     _rule("pull.invalid", "image.invalid",
           ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid",
-           "400 bad request", "media-type", "diff id"),
+           "400 bad request", "media-type", "diff id", "manifest invalid"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
           r"|mismatched image rootfs|digest did not match|unexpected eof|archive/tar"
-          r"|layers and diffids don't match"
+          r"|layers and diffids don't match|manifest invalid"
           # containerd extracting a layer it has no decompressor for (zstd on an old host) or whose content does not
           # hash to the image config's diff id (unpacker.go)
           r"|no processor for media-type|wrong diff id calculated"
@@ -632,11 +640,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # exclude each other, a driver that is not installed (daemon/logger/factory.go, awslogs/cloudwatchlogs.go).
     _rule("logging.setup", "logging.setup_failed",
           ("logger", "logging driver", "log group", "log stream", "logs:", "awslogs", "firelens", "fluentd", "log opt",
-           "max-buffer-size"),
+           "max-buffer-size", "log driver named"),
           r"failed to validate logger args|failed to initialize logging driver|log group (?:does not exist|not found)"
           r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
           r"|fluentd:? (?:dial|cannot)"
-          r"|\blog opt '|(?:daemon: |^)logger: |invalid fluentd-address|error parsing option max-buffer-size"
+          r"|\blog opt '|(?:daemon: |^)logger: |no log driver named|invalid fluentd-address|error parsing option max-buffer-size"
           # the agent could not start or configure the FireLens router (agent/engine/docker_task_engine.go)
           r"|failed to start firelens container|to use for firelens",
           "log driver could not start: {tail}",
@@ -816,6 +824,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("host ec2", "instance", "drain", "initiatedshutdown", "initiatedhibernate", "user initiated"),
           r"host ec2 \(instance (?P<instance>i-\w{1,30})\)|host ec2 \(instance [^)]{0,40}\) (?:stopped|terminated)"
           r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining"
+          r"|instance is in draining state"
           # EC2's state reasons for a shutdown from the API or the instance's OS, and Auto Scaling replacing an
           # instance that failed its health checks
           r"|client\.(?:user|instance)initiated(?:shutdown|hibernate)|user initiated (?:shutdown|hibernate|\()"

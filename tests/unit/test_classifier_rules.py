@@ -669,3 +669,28 @@ def test_the_service_is_named_when_a_relayed_reason_lost_its_full_stop():
 def test_a_relayed_essential_container_exited_still_says_what_to_look_at():
     for relayed in ('"Essential container in task exited"', "Stopped reason: Essential container in task exited."):
         assert explain(relayed).rule == "essential.no_details"
+
+
+# Older wordings of the same families (Docker 1.x-17.x, the agent before 2019), from the probes' sources.
+@pytest.mark.parametrize("text,category", [
+    ('CannotStartContainerError: API error (500): oci runtime error: container_linux.go:247: starting container process '
+     'caused "process_linux.go:245: running exec setns process for init caused \\"exit status 29\\""',
+     "host.runtime_error"),  # moby#31037
+    ('CannotStartContainerError: API error (500): rpc error: code = 2 desc = "shim error: runc not installed on system"',
+     "host.runtime_error"),  # moby#22705
+    ("CannotStartContainerError: API error (500): Cannot start container 72b67e33e4f3: [8] System error: open "
+     "/sys/fs/cgroup/devices/system.slice/docker-72b67e33e4f3.scope/cgroup.procs: no such file or directory",
+     "host.runtime_error"),
+    ("CannotCreateContainerError: API error (500): error creating aufs mount to /var/lib/docker/aufs/mnt/7c5b1e3f-init: "
+     "invalid argument", "host.runtime_error"),  # moby daemon/graphdriver/aufs
+    ("CannotStartContainerError: API error (500): container 328b4c258cd9 encountered an error during CreateContainer: "
+     "failure in a Windows system call: The operating system of the container does not match the operating system of "
+     "the host. (0xc0370101)", "image.platform_mismatch"),  # moby#35462
+    ('CannotPullContainerError: Error: Status 401 trying to pull repository myorg/private-app: ""', "image.access_denied"),
+    ("CannotPullContainerError: Error response from daemon: manifest invalid: manifest invalid", "image.invalid"),
+    ("CannotCreateContainerError: API error (500): logger: no log driver named 'splunk' is registered",
+     "logging.setup_failed"),
+    ("container instance is in DRAINING state", "infrastructure.host_terminated"),
+])
+def test_older_wordings_of_the_same_families(text, category):
+    assert explain(text).category == category
