@@ -218,7 +218,8 @@ _DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not all
            r"(?:(?:the|sufficient|necessary|required|enough|iam) ){0,3}permissions?\b")
 # "asm fetching …": the agent reading a secret, or a private registry's credentials (repositoryCredentials), from
 # Secrets Manager (agent/asm/asm.go)
-_SECRETS_SERVICE = r"secret from asm|secrets from asm|secrets manager|asm fetching (?:secret|authorization data)|secretsmanager"
+_SECRETS_SERVICE = (r"secret from asm|secrets from asm|secrets manager|asm fetching (?:secret|authorization data|username|password)"
+                    r"|secretsmanager")
 _SSM_SERVICE = r"from ssm|parameter store|systems manager|ssm parameter"
 _ENV_FILE = r"env(?:ironment)?(?: variable)? files?|envfiles?"
 _PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
@@ -485,7 +486,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the JSON it expects (agent/taskresource/asmsecret/asmsecret.go, agent/asm/asm.go)
           also=(r"resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key"
                 r"|invalidrequestexception|unmarshal|invalid character|looking for beginning of value|invalid arn\b"
-                r"|invalid schema",),
+                # a private registry's credentials secret without its username or password (agent/asm/asm.go)
+                r"|invalid schema|is malformed, empty field|empty secrets value",),
           summary="secret{secret_ref} is missing or malformed",
           sources=(_DOCS + "resource-not-found-error.html",)),
     _rule("secret.ssm_missing", "secret.invalid",

@@ -488,6 +488,8 @@ FROM_SOURCE_STRINGS = [
     ("unable to parse bucket and key from s3 ARN specified in environmentFile arn:aws:s3:::acme-config, error: invalid "
      "s3 arn: arn:aws:s3:::acme-config", "secret.invalid"),
     ("asm fetching authorization data: unable to unmarshal secret value, invalid schema", "secret.invalid"),
+    ("asm fetching username: AuthorizationData is malformed, empty field", "secret.invalid"),
+    ("Asm fetching authorization data: empty secrets value", "secret.invalid"),
     # Secrets Manager's DecryptionFailure is the KMS key refusing, not a missing secret (GetSecretValue errors)
     ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable "
      "to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret "
