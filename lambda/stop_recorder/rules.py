@@ -214,6 +214,7 @@ _CANT = r"can(?:'|’|no)?t"
 # "doesn't have permission" / "no permission to" is how ECS's plain-English wording refuses; a bare "permission denied"
 # is a file mode inside the container (start.exec), and only reaches these rules next to a secret or env-file service.
 _DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed"
+           r"|unrecognizedclientexception|expiredtokenexception|security token included in the request is (?:invalid|expired)"
            r"|(?:n(?:o|ot|'t|’t) (?:have )?|lacks? |missing |insufficient )"
            r"(?:(?:the|sufficient|necessary|required|enough|iam) ){0,3}permissions?\b")
 # "asm fetching …": the agent reading a secret, or a private registry's credentials (repositoryCredentials), from
@@ -327,10 +328,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- connectivity: 2024 wording first, then the raw transport errors of older agents
     _rule("network.connection_issue", "network.unreachable",
           ("connection issue between the task and", "check your network configuration", "check your task network configuration",
-           "network connection between the task and"),
+           "network connection between the task and", "there is a connection issue"),
           r"connection issue between the task and (?P<service>[A-Z][\w ]{0,40}?)\s*(?:\.|$)|connection issue between the task and"
           r"|network connection between the task and (?P<service_2>[A-Z][\w ]{0,40}?)\s*(?:\.|$)|network connection between the task and"
-          r"|" + _CANT + r" pull the image\. check your (?:task )?network configuration",
+          r"|" + _CANT + r" pull the image\. check your (?:task )?network configuration"
+          r"|there is a connection issue[a-z ]{0,20}$",  # ECS's 255-character cut inside the sentence
           "task could not reach {service} at start",
           sources=(_DOCS + "task_cannot_pull_image.html", _GH + "civiform/civiform/issues/7648")),
     # --- a registry whose TLS certificate the host does not trust (a private CA, a self-signed or expired certificate,
@@ -383,7 +385,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
            "already running container", "shim", "did not start before the specified timeout", "setns process",
-           "runc not installed"),
+           "runc not installed", "fork/exec"),
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
@@ -393,6 +395,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # runc failing to enter the container's namespaces, not installed, or the host's cgroup tree missing its
           # files (Docker 1.x-17.x wordings: moby#31037, moby#22705, runc#1130)
           r"|running exec setns process for init|runc not installed on system|(?:open|write) /sys/fs/cgroup/\S{1,300}: no such file"
+          r"|unable to start init: fork/exec"
           r"|container did not start before the specified timeout",
           "the host's container runtime could not set the container up: {tail}",
           # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
@@ -508,6 +511,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("secret.retried_once_cut", "secret.invalid",
           ("retried 1 time",),
           r"unable to retrieve secrets? from (?:ssm|asm)", also=(r"retried 1 time",),
+          # the service's own answer survived (an SDK v2 "api error …", retries exhausted): the rules that read it decide
+          unless=(r"api error \w|exceeded maximum number of attempts",),
           summary="task could not fetch a secret or parameter; one try means it is missing or unreadable "
                   "(ECS cut the cause from the reason)",
           sources=(_GH + "aws/copilot-cli/issues/2095",)),
@@ -589,6 +594,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl"),
           r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
           summary="registry throttled the image pull{of_image}",
+          # Secrets Manager or SSM throttling the agent's reads is not the image's registry ("unable to pull secrets…")
+          unless=(r"unable to retrieve secrets? from (?:asm|ssm)",),
           sources=(_DOCS + "task_cannot_pull_image.html",)),
     # toomanyrequests is the registry API's own error code: it needs no pull context around it
     _rule("pull.rate_limited_code", "image.rate_limited",
@@ -606,9 +613,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                "repository, set repositoryCredentials.",
           sources=(_GH + "awslabs/ecs-task-kite/issues/8", _GH + "prakhar1989/docker-curriculum/issues/218")),
     _rule("pull.forbidden", "image.access_denied",
-          ("403", "denied", "not authorized", "insufficient_scope", "forbidden"),
-          r"\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope", also=(_PULL_CONTEXT,),
+          ("403", "denied", "not authorized", "insufficient_scope", "forbidden", "unrecognizedclientexception",
+           "expiredtokenexception"),
+          # ...or STS/IAM rejecting the caller's security token (ECR's GetAuthorizationToken in SDK v2 words)
+          r"\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope"
+          r"|unrecognizedclientexception|expiredtokenexception", also=(_PULL_CONTEXT,),
           summary="registry refused the image pull{of_image}",
+          # ...but CloudWatch Logs refusing the log driver is the logging's, even for a log group named "…-manifest"
+          unless=(r"failed to validate logger args|cloudwatch log|logs:create",),
           sources=(_GH + "aws/containers-roadmap/issues/2493", _DOCS + "task_cannot_pull_image.html")),
     _rule("pull.invalid", "image.invalid",
           ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid",
@@ -898,11 +910,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    "https://7thzero.com/blog/limiting-outbound-egress-traffic-while-using-aws-fargate-and-ecr")),
     # --- prefix families: the error type alone decides when no finer rule matched. ECS cuts reasons at 255
     # characters, often before the cause; these keep such a message in its family instead of `unknown`.
+    # ...unless the service answered (an SDK v2 "api error …" or an HTTP 4xx status): then it was reached, and the
+    # preparation family below reads the rest
     _rule("family.secrets_or_registry_auth", "network.unreachable",
           ("unable to pull secrets or registry auth",),
           r"unable to pull secrets or registry auth",
           "task could not fetch its secrets or registry auth (usually no route to Secrets Manager, SSM or ECR; "
           "ECS cut the cause from the reason)", family=True,
+          unless=(r"api error \w|statuscode: 4\d\d",),
           sources=(_GH + "nikovirtala/cdk-github-actions-runner/pull/3", _GH + "aws-samples/dataops-platform-airflow-dbt/issues/12",
                    _GH + "globaldothealth/list/issues/2662")),
     _rule("family.cannot_pull", "image.pull_failed",

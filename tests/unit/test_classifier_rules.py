@@ -696,3 +696,42 @@ def test_a_relayed_essential_container_exited_still_says_what_to_look_at():
 ])
 def test_older_wordings_of_the_same_families(text, category):
     assert explain(text).category == category
+
+
+# The newest wordings (SDK v2 "operation error …, api error …", the 2024 sentences cut at 255 characters, runc 1.2).
+_V2 = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+       "unable to retrieve ecr registry auth: service call has been retried 1 time(s): operation error ECR: "
+       "GetAuthorizationToken, https response error StatusCode: 400, RequestID: 415e6826-9d7a-4ef1-8eea-8eec9105a1a8, ")
+_ASM = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+        "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret "
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf from secrets manager: operation error Secrets "
+        "Manager: GetSecretValue, ")
+
+
+@pytest.mark.parametrize("text,category", [
+    # the service answered with a refusal: not "no route"
+    (_V2 + "api error UnrecognizedClientException: The security token included in the request is invalid.",
+     "image.access_denied"),
+    (_V2 + "api error ExpiredTokenException: The security token included in the request is expired", "image.access_denied"),
+    (_ASM + "https response error StatusCode: 400, RequestID: 0a1b2c3d, api error UnrecognizedClientException: The security "
+            "token included in the request is invalid.", "secret.access_denied"),
+    # Secrets Manager throttling the agent is neither a missing secret nor the image registry's rate limit
+    (_ASM + "exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: 0a1b2c3d, api error "
+            "ThrottlingException: Rate exceeded", "task.init_failed"),
+    # CloudWatch Logs refusing the log driver, for a log group whose name says "manifest"
+    ("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to "
+     "create Cloudwatch log stream: operation error CloudWatch Logs: CreateLogStream, https response error StatusCode: "
+     "400, api error AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/exec/abc is not authorized to "
+     "perform: logs:CreateLogStream on resource: arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/prod-manifest",
+     "logging.setup_failed"),
+    # the 2024 sentence cut at 255 characters inside "There is a connection issue between the task and …"
+    ("CannotPullContainerError: The task cannot pull 123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/notifyservice:latest "
+     "from the registry 123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/notifyservice:latest. There is a connection "
+     "issue between the task an", "network.unreachable"),
+    # runc could not fork its init on the host (runc 1.2)
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: OCI runtime create failed: runc create failed: unable to start container process: unable to start init: "
+     "fork/exec /proc/self/exe: resource temporarily unavailable: unknown", "host.runtime_error"),
+])
+def test_newest_wordings_with_the_services_answer(text, category):
+    assert explain(text).category == category
