@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-# FireLens routes with Fluent Bit or Fluentd (firelensConfiguration.type), so a fluentd sidecar is a router too.
-_LOG_ROUTER = re.compile(r"(?<![a-z0-9])log[_-]?router|firelens|fluent[_-]?bit|fluentbit|fluentd", re.IGNORECASE)
+_LOG_ROUTER = re.compile(r"(?<![a-z0-9])log[_-]?router|firelens|fluent[_-]?bit|fluentbit", re.IGNORECASE)
 # Every alternative of _LOG_ROUTER starts with one of these; on ASCII text, where lower() folds exactly as
 # IGNORECASE does, a name and image holding none of them cannot match (the case-insensitive search is ~10x dearer).
 _LOG_ROUTER_STARTS = ("log", "firelens", "fluent")

@@ -167,8 +167,6 @@ def test_log_router_recognised_by_image_only():
     assert not Container("api", "111122223333.dkr.ecr.us-east-1.amazonaws.com/api:1").is_log_router
     assert not Container("catalog-router", "111122223333.dkr.ecr.us-east-1.amazonaws.com/catalog-router:3").is_log_router
     assert Container("log-router", None).is_log_router and Container("app_log_router", None).is_log_router
-    # FireLens with a Fluentd router (firelensConfiguration type fluentd)
-    assert Container("fluentd", "fluent/fluentd:v1.16-1").is_log_router
 
 
 def test_missing_stop_code_and_containers():
