@@ -284,7 +284,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
           # a full disk on the host breaks the mount's mkdir too, and more disk is its fix (the disk rules, below)
-          unless=(r"no space left on device",),
+          unless=(r"mkdir \S{1,300}: no space left on device",),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
@@ -401,7 +401,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
           # limit of the container's own that the kernel refused (memory below current usage, CPU shares above the
           # maximum) is the task definition's; a cause cut at "…process: unable to" cannot tell which.
-          unless=(r"no space left on device|memory limit|cpu[- ]shares|the maximu|process: unable to\s*$",),
+          # ...and runc's init killed by a signal while joining the namespaces is the container's own (tiny) memory limit
+          unless=(r"no space left on device|memory limit|cpu[- ]shares|the maximu|process: unable to\s*$"
+                  r"|setns process for init caused \W{0,6}signal: killed",),
           hint="Drain and replace the container instance, or update its kernel, Docker/containerd and runc (use a current "
                "ECS-optimized AMI); for 'session key … disk quota exceeded' raise kernel.keys.maxkeys/maxbytes.",
           sources=(_GH + "opencontainers/runc/issues/726", _GH + "docker/cli/issues/1228", _GH + "moby/moby/issues/31037",
@@ -838,7 +840,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("host ec2", "instance", "drain", "initiatedshutdown", "initiatedhibernate", "user initiated"),
           r"host ec2 \(instance (?P<instance>i-\w{1,30})\)|host ec2 \(instance [^)]{0,40}\) (?:stopped|terminated)"
           r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining"
-          r"|instance is in draining state"
+          r"|\bis in draining state"
           # EC2's state reasons for a shutdown from the API or the instance's OS, and Auto Scaling replacing an
           # instance that failed its health checks
           r"|client\.(?:user|instance)initiated(?:shutdown|hibernate)|user initiated (?:shutdown|hibernate|\()"
@@ -917,7 +919,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"unable to pull secrets or registry auth",
           "task could not fetch its secrets or registry auth (usually no route to Secrets Manager, SSM or ECR; "
           "ECS cut the cause from the reason)", family=True,
-          unless=(r"api error \w|statuscode: 4\d\d",),
+          # (the older SDK's "status code: 400" and a throttle named in the text are answers too)
+          unless=(r"api error \w|status ?code: 4\d\d|throttl|rate exceeded",),
           sources=(_GH + "nikovirtala/cdk-github-actions-runner/pull/3", _GH + "aws-samples/dataops-platform-airflow-dbt/issues/12",
                    _GH + "globaldothealth/list/issues/2662")),
     _rule("family.cannot_pull", "image.pull_failed",

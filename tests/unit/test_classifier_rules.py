@@ -733,3 +733,31 @@ _ASM = ("ResourceInitializationError: unable to pull secrets or registry auth: e
 ])
 def test_newest_wordings_with_the_services_answer(text, category):
     assert explain(text).category == category
+
+
+# The second review's findings.
+@pytest.mark.parametrize("text,category", [
+    # the older SDK's throttle: the cause is in the text, and it is neither a missing route nor the registry's limit
+    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable "
+     "to retrieve secrets from ssm: service call has been retried 3 time(s): ThrottlingException: Rate exceeded",
+     "task.init_failed"),
+    # a full NFS volume is the volume's, not the instance's disk
+    ("CannotCreateContainerError: Error response from daemon: failed to mount local volume: mount "
+     ":/:/var/lib/ecs/volumes/ecs-task-1-data, data: addr=10.0.0.5: no space left on device", "storage.mount_failed"),
+    ("container instance arn:aws:ecs:us-east-1:123456789012:container-instance/prod/0a1b2c3d is in DRAINING state",
+     "infrastructure.host_terminated"),
+])
+def test_second_review_findings_of_this_stop(text, category):
+    assert explain(text).category == category
+
+
+def test_runc_init_killed_while_joining_namespaces_is_not_blamed_on_the_host():
+    text = ('CannotStartContainerError: API error (500): oci runtime error: container_linux.go:247: starting container '
+            'process caused "process_linux.go:245: running exec setns process for init caused \\"signal: killed\\""')
+    assert explain(text).category != "host.runtime_error"
+
+
+def test_a_fluentd_app_that_finished_is_not_a_log_router():
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container(name="fluentd-aggregator", image="fluent/fluentd:v1.16-1", exit_code=0),))
+    assert classify(task).category == "container.completed"
