@@ -418,11 +418,6 @@ REWORDED = [
 ]
 
 
-@pytest.mark.parametrize("text,category", REWORDED)
-def test_a_family_in_other_words_keeps_its_category(text, category):
-    assert explain(text).category == category
-
-
 # The generic start-failure family ("ResourceInitializationError: …", "Task failed to start: …") says only that ECS could
 # not prepare the task; the words after the prefix name what it could not prepare, and that topic's category says more.
 REFINED_START_FAILURES = [
@@ -448,7 +443,7 @@ def test_a_topic_that_repeats_the_family_keeps_the_familys_verdict():
 
 # How people relay a reason (quoted in a ticket or a tool's log line, ended with a full stop) is not ECS's text:
 # the rules that read the end of a message must still see its end.
-@pytest.mark.parametrize("relayed,category", [
+RELAYED = [
     ('"CannotPullContainerError: inspect image has been retried 5 time(s):"', "network.unreachable"),
     ("`CannotPullContainerError: API error`", "network.unreachable"),
     ("TaskFailedToStart: AGENT.", "host.runtime_error"),
@@ -458,10 +453,7 @@ def test_a_topic_that_repeats_the_family_keeps_the_familys_verdict():
     ("Stopped reason: TaskFailedToStart: AGENT", "host.runtime_error"),
     ("stoppedReason: 'CannotPullContainerError: inspect image has been retried 5 time(s):'", "network.unreachable"),
     ("Reason: Terminating job.", "user.stopped"),
-])
-def test_quotes_and_a_full_stop_around_a_relayed_reason_are_not_its_text(relayed, category):
-    assert explain(relayed).category == category
-
+]
 
 
 # Messages built from the strings of the code that writes them (moby, containerd, the ECS agent, at the commits the
@@ -595,11 +587,6 @@ FROM_SOURCE_STRINGS = [
 ]
 
 
-@pytest.mark.parametrize("text,category", FROM_SOURCE_STRINGS)
-def test_messages_from_the_source_strings_get_their_family(text, category):
-    assert explain(text).category == category
-
-
 @pytest.mark.parametrize("exit_code", [137, 143, None])
 def test_infrastructure_health_is_awss_stop_whatever_the_exit_codes(exit_code):
     # stopCode InfrastructureHealth (the SDK's TaskStopCode): ECS stopped the task because the infrastructure under it
@@ -629,7 +616,7 @@ def test_a_label_alone_is_not_stripped_to_nothing():
 
 
 # A review's findings on this stop's changes, each as the input that showed it.
-@pytest.mark.parametrize("text,category", [
+REVIEW_FINDINGS = [
     # EC2's hibernate and shutdown in either spelling are the host's end, not a StopTask caller
     ("Client.UserInitiatedHibernate: User initiated hibernate", "infrastructure.host_terminated"),
     ("User initiated shutdown", "infrastructure.host_terminated"),
@@ -646,9 +633,7 @@ def test_a_label_alone_is_not_stripped_to_nothing():
      "/data: no space left on device", "host.disk_full"),
     # the full stop outside the quotes of a relayed whole reason
     ('"Job killed by NF".', "user.stopped"),
-])
-def test_review_findings_of_this_stop(text, category):
-    assert explain(text).category == category
+]
 
 
 def test_moby_logger_words_need_the_daemons_prefix():
@@ -672,7 +657,7 @@ def test_a_relayed_essential_container_exited_still_says_what_to_look_at():
 
 
 # Older wordings of the same families (Docker 1.x-17.x, the agent before 2019), from the probes' sources.
-@pytest.mark.parametrize("text,category", [
+OLDER_WORDINGS = [
     ('CannotStartContainerError: API error (500): oci runtime error: container_linux.go:247: starting container process '
      'caused "process_linux.go:245: running exec setns process for init caused \\"exit status 29\\""',
      "host.runtime_error"),  # moby#31037
@@ -691,9 +676,7 @@ def test_a_relayed_essential_container_exited_still_says_what_to_look_at():
     ("CannotCreateContainerError: API error (500): logger: no log driver named 'splunk' is registered",
      "logging.setup_failed"),
     ("container instance is in DRAINING state", "infrastructure.host_terminated"),
-])
-def test_older_wordings_of_the_same_families(text, category):
-    assert explain(text).category == category
+]
 
 
 # The newest wordings (SDK v2 "operation error …, api error …", the 2024 sentences cut at 255 characters, runc 1.2).
@@ -706,7 +689,7 @@ _ASM = ("ResourceInitializationError: unable to pull secrets or registry auth: e
         "Manager: GetSecretValue, ")
 
 
-@pytest.mark.parametrize("text,category", [
+NEWEST_WORDINGS = [
     # the service answered with a refusal: not "no route"
     (_V2 + "api error UnrecognizedClientException: The security token included in the request is invalid.",
      "image.access_denied"),
@@ -730,13 +713,11 @@ _ASM = ("ResourceInitializationError: unable to pull secrets or registry auth: e
     ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
      "task: OCI runtime create failed: runc create failed: unable to start container process: unable to start init: "
      "fork/exec /proc/self/exe: resource temporarily unavailable: unknown", "host.runtime_error"),
-])
-def test_newest_wordings_with_the_services_answer(text, category):
-    assert explain(text).category == category
+]
 
 
 # The second review's findings.
-@pytest.mark.parametrize("text,category", [
+SECOND_REVIEW_FINDINGS = [
     # the older SDK's throttle: the cause is in the text, and it is neither a missing route nor the registry's limit
     ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable "
      "to retrieve secrets from ssm: service call has been retried 3 time(s): ThrottlingException: Rate exceeded",
@@ -746,9 +727,7 @@ def test_newest_wordings_with_the_services_answer(text, category):
      ":/:/var/lib/ecs/volumes/ecs-task-1-data, data: addr=10.0.0.5: no space left on device", "storage.mount_failed"),
     ("container instance arn:aws:ecs:us-east-1:123456789012:container-instance/prod/0a1b2c3d is in DRAINING state",
      "infrastructure.host_terminated"),
-])
-def test_second_review_findings_of_this_stop(text, category):
-    assert explain(text).category == category
+]
 
 
 def test_runc_init_killed_while_joining_namespaces_is_not_blamed_on_the_host():
@@ -761,3 +740,10 @@ def test_a_fluentd_app_that_finished_is_not_a_log_router():
     task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
                 containers=(Container(name="fluentd-aggregator", image="fluent/fluentd:v1.16-1", exit_code=0),))
     assert classify(task).category == "container.completed"
+
+
+# Every table above in one test: each message, wherever it came from, gets its family's category.
+@pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
+                         + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS)
+def test_a_message_gets_its_familys_category(text, category):
+    assert explain(text).category == category
