@@ -764,6 +764,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("capacity.unavailable", "capacity.unavailable",
           ("capacity", "resource:", "no container instance", "container instances", "unable to place", "no active instances", "placement constraint",
            "location", "attribute", "reached the limit", "above your limit", "port required by your task",
+           "service_task_placement_failure", "vcpulimitexceeded", "vcpu limit", "spot instance count",
+           "requested instance type",
            "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
@@ -780,6 +782,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # or a Spot request with no capacity), and the closest container instance lacks CPU, memory or GPUs
           r"|insufficientinstancecapacity|(?:do not|don't) have sufficient (?:[\w.-]{1,30} )?capacity|no spot capacity available"
           r"|has insufficient (?:cpu|memory|gpu)|is already using a port required by your task"
+          r"|is missing an attribute required by your task|service_task_placement_failure"
+          # EC2 could not launch instances for the capacity: the account's vCPU quota, Spot's instance count, a type
+          # the Availability Zone does not offer (Auto Scaling activity and Batch compute environments quote them)
+          r"|vcpulimitexceeded|more vcpu capacity than your current vcpu limit|max spot instance count exceeded"
+          r"|your requested instance type \(\S{1,40}\) is not supported in your requested availability zone"
           # the same answer in other words ("no Fargate capacity available", "not enough capacity")
           r"|no (?:[\w-]{1,20} ){0,2}capacity (?:is )?available|capacity (?:is )?not available|not enough (?:[\w-]{1,20} )?capacity",
           "no capacity to start the task: {tail}",
@@ -886,8 +893,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # in the stopped task's own stoppedReason, which is what the recorder classifies; these lines only reach
     # `explain` when someone pastes describe-services output.
     _rule("service.events", "service.scaling",
-          ("(service ",),
-          r"^\(service [^)]{1,300}\) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
+          ("(service ", "service "),
+          r"^(?:\(service [^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
           r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?)",
           "the service scheduler replaced the task: {tail}",
           sources=(_GH + "michaelrommel/fleetshell/blob/e282003457c07ffba67398a5b1eecbf9c95cdf46/infrastructure/make_gateway_migrate.sh",
@@ -933,14 +940,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _AGENT + "dockerclient/dockerapi/errors.go")),
     _rule("family.resource_initialization", "task.init_failed",
           ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "tasks failed to start",
-           "resourcenotfoundexception", "hostconfigerror", "dockerclientconfigerror", "unparsableport"),
+           "resourcenotfoundexception", "hostconfigerror", "dockerclientconfigerror", "unparsableport",
+           "circuit breaker was triggered"),
           # a service's "deployment failed: tasks failed to start" event says the same of its tasks; the agent's
           # HostConfigError and DockerClientConfigError (it could not build a container's config from the task's
           # resources: secrets, credential specs, the FireLens config, execution-role credentials) and UnparsablePort
           # (a port mapping it cannot read) are the same preparation failing (agent/engine/docker_task_engine.go,
           # agent/api/task/task.go, agent/api/container/port_binding.go)
           r"resourceinitializationerror|taskfailedtostart|tasks? failed to start|resourcenotfoundexception"
-          r"|hostconfigerror|dockerclientconfigerror|unparsableport",
+          r"|hostconfigerror|dockerclientconfigerror|unparsableport"
+          # CloudFormation's relay of a deployment whose tasks kept failing (the circuit breaker rolled it back)
+          r"|deployment circuit breaker was triggered",
           "ECS could not prepare the task: {tail}", family=True,
           sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),
 )

@@ -742,8 +742,21 @@ def test_a_fluentd_app_that_finished_is_not_a_log_router():
     assert classify(task).category == "container.completed"
 
 
+# Placement and the scheduler's words (a probe of the ECS and Batch guides, Auto Scaling activity and service events).
+PLACEMENT_WORDINGS = [
+    ("You have requested more vCPU capacity than your current vCPU limit of 32 allows for the instance bucket that the "
+     "specified instance type belongs to.", "capacity.unavailable"),
+    ("VcpuLimitExceeded", "capacity.unavailable"),
+    ("Max spot instance count exceeded", "capacity.unavailable"),
+    ("The closest matching container-instance is missing an attribute required by your task", "capacity.unavailable"),
+    ("SERVICE_TASK_PLACEMENT_FAILURE", "capacity.unavailable"),
+    ("Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'.", "task.init_failed"),
+    ("service web-api has stopped 1 running tasks: (task 0a1b2c3d4e5f4a7b8c9d0e1f2a3b4c5d).", "service.scaling"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
-                         + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS)
+                         + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
