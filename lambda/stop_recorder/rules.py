@@ -387,7 +387,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "already running container", "shim", "did not start before the specified timeout", "setns process",
            "runc not installed", "fork/exec"),
           r"session keyring|create session key"
-          r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot"
+          r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot|cgroups?: cgroup deleted"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
           # runc's older and newer words for init dying before it reported its PID
           r"|(?:getting the|can.t get) final child's pid from pipe|runc did not terminate suc{1,2}es{1,2}ful{1,2}y"
@@ -429,8 +429,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- the host's storage driver or Docker daemon failed: not the image and not the application
     _rule("host.storage_driver", "host.runtime_error",
           ("devicemapper", "devmapper", "dm_task", "overlay mount", "aufs mount", "docker daemon", "error during connect", "hcsshim::",
+           "extraction snapshot", "parent snapshot", "rootfs component", "layer does not exist", "containerd-mount",
+           "/var/lib/docker/overlay2/",
            "hcs::", "re-exec error", "bridge"),
           r"devicemapper|devmapper|dm_task_run|error creating (?:overlay|aufs) mount|cannot connect to the docker daemon"
+          # containerd's snapshotter or Docker's layer store on the host is inconsistent (containerd#9260, unpacker.go)
+          r"|failed to prepare extraction snapshot|parent snapshot \S{1,200} does not exist|failed to mount rootfs component"
+          r"|layer does not exist|failed to mount /tmp/containerd-mount\S{0,100}: invalid argument"
+          r"|stat /var/lib/docker/overlay2/\S{1,300}: no such file"
           r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
           r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed"
           # Windows: the Host Compute Service could not create the container's compute system or prepare its layers
@@ -673,16 +679,30 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # the application are not at fault; the instance is, so these come before the CannotStart/CannotCreate family.
     _rule("host.daemon_state", "host.runtime_error",
           ("already in use by container", "<=> sandbox", "unable to freeze", "grpc: the connection is unavailable",
-           "marked for removal", "cannot join network namespace", "ttrpc: closed", "unable to retrieve oci runtime error"),
+           "marked for removal", "cannot join network namespace", "ttrpc: closed", "unable to retrieve oci runtime error",
+           "transport is closing", "client connection is closing", "container not started", "already exists", "fork/exec",
+           "too many open files", "iptables", "seccomp filter", "internalecspause",
+           "containerd.sock"),
           r"is already in use by container|<=> sandbox \(?\w{0,30}\)? pair interfaces|unable to freeze"
           r"|grpc: the connection is unavailable|is marked for removal and cannot be started"
           # the task's network (pause) container already exited (moby daemon/container_operations.go), containerd lost
           # its shim (ttrpc: closed), runc could not even run to report its error (containerd-shim-runc-v2 init.go)
-          r"|cannot join network namespace of a non running container|ttrpc: closed|unable to retrieve oci runtime error",
+          r"|cannot join network namespace of a non running container|ttrpc: closed|unable to retrieve oci runtime error"
+          # dockerd lost containerd (docker/for-linux#680), or containerd still holds a task of that id
+          r"|transport is closing|grpc: the client connection is closing|containerd: container not started"
+          r"|task \S{1,100} already exists|containerd\.sock"
+          # the host out of processes, file descriptors or memory for the runtime's own helpers (goharbor/harbor#15944)
+          r"|fork/exec \S{1,200}: (?:resource temporarily unavailable|cannot allocate memory)|too many open files"
+          # the host kernel refusing: iptables chains Docker expects (moby#26494), a seccomp filter it cannot load
+          # (a mknod refused with errno 524 is a volume mounted over /dev, the task's: amazon-ecs-agent#3526)
+          r"|iptables: no chain|iptables failed|error loading seccomp filter into kernel"
+          r"|no such container: \S{0,100}internalecspause",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
           sources=(_GH + "moby/moby/issues/23371", _GH + "moby/moby/issues/31849", _GH + "moby/moby/issues/42107",
+                   _GH + "docker/for-linux/issues/680", _GH + "goharbor/harbor/issues/15944", _GH + "moby/moby/issues/26494",
+                   _GH + "aws/amazon-ecs-agent/issues/1430",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/container_operations.go",
                    _GH + "containerd/containerd/blob/301026e58c619e63d09c0ec411012e54c0124b03/cmd/containerd-shim-runc-v2/process/init.go",
                    _GH + "balena-os/balena-supervisor/pull/2029", _GH + "kubernetes/kubernetes/issues/131087")),
@@ -713,7 +733,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           # ...and runc saying the kernel OOM-killed the container's init is its memory (runc process_linux.go)
-          unless=(r"cannotpull(?:ecr)?containererror|oom-killed",),
+          unless=(r"cannotpull(?:ecr)?containererror|oom-killed|^cannotstopcontainererror",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",

@@ -755,8 +755,32 @@ PLACEMENT_WORDINGS = [
 ]
 
 
+# The host failing under the task, in the words that reach ECS (a probe of moby, containerd, runc and agent issues).
+HOST_FAILURES = [
+    ("CannotStartContainerError: Error response from daemon: transport is closing: unavailable", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: containerd: container not started", "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: connection error: desc = "transport: Error while dialing: '
+     'dial unix:///run/containerd/containerd.sock: timeout": unavailable', "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: fork/exec /usr/bin/containerd-shim-runc-v2: resource "
+     "temporarily unavailable: unknown", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: driver failed programming external connectivity on endpoint "
+     "ecs-web-3-web-b8c4d2e6f0a1: iptables failed: iptables --wait -t nat -A DOCKER: iptables: No chain/target/match by "
+     "that name.", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: No such container: ecs-web-1-internalecspause-cae2e0c5e0eac1f8",
+     "host.runtime_error"),
+    ('CannotPullContainerError: failed to prepare extraction snapshot "extract-474123271-H6yu sha256:3e207b40": parent '
+     "snapshot sha256:f999a1b2 does not exist: not found", "host.runtime_error"),
+    ("CannotStartContainerError: ResourceInitializationError: failed to create new container runtime task: failed to "
+     "create shim task: failed to mount rootfs component: invalid argument: unknown", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: Cannot restart container ecs-app-1: cgroups: cgroup deleted: "
+     "unknown", "host.runtime_error"),
+    ("CannotStopContainerError: Error response from daemon: cannot stop container: ecs-web-5-web-c2d8e6a1b0: permission "
+     "denied", "host.runtime_error"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
-                         + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS)
+                         + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category

@@ -96,7 +96,8 @@ def test_a_rollback_the_circuit_breaker_triggered_is_not_benign():
     # A daemon's HTTP 500 on create with a cause a finer rule reads is that cause, not a daemon fault.
     ("CannotCreateContainerError: API error (500): no space left on device", "host.disk_full"),
     ("CannotCreateContainerError: API error (500): permission denied", "container.start_failed"),
-    ("CannotCreateContainerError: API error (500): too many open files", "container.start_failed"),
+    # the daemon's own file descriptors ran out: the host's, named, not the 500 rule's guess
+    ("CannotCreateContainerError: API error (500): too many open files", "host.runtime_error"),
     # The cited short causes stay the daemon's (aws/amazon-ecs-cli#194, #141).
     ("CannotCreateContainerError: API error (500): Untar", "host.runtime_error"),
     ("CannotCreateContainerError: API error (500): expected integer", "host.runtime_error"),
