@@ -129,10 +129,11 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
     """What ECS's stopCode alone decides, or None when the text and exit codes should.
 
     UserInitiated: a StopTask caller, whatever reason text it wrote (a benign stop, or a stop timeout if a
-    container then needed SIGKILL). SpotInterruption: Spot reclaimed the capacity. InfrastructureHealth: ECS stopped it
-    because the infrastructure under it was unhealthy (maintenance, unless the text names the EC2 host's end). TerminationNotice: Spot, unless
-    the text names maintenance or the EC2 host's termination (an Auto Scaling scale-in sends the same code with
-    "Host EC2 (instance i-…) terminated."). TaskFailedToStart with no recognised text: the task never ran.
+    container then needed SIGKILL). SpotInterruption: Spot reclaimed the capacity. InfrastructureHealth: ECS stopped
+    it because the infrastructure under it was unhealthy (maintenance, unless the text names a cause).
+    TerminationNotice: Spot, unless the text names maintenance or the EC2 host's termination (an Auto Scaling
+    scale-in sends the same code with "Host EC2 (instance i-…) terminated."). TaskFailedToStart with no recognised
+    text: the task never ran.
     https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (stopCode)
     """
     code = task.stop_code
@@ -250,26 +251,32 @@ def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
     # written with single spaces.
     texts = []
     if task.stopped_reason:
-        reason = _one_spaced(task.stopped_reason)
+        reason = _as_ecs_wrote(task.stopped_reason)
         texts.append((None, reason, reason.lower()))
     for container in task.containers:
         if container.reason:
-            reason = _one_spaced(container.reason)
+            reason = _as_ecs_wrote(container.reason)
             texts.append((container, reason, reason.lower()))
     return texts
 
 
-def _one_spaced(text: str) -> str:
-    """The text with each run of whitespace made one space and none at either end, unwrapped (see _unwrapped)."""
-    # An ASCII text of printable characters with no double space needs no split and join (most reasons): cheaper
-    # checks than the split. Any other text (a tab, a line break, a no-break or ideographic space) is split.
-    if not (text.isascii() and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " "):
-        text = " ".join(text.split())
+def _as_ecs_wrote(text: str) -> str:
+    """The reason as ECS wrote it: one-spaced, without a relay label or the quotes and full stop around it."""
+    text = _one_spaced(text)
     if text and text[0] in _LABEL_STARTS:
         label = _RELAY_LABEL.match(text)
         if label is not None and label.end() < len(text):
             text = text[label.end():]
     return _unwrapped(text) if text and (text[-1] in _WRAP_ENDS or text[0] in _WRAP_ENDS) else text
+
+
+def _one_spaced(text: str) -> str:
+    """The text with each run of whitespace made one space and none at either end."""
+    # An ASCII text of printable characters with no double space needs no split and join (most reasons): cheaper
+    # checks than the split. Any other text (a tab, a line break, a no-break or ideographic space) is split.
+    if text.isascii() and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
+    return " ".join(text.split())
 
 
 # "Stopped reason: …" / "stoppedReason: '…'": the label a tool or a person puts before the reason they relay (Airflow's
@@ -375,7 +382,7 @@ def _by_exit_codes(task: Task) -> Classification:
         return _build(task, "container.crashed", f"exit.{culprit.exit_code}",
                       f"container {culprit.name} was killed by {signal} (exit {culprit.exit_code}) without a stop request",
                       culprit, hint=hint)
-    if task.stopped_reason and _one_spaced(task.stopped_reason).lower().startswith(ESSENTIAL_EXITED):
+    if task.stopped_reason and _as_ecs_wrote(task.stopped_reason).lower().startswith(ESSENTIAL_EXITED):
         return _build(task, "unknown", "essential.no_details", _ESSENTIAL_SUMMARY, None, hint=_ESSENTIAL_HINT)
     if task.stop_code == "ServiceSchedulerInitiated":
         return _build(task, "unknown", "stopcode.ServiceSchedulerInitiated",

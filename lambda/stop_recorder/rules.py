@@ -213,8 +213,11 @@ _AGENT = "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c30073493
 _CANT = r"can(?:'|’|no)?t"
 # "doesn't have permission" / "no permission to" is how ECS's plain-English wording refuses; a bare "permission denied"
 # is a file mode inside the container (start.exec), and only reaches these rules next to a secret or env-file service.
-_DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed"
-           r"|unrecognizedclientexception|expiredtokenexception|security token included in the request is (?:invalid|expired)"
+# STS/IAM rejecting the caller's security token (SDK v2: "api error UnrecognizedClientException: The security token
+# included in the request is invalid"): a refusal like any other
+_BAD_TOKEN = r"unrecognizedclientexception|expiredtokenexception"
+_DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed|" + _BAD_TOKEN +
+           r"|security token included in the request is (?:invalid|expired)"
            r"|(?:n(?:o|ot|'t|’t) (?:have )?|lacks? |missing |insufficient )"
            r"(?:(?:the|sufficient|necessary|required|enough|iam) ){0,3}permissions?\b")
 # "asm fetching …": the agent reading a secret, or a private registry's credentials (repositoryCredentials), from
@@ -369,10 +372,6 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "task could not reach {host} at start",
           sources=(_GH + "doctorray117/minecraft-ondemand/issues/74", _GH + "aws/amazon-ecs-agent/issues/719",
                    _GH + "aws-samples/aws-batch-with-ffmpeg/issues/21", _DOCS + "task_cannot_pull_image.html")),
-    # --- the host's OCI runtime (runc, containerd's shim, the kernel's cgroups and keyrings) failed to set up a
-    # container whose image and command were fine: CannotStartContainerError wraps these as it wraps a missing
-    # executable, but the fix is on the instance, not in the image. Before the disk rules: a keyring quota says
-    # "disk quota exceeded" without any disk being full.
     # "no space left on device" from a mkdir under /sys/fs/cgroup is the kernel's cgroup limit (leaked memory cgroups
     # on old kernels), not a full disk: more disk does not help, draining or rebooting the instance does.
     _rule("host.cgroup_exhausted", "host.runtime_error",
@@ -382,6 +381,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           hint="Drain and replace or reboot the container instance; move to a current ECS-optimized AMI (kernel with the "
                "memory-cgroup leak fixed).",
           sources=(_GH + "moby/moby/issues/29638", _GH + "moby/moby/issues/14386", _GH + "microsoft/pai/issues/1904")),
+    # --- the host's OCI runtime (runc, containerd's shim, the kernel's cgroups and keyrings) failed to set up a
+    # container whose image and command were fine: CannotStartContainerError wraps these as it wraps a missing
+    # executable, but the fix is on the instance, not in the image. Before the disk rules: a keyring quota says
+    # "disk quota exceeded" without any disk being full.
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
            "already running container", "shim", "did not start before the specified timeout", "setns process",
@@ -624,8 +627,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("403", "denied", "not authorized", "insufficient_scope", "forbidden", "unrecognizedclientexception",
            "expiredtokenexception"),
           # ...or STS/IAM rejecting the caller's security token (ECR's GetAuthorizationToken in SDK v2 words)
-          r"\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope"
-          r"|unrecognizedclientexception|expiredtokenexception", also=(_PULL_CONTEXT,),
+          r"\b403\b|forbidden|access ?denied|denied:|not authorized|insufficient_scope|" + _BAD_TOKEN, also=(_PULL_CONTEXT,),
           summary="registry refused the image pull{of_image}",
           # ...but CloudWatch Logs refusing the log driver is the logging's, even for a log group named "…-manifest"
           unless=(r"failed to validate logger args|cloudwatch log|logs:create",),
@@ -913,7 +915,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # in the stopped task's own stoppedReason, which is what the recorder classifies; these lines only reach
     # `explain` when someone pastes describe-services output.
     _rule("service.events", "service.scaling",
-          ("(service ", "service "),
+          ("running task", "pending task", "draining connections", "deregistered"),
           r"^(?:\(service [^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
           r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?)",
           "the service scheduler replaced the task: {tail}",
