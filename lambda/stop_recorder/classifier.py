@@ -261,8 +261,10 @@ def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
 
 
 def _as_ecs_wrote(text: str) -> str:
-    """The reason as ECS wrote it: one-spaced, without a relay label or the quotes and full stop around it."""
+    """The reason as ECS wrote it: one-spaced, straight-quoted, without a relay label or the quotes and full stop around it."""
     text = _one_spaced(text)
+    if not text.isascii():
+        text = text.translate(_STRAIGHT_QUOTES)
     if text and text[0] in _LABEL_STARTS:
         label = _RELAY_LABEL.match(text)
         if label is not None and label.end() < len(text):
@@ -288,8 +290,12 @@ _LABEL_STARTS = frozenset("sSrR")
 # Quotes around a whole message and a sentence's full stop after it are how people relay a reason (a ticket, a
 # runbook, a tool's log line), not part of what ECS wrote; rules anchored at the end ("…has been retried 5 time(s):"
 # with the cause cut) must still see the end. An ellipsis ("…amazonaws.com/...") is a cut, not a full stop: kept.
-_WRAP_PAIRS = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’"}
-_WRAP_ENDS = frozenset(".\"'`”’“‘")
+_WRAP_PAIRS = {'"': '"', "'": "'", "`": "`"}
+_WRAP_ENDS = frozenset(".\"'`")
+# ECS, Docker and the agent write straight quotes; a reason copied from a web page, a chat or a word processor
+# comes back with typographic ones ("don’t match", "platform ‘linux/amd64’"), which rules written from the
+# source strings would not see.
+_STRAIGHT_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
 
 
 def _unwrapped(text: str) -> str:
