@@ -281,9 +281,10 @@ def _one_spaced(text: str) -> str:
     return " ".join(text.split())
 
 
-# "Stopped reason: …" / "stoppedReason: '…'": the label a tool or a person puts before the reason they relay (Airflow's
-# and Step Functions' logs, issue reports), not ECS's words; rules anchored at the start must still see the start.
-_RELAY_LABEL = re.compile(r"(?i)(?:stopped ?reason|stop reason|reason)\s{0,3}[:=]\s{0,3}")
+# "Stopped reason: …" / "stoppedReason: '…'" / Batch's "Status reason: …" / "stopped_reason=…": the label a tool
+# or a person puts before the reason they relay (Airflow's and Step Functions' logs, Batch's console, issue
+# reports), not ECS's words; rules anchored at the start must still see the start.
+_RELAY_LABEL = re.compile(r"(?i)(?:stopped[ _]?reason|stop[ _]reason|status[ _]?reason|reason)\s{0,3}(?:[:=]|\s-)\s{0,3}")
 _LABEL_STARTS = frozenset("sSrR")
 
 

@@ -453,6 +453,11 @@ RELAYED = [
     ("Stopped reason: TaskFailedToStart: AGENT", "host.runtime_error"),
     ("stoppedReason: 'CannotPullContainerError: inspect image has been retried 5 time(s):'", "network.unreachable"),
     ("Reason: Terminating job.", "user.stopped"),
+    # AWS Batch's console and API call it the status reason; Airflow's and Prefect's logs write stopped_reason=
+    ("Status reason: TaskFailedToStart: ATTRIBUTE", "capacity.unavailable"),
+    ("statusReason: TaskFailedToStart: AGENT", "host.runtime_error"),
+    ("stopped_reason=LOCATION", "capacity.unavailable"),
+    ("Stopped reason - TaskFailedToStart: ATTRIBUTE", "capacity.unavailable"),
 ]
 
 
