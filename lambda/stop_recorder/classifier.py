@@ -121,6 +121,9 @@ def _by_rule(task: Task, hit) -> Classification:
                   hint=rule.hint, logs_may_be_lost=router_down, source=source)
 
 
+# A StopTask caller's stop (UserInitiated) whose text names something the caller did not choose: the kernel's OOM kill
+# before or during the stop, or a scheduler's time limit (Batch, Step Functions), which fails the run.
+_DECIDED_BY_TEXT_DESPITE_A_STOP_REQUEST = frozenset({"container.out_of_memory", "task.timed_out"})
 # What a TerminationNotice's text may say instead of Spot.
 _NOTICE_TEXTS = frozenset({"infrastructure.maintenance", "infrastructure.host_terminated"})
 
@@ -138,8 +141,8 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
     """
     code = task.stop_code
     if code == "UserInitiated":
-        if hit is not None and hit[0].category == "container.out_of_memory":
-            return None  # the kernel killed a container before or while the caller stopped the task
+        if hit is not None and hit[0].category in _DECIDED_BY_TEXT_DESPITE_A_STOP_REQUEST:
+            return None  # the kernel killed a container first, or a scheduler stopped the run at its time limit
         rule, _, match, source = hit if hit is not None and hit[0].category in _STOP_REQUESTS else (_USER_STOP, None, None, None)
         return _stop_request(task, rule, match, source or task.stopped_reason or "")
     if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category not in _NOTICE_TEXTS)):

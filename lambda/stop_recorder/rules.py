@@ -877,13 +877,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "the EC2 container instance {instance_or} went away",
           sources=(_OLD_DOCS + "stopped-task-errors.md", "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html",
                    "https://repost.aws/knowledge-center/auto-scaling-instance-how-terminated")),
-    # A caller's own words. Only a configured timeout is named here (Batch's attempt duration, a Step Functions
-    # state's timeout): "the task timed out" or "task exceeded" alone also describe failures, and a benign
-    # verdict must be certain.
+    # A scheduler stopping a run at the time limit it was given: Batch's attempt duration, a Step Functions
+    # state's timeout. It calls StopTask (stopCode UserInitiated) with these words, but the run failed: Batch marks
+    # the job FAILED. Before the caller's-words rule, and decided by the text whatever the stop code.
+    _rule("task.timed_out", "task.timed_out", ("exceeded", "timed out", "timeout"),
+          r"attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
+          "stopped at the time limit its scheduler set: {tail}",
+          sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",
+                   "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html")),
+    # A caller's own words: whole reasons of the tools that stop the tasks they started, and "by user" phrasings.
     _rule("user.stop_task", "user.stopped",
-          ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "exceeded",
-           "timed out", "timeout", "terminating job", "initiated job termination", "abort called", "killed by nf",
-           "received a sigterm", "stack was deleted"),
+          ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "terminating job",
+           "initiated job termination", "abort called", "killed by nf", "received a sigterm", "stack was deleted"),
           # "user" must end the actor: "terminated by user-data script" names a failure of the instance's script
           r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated(?! ?(?:shutdown|hibernate|\())|stoptask"
           r"|^terminating job\.?\s*$"
@@ -892,11 +897,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|^metaflow initiated job termination\.?$|^cromwell abort called\.?$"
           # ...and Nextflow's, Airflow's ECS executor's and Copilot's (deleting the stack that ran the task)
           r"|^job killed by nf$|^airflow executor received a sigterm$"
-          r"|^task stopped because the underlying cloudformation stack was deleted$"
-          r"|attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
+          r"|^task stopped because the underlying cloudformation stack was deleted$",
           "stopped on request: {tail}",
-          sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",
-                   _GH + "nextflow-io/nextflow/blob/2aad02f65758dd5d0fb0b1c74786ad52f9d06f1a/plugins/nf-amazon/src/main/nextflow/cloud/aws/batch/AwsBatchTaskHandler.groovy",
+          sources=(_GH + "nextflow-io/nextflow/blob/2aad02f65758dd5d0fb0b1c74786ad52f9d06f1a/plugins/nf-amazon/src/main/nextflow/cloud/aws/batch/AwsBatchTaskHandler.groovy",
                    _GH + "apache/airflow/blob/16cca8e019f05a96baef099ad0601dedebb608d3/providers/amazon/src/airflow/providers/amazon/aws/executors/ecs/ecs_executor.py",
                    _GH + "aws/copilot-cli/blob/4c858e718bc88449e29540993d8496ac81d7b419/internal/pkg/ecs/ecs.go",
                    # Airflow's ECS and Batch operators stop a task they were told to kill with this reason

@@ -121,6 +121,14 @@ CATEGORIES: dict[str, Category] = {
            "a container did not exit within stopTimeout after SIGTERM and was killed",
            "Handle SIGTERM in the application (exec form ENTRYPOINT, an init such as tini) or raise stopTimeout; its last logs may be lost.",
            "task_definition_parameters.html#container_definition_timeout"),
+        # Added (never renamed): a run its scheduler stopped at the limit it was given is a failed run (AWS Batch
+        # marks the job FAILED: https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html), although
+        # the scheduler stops it through StopTask (stopCode UserInitiated) like a person would.
+        Category("task.timed_out", "error", "application", False,
+                 "the task ran past the time limit its scheduler set (a Batch job's attempt duration, a Step Functions state's timeout) and was stopped",
+                 "Find what made this run slow (its logs, CPU and memory, a dependency it waited on); raise the limit "
+                 "(attemptDurationSeconds, TimeoutSeconds) only if the job needs longer.",
+                 "https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html"),
         _c("container.completed", "info", "application", False,
            "essential container exited 0",
            "Nothing to fix: the job finished.",

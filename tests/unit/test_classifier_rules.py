@@ -253,7 +253,7 @@ def test_a_text_that_reads_as_a_failure_is_never_benign(text):
 
 
 @given(benign=st.sampled_from(["Task stopped by user", "Scaling activity initiated by (deployment ecs-svc/1)",
-                               "Job attempt duration exceeded timeout", "Terminating job.", "Task killed by the user"]),
+                               "Terminating job.", "Task killed by the user"]),
        failure=st.sampled_from(["failed", "error", "unable", "cannot", "can't", "denied", "exception",
                                 "out of memory", "OOM", "TaskFailedToStart", "FooBarError:"]),
        before=st.booleans())
@@ -262,7 +262,7 @@ def test_benign_words_next_to_a_failure_word_are_never_benign(benign, failure, b
     assert classify(Task(stopped_reason=text)).is_failure
 
 
-@pytest.mark.parametrize("text", ["Task stopped by user", "Task killed by the user", "Job attempt duration exceeded timeout",
+@pytest.mark.parametrize("text", ["Task stopped by user", "Task killed by the user",
                                   "Terminating job.", "Scaling activity initiated by (deployment ecs-svc/5169280574093855189)"])
 def test_callers_and_schedulers_own_words_stay_benign_without_a_stop_code(text):
     assert not classify(Task(stopped_reason=text)).is_failure
@@ -789,3 +789,15 @@ HOST_FAILURES = [
                          + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
+
+
+@pytest.mark.parametrize("stop_code", [None, "UserInitiated"])
+@pytest.mark.parametrize("exit_code", [None, 0, 137, 143])
+def test_a_batch_job_stopped_at_its_timeout_is_a_failed_run(stop_code, exit_code):
+    # Batch stops the attempt through StopTask but marks the job FAILED:
+    # https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html (three probes read it as a failure)
+    task = Task(stopped_reason="Job attempt duration exceeded timeout", stop_code=stop_code,
+                containers=(Container(name="default", exit_code=exit_code),))
+    result = classify(task)
+    assert (result.category, result.is_failure) == ("task.timed_out", True)
+    assert "CloudTrail" not in (result.hint or "")
