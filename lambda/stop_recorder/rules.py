@@ -271,6 +271,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/amazon-ecs-agent/issues/4825", _GH + "buildkite/ecs-run-task/issues/25",
                    _GH + "aws/amazon-ecs-cni-plugins/issues/93",
                    _AGENT + "api/task/task.go")),
+    # Fargate gave up preparing the task's ephemeral storage, the storage twin of the network interface timeout:
+    # AWS's side, and transient (Dagster's ECS launcher retries exactly these two sentences).
+    _rule("fargate.ephemeral_storage", "task.init_failed", ("ephemeralstorage", "ephemeral storage"),
+          r"timeout waiting for ephemeral ?storage provisioning",
+          "Fargate timed out provisioning the task's ephemeral storage",
+          "A transient Fargate failure: run the task again; if it repeats, try another Availability Zone or a smaller ephemeralStorage size.",
+          sources=(_GH + "dagster-io/dagster/blob/master/python_modules/libraries/dagster-aws/dagster_aws/ecs/launcher.py",)),
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
           ("efs", "nfs", "volume", "mount", "infrastructure role", "fsxwindowsfileserver", "credentialsparameter"),
@@ -602,8 +609,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/amazon-ecs-agent/issues/2466",
                    _GH + "ministryofjustice/modernisation-platform-environments/pull/427", _GH + "moby/moby/issues/35462")),
     _rule("pull.rate_limited", "image.rate_limited",
-          ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl"),
-          r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl", also=(_PULL_CONTEXT,),
+          ("toomanyrequests", "too many requests", "rate exceeded", "pull rate limit", "throttl", "429 too many",
+           "toomanyr"),
+          r"toomanyrequests|too many requests|rate exceeded|pull rate limit|throttl"
+          # ...and its start, when ECS's 255-character cut ends the reason inside it ("…/manifests/2.9.10: 429 Too Many Reque")
+          r"|\b429 too many\b|\btoomanyr\w{0,10}$", also=(_PULL_CONTEXT,),
           summary="registry throttled the image pull{of_image}",
           # Secrets Manager or SSM throttling the agent's reads is not the image's registry ("unable to pull secrets…")
           unless=(r"unable to retrieve secrets? from (?:asm|ssm)",),
@@ -670,7 +680,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|fluentd:? (?:dial|cannot)"
           r"|\blog opt '|(?:daemon: |^)logger: |no log driver named|invalid fluentd-address|error parsing option max-buffer-size"
           # the agent could not start or configure the FireLens router (agent/engine/docker_task_engine.go)
-          r"|failed to start firelens container|to use for firelens",
+          r"|failed to start firelens container|to use for firelens"
+          # ...or could not write the router's configuration or find its bridge IP, before creating the app's
+          # container (agent/engine/docker_task_engine.go: "container uses awsfirelens log driver and we failed to
+          # generate the Firelens log config" / "...but we failed to resolve Firelens bridge IP")
+          r"|uses awsfirelens log driver (?:and|but) we failed to (?:generate|resolve)",
           "log driver could not start: {tail}",
           sources=(_GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/factory.go",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/logger/awslogs/cloudwatchlogs.go")),

@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(74))
+@pytest.mark.parametrize("index", range(75))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 74
+    assert len(stop_reasons) == 75
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -784,9 +784,34 @@ HOST_FAILURES = [
 ]
 
 
+# Reasons cut by ECS's 255-character limit inside their cause, and the agent's and Fargate's start failures that a
+# probe of orchestrators' output (Dagster) and of the agent's FireLens path found misread.
+CUT_AND_START_PROBES = [
+    # containerd's "unexpected status from HEAD request to …: 429 Too Many Requests", cut (core/remotes/errors/errors.go)
+    ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+     "docker.io/library/postgres:2.9.10: unexpected status from HEAD request to "
+     "https://registry-1.docker.io/v2/library/postgres/manifests/2.9.10: 429 Too Many Reque", "image.rate_limited"),
+    ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+     "docker.io/grafana/loki:16.3-bookworm: unexpected status from HEAD request to "
+     "https://registry-1.docker.io/v2/grafana/loki/manifests/16.3-bookworm: 429 Too Many", "image.rate_limited"),
+    ('CannotPullContainerError: inspect image has been retried 5 time(s): httpReaderSeeker: failed open: unexpected '
+     'status code https://registry-1.docker.io/v2/library/redis/manifests/7: toomanyre', "image.rate_limited"),
+    # the agent could not write the FireLens configuration or find the router (agent/engine/docker_task_engine.go)
+    ("CannotCreateContainerError: failed to create container - container uses awsfirelens log driver and we failed "
+     "to generate the Firelens log config: unable to generate firelens config: unable to apply log options of "
+     "container app to firelens config: missing ", "logging.setup_failed"),
+    ("CannotCreateContainerError: failed to create container - container uses awsfirelens log driver but we failed "
+     "to resolve Firelens bridge IP: could not find pause container ~internal~ecs~pause-log_router for task "
+     "container log_router", "logging.setup_failed"),
+    # Fargate's storage twin of the network interface timeout (dagster-aws ecs/launcher.py retries both)
+    ("Timeout waiting for EphemeralStorage provisioning to complete.", "task.init_failed"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
-                         + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES)
+                         + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES
+                         + CUT_AND_START_PROBES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
