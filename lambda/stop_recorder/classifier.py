@@ -100,7 +100,7 @@ def _by_topic(task: Task, texts, verdict: Classification) -> Classification:
     if verdict.rule not in _TOPIC_MAY_REFINE:
         return verdict
     rules = _TOPICS_BEFORE_START if verdict.rule in _NEVER_STARTED else TOPIC_RULES
-    hit = _match(texts, rules)
+    hit = _match_topic(texts, rules)
     if hit is None or (verdict.rule.startswith("family.") and hit[0].category == verdict.category):
         return verdict  # a topic that only repeats the family's category adds nothing to the family's summary
     return _by_rule(task, hit)
@@ -201,6 +201,29 @@ def _match(texts, rules: Iterable[Rule]):
             if match is not None:
                 return rule, container, match, original
     return None
+
+
+def _match_topic(texts, rules: Iterable[Rule]):
+    """The first topic rule that matches a text's words, not the names in it; the hit carries the text as written."""
+    for rule in rules:
+        for container, original, _ in texts:
+            words = _NAMES.sub(_blanked, original)
+            match = rule.search(words.lower(), words)
+            if match is not None:
+                return rule, container, match, original
+    return None
+
+
+# A topic fallback reads what a failure is about from its words; the names in a reason are somebody's choice and
+# say nothing about the failure: an ARN's cluster ("task/fargate-spot-capacity/…"), a URL, a bucket ("from bucket
+# acme-capacity-planning-envfiles"), the keys of a task pasted as JSON ("Attachments", "image",
+# "networkInterfaces"). They are blanked with as many underscores, so a match's offsets still fit the text.
+_NAMES = re.compile(r"arn:aws[\w-]*:[^\s\"'\],)]+|\b[a-z][a-z0-9+.-]{1,15}://[^\s\"'<>)\]]+"
+                    r"|(?<=\bbucket )[\w.-]+|(?<=[\"'])[A-Za-z]\w{0,60}(?=\\?[\"']\s{0,3}:)", re.IGNORECASE)
+
+
+def _blanked(match: re.Match) -> str:
+    return "_" * (match.end() - match.start())
 
 
 def _match_builtin(texts):

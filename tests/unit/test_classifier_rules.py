@@ -826,3 +826,28 @@ def test_a_batch_job_stopped_at_its_timeout_is_a_failed_run(stop_code, exit_code
     result = classify(task)
     assert (result.category, result.is_failure) == ("task.timed_out", True)
     assert "CloudTrail" not in (result.hint or "")
+
+
+# The agent's "resource cannot be initialized for task <ARN>: …" (ecs-agent/api/errors/errors.go) cut at 255
+# characters before the cause: the generic start-failure family, whatever words the cluster or bucket is named with.
+@pytest.mark.parametrize("text", [
+    "ResourceInitializationError: resource cannot be initialized for task arn:aws:ecs:us-east-1:123456789012:task/"
+    "customer-notifications-prod-ec2-spot-capacity/c94e6d03c65919caa6e548940cf800af: fetching secret data from SSM "
+    "Parameter Store in us-east-1: operat",
+    "ResourceInitializationError: resource cannot be initialized for task arn:aws:ecs:us-east-1:123456789012:task/"
+    "etl-disk-heavy-batch/6bc680e8af2cf9d33a2b6b681ae503a8: fetching secret data from SSM Parameter Store in "
+    "us-east-1: operation error SSM: GetParamet",
+    "ResourceInitializationError: resource cannot be initialized for task arn:aws:ecs:us-west-2:987654321098:task/"
+    "staging/5144ee6a9eb6566b84f518702d137c4e: unable to download env file with key config/staging/api.env from "
+    "bucket acme-capacity-planning-envfiles,",
+])
+def test_a_topic_is_read_from_the_words_not_from_the_names_in_them(text):
+    assert explain(text).category == "task.init_failed"
+
+
+def test_a_topic_is_not_read_from_the_keys_of_a_task_pasted_as_json():
+    # A describe-tasks dump pasted in an issue (aws-samples/aws-genomics-workflows#142): "image" and
+    # "networkInterfaces" are keys, not what failed; its exit code 126 is the news.
+    pasted = ('Essential container in task exited {"containers": [{"name": "default", "exitCode": 126, '
+              '"networkInterfaces": [{"attachmentId": "a1"}], "image": "quay.io/biocontainers/samtools:1.9"}]}')
+    assert explain(pasted).category not in ("image.pull_failed", "network.unreachable", "network.interface_failed")
