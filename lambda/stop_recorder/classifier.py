@@ -392,6 +392,12 @@ def _by_exit_codes(task: Task) -> Classification:
                       logs_may_be_lost=True)
     if completed and not _may_complete(task):
         completed = []  # exit 0 after the scheduler's SIGTERM, or beside words that name a failure: not a finished job
+    if completed and any(c.exit_code == 137 and not _is_sidecar(c) for c in apps):
+        # An application container SIGKILLed beside one that exited 0 may have been the essential one, killed
+        # from inside (the kernel's OOM killer on a child writes no reason), with the other stopped cleanly after
+        # it: not a finished job for certain, and a benign verdict must be. Only a known sidecar's 137 reads as
+        # the shutdown kill of a helper that ignored SIGTERM.
+        completed = []
     if completed:
         # A sidecar (a log router, an OpenTelemetry or proxy agent) that ignores SIGTERM is SIGKILLed when the
         # essential container finishes. The event does not say which container was essential, so the kill is
@@ -422,6 +428,17 @@ def _by_exit_codes(task: Task) -> Classification:
                       f"stopped by the service scheduler; the reason does not say why: {_clip(task.stopped_reason or '')}", None)
     reason = task.stopped_reason or "no stop reason and no exit code"
     return _build(task, "unknown", "none", f"unrecognised stop: {_clip(reason)}", None)
+
+
+# The helpers a task runs beside its application, by their conventional names and images: agents and proxies that
+# often ignore SIGTERM and are SIGKILLed when the essential container finishes (log routers are recognised apart).
+_SIDECAR = re.compile(r"sidecar|proxy|envoy|appmesh|service-?connect|datadog|dd-agent|x-?ray|otel|opentelemetry"
+                      r"|\badot\b|cloudwatch-agent|newrelic|splunk|consul|linkerd|istio|statsd|telegraf|vector"
+                      r"|prometheus|exporter|\bagent\b", re.IGNORECASE)
+
+
+def _is_sidecar(container: Container) -> bool:
+    return container.is_log_router or _SIDECAR.search(f"{container.name} {container.image or ''}") is not None
 
 
 def _may_complete(task: Task) -> bool:

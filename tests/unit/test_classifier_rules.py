@@ -851,3 +851,24 @@ def test_a_topic_is_not_read_from_the_keys_of_a_task_pasted_as_json():
     pasted = ('Essential container in task exited {"containers": [{"name": "default", "exitCode": 126, '
               '"networkInterfaces": [{"attachmentId": "a1"}], "image": "quay.io/biocontainers/samtools:1.9"}]}')
     assert explain(pasted).category not in ("image.pull_failed", "network.unreachable", "network.interface_failed")
+
+
+def _essential_exited(*containers):
+    return Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=tuple(Container(name=n, image=i, exit_code=x) for n, i, x in containers))
+
+
+def test_an_application_containers_137_beside_an_exit_0_is_not_a_finished_job():
+    # The worker may have been the essential container, killed by the kernel (no reason written), and the web
+    # container stopped cleanly after it: a benign verdict must be certain (container probe, r2-11).
+    result = classify(_essential_exited(("web", "acme/web:1", 0), ("worker", "acme/worker:1", 137)))
+    assert (result.category, result.culprit_container) == ("container.crashed", "worker")
+
+
+@pytest.mark.parametrize("sidecar,image", [("datadog-agent", "public.ecr.aws/datadog/agent:7"),
+                                           ("envoy", "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29"),
+                                           ("xray-daemon", "amazon/aws-xray-daemon"),
+                                           ("log_router", "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable")])
+def test_a_known_sidecar_killed_at_shutdown_still_lets_the_job_complete(sidecar, image):
+    result = classify(_essential_exited(("job", "acme/job:1", 0), (sidecar, image, 137)))
+    assert (result.category, result.logs_may_be_lost) == ("container.completed", True)
