@@ -190,8 +190,17 @@ def _single(task: Task) -> Container | None:
 
 
 def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
-    """Classify a bare reason string, as if it were a task's stoppedReason."""
-    return classify(Task(stopped_reason=reason), custom_rules)
+    """Classify a bare reason string, as if it were a task's stoppedReason (with the stop code it relays, if any)."""
+    code = _RELAYED_STOP_CODE.search(reason)
+    return classify(Task(stopped_reason=reason, stop_code=code.group(1) if code else None), custom_rules)
+
+
+# A pasted reason often carries the stop code beside it, as a tool printed it: Dagster's "Stop code: UserInitiated.",
+# digdag's "stopCode=TaskFailedToStart", a task dumped as JSON ("stopCode": "…") or as a Python dict ('stopCode': '…').
+# The values are the API's (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html, stopCode).
+_RELAYED_STOP_CODE = re.compile(
+    r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(UserInitiated|ServiceSchedulerInitiated|SpotInterruption"""
+    r"""|TerminationNotice|TaskFailedToStart|EssentialContainerExited|InfrastructureHealth)\b""", re.IGNORECASE)
 
 
 def _match(texts, rules: Iterable[Rule]):

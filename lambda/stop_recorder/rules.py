@@ -902,7 +902,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # A caller's own words: whole reasons of the tools that stop the tasks they started, and "by user" phrasings.
     _rule("user.stop_task", "user.stopped",
           ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "terminating job",
-           "initiated job termination", "abort called", "killed by nf", "received a sigterm", "stack was deleted"),
+           "initiated job termination", "abort called", "killed by nf", "received a sigterm", "stack was deleted",
+           "prefect worker"),
           # "user" must end the actor: "terminated by user-data script" names a failure of the instance's script
           r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated(?! ?(?:shutdown|hibernate|\())|stoptask"
           r"|^terminating job\.?\s*$"
@@ -911,11 +912,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|^metaflow initiated job termination\.?$|^cromwell abort called\.?$"
           # ...and Nextflow's, Airflow's ECS executor's and Copilot's (deleting the stack that ran the task)
           r"|^job killed by nf$|^airflow executor received a sigterm$"
-          r"|^task stopped because the underlying cloudformation stack was deleted$",
+          r"|^task stopped because the underlying cloudformation stack was deleted$"
+          # ...and Prefect's ECS worker's, when a flow run is cancelled (prefect_aws/workers/ecs_worker.py)
+          r"|^stopped by prefect worker$",
           "stopped on request: {tail}",
           sources=(_GH + "nextflow-io/nextflow/blob/2aad02f65758dd5d0fb0b1c74786ad52f9d06f1a/plugins/nf-amazon/src/main/nextflow/cloud/aws/batch/AwsBatchTaskHandler.groovy",
                    _GH + "apache/airflow/blob/16cca8e019f05a96baef099ad0601dedebb608d3/providers/amazon/src/airflow/providers/amazon/aws/executors/ecs/ecs_executor.py",
                    _GH + "aws/copilot-cli/blob/4c858e718bc88449e29540993d8496ac81d7b419/internal/pkg/ecs/ecs.go",
+                   _GH + "PrefectHQ/prefect/blob/ce79dd3d6cfa2b7337265498210dbc4d25bcdc98/src/integrations/prefect-aws/prefect_aws/workers/ecs_worker.py",
                    # Airflow's ECS and Batch operators stop a task they were told to kill with this reason
                    _GH + "apache/airflow/blob/9c369594a9073f65b49ca2b8ee5b1b52fe0e6db7/providers/amazon/src/airflow/providers/amazon/aws/operators/ecs.py",
                    _GH + "Netflix/metaflow/blob/d2dd7f953574369d5b4715822b12377d44ba1cf8/metaflow/plugins/aws/batch/batch_client.py",

@@ -872,3 +872,20 @@ def test_an_application_containers_137_beside_an_exit_0_is_not_a_finished_job():
 def test_a_known_sidecar_killed_at_shutdown_still_lets_the_job_complete(sidecar, image):
     result = classify(_essential_exited(("job", "acme/job:1", 0), (sidecar, image, 137)))
     assert (result.category, result.logs_may_be_lost) == ("container.completed", True)
+
+
+@pytest.mark.parametrize("pasted,category", [
+    # Dagster's ECS run launcher (dagster_aws/ecs/launcher.py) prints the stop code and reason on their own lines
+    ("Task arn:aws:ecs:us-west-2:123456789012:task/dagster/0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a failed.\n"
+     "Stop code: UserInitiated.\nStop reason: Task stopped by user.\nContainer 'run' failed - exit code 143.",
+     "user.stopped"),
+    # a task dumped as a Python dict (Airflow's "This task is not in success state …") or as Step Functions' JSON
+    ("This task is not in success state {'stopCode': 'SpotInterruption', 'stoppedReason': 'Task stopped'}",
+     "infrastructure.spot_interruption"),
+    ('Error States.TaskFailed Cause {\\"StopCode\\":\\"UserInitiated\\",\\"StoppedReason\\":\\"Task stopped by user\\"}',
+     "user.stopped"),
+    # Prefect's ECS worker cancelling a flow run (prefect_aws/workers/ecs_worker.py)
+    ("Stopped by Prefect worker", "user.stopped"),
+])
+def test_explain_reads_the_stop_code_a_pasted_reason_relays(pasted, category):
+    assert explain(pasted).category == category
