@@ -565,6 +565,7 @@ _PLACEHOLDER_VALUES = {
     "container_part": lambda c: f" (container {c.container.name})" if c.container else "",
     "exit_part": lambda c: f" (exit {c.container.exit_code})" if c.container and c.container.exit_code is not None else "",
     "instance_or": lambda c: c.groups.get("instance") or "hosting it",
+    "dependency": lambda c: c.groups.get("dependency") or "another container",
 }
 
 

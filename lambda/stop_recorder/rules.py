@@ -734,6 +734,29 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                "Docker log (journalctl -u docker).",
           unless=(r"denied|unauthori[sz]ed|forbidden|not found|invalid",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/194", _GH + "aws/amazon-ecs-cli/issues/141")),
+    # The agent would not start a container whose dependsOn condition cannot be met (agent/engine/dependencygraph/
+    # graph.go): the container it waits on exited with an error, never became ready in time, or is not in the task
+    # definition. The fix is that container or the dependsOn entry, not the waiting container's entrypoint.
+    _rule("start.dependency_failed", "container.start_failed", ("container ordering dependency",),
+          r"container ordering dependency \[(?P<dependency>[\w.-]{1,255})",
+          "dependsOn: {dependency} exited with an error or will never start, so the container waiting on it never "
+          "started{container_part}",
+          "Fix the container it depends on first: its exit code and last log lines say why it failed; dependsOn "
+          "SUCCESS needs exit 0.",
+          also=(r"did not exit successfully|will never start",), sources=(_AGENT + "engine/dependencygraph/graph.go",)),
+    _rule("start.dependency_timeout", "container.start_failed", ("container ordering dependency",),
+          r"container ordering dependency \[(?P<dependency>[\w.-]{1,255})",
+          "dependsOn: {dependency} did not reach its condition in time, so the container waiting on it never "
+          "started{container_part}",
+          "Find why that container is slow to start or to become HEALTHY (its health check and logs), or raise its "
+          "startTimeout.",
+          also=(r"has timed out",), sources=(_AGENT + "engine/dependencygraph/graph.go",)),
+    _rule("start.dependency_missing", "container.start_failed", ("container ordering dependency",),
+          r"container ordering dependency \[(?P<dependency>[\w.-]{1,255})",
+          "dependsOn names {dependency}, which the task does not have, so the container waiting on it never "
+          "started{container_part}",
+          "Fix the containerName in the dependsOn entry of the task definition.",
+          also=(r"\] does not exist",), sources=(_AGENT + "engine/dependencygraph/graph.go",)),
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
