@@ -315,6 +315,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("failed to initialize logging driver",),
           r"failed to initialize logging driver",
           "log driver could not start: {tail}",
+          # Docker's words for every driver, not only awslogs: a fluentd socket, a syslog server, Splunk
+          "Check the container's logConfiguration: the driver's options, and that its destination exists and is "
+          "reachable from the host (a CloudWatch log group, the socket of a FireLens/fluentd router that must start "
+          "first, a syslog or Splunk endpoint).",
           sources=("https://github.com/komoju/barcelona/issues/582",)),
     # The agent reaches the local Docker daemon, not a remote service, to create, start, inspect and stop a
     # container: a timeout or refused connection inside those error types is the daemon's (a docker stop that
@@ -757,6 +761,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "started{container_part}",
           "Fix the containerName in the dependsOn entry of the task definition.",
           also=(r"\] does not exist",), sources=(_AGENT + "engine/dependencygraph/graph.go",)),
+    # AWS's guide for this start failure says a container that tries to exceed its memory is stopped: the hint is
+    # the guide's, the category stays a start failure (the words name no OOM kill).
+    _rule("start.container_status", "container.start_failed", ("failed to get container status",),
+          r"cannotstartcontainererror: failed to get container status",
+          "container {container} could not start: {tail}",
+          "AWS's guide for this message: the container may have tried to exceed its memory; raise the container's "
+          "memory in the task definition, and read the reason after the colon.",
+          unless=(r"oci runtime|runc|containerd|shim",),  # a runtime fault named after the colon is the host's
+          sources=(_DOCS + "cannot-start-container.html",)),
     _rule("start.exec", "container.start_failed",
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",

@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(78))
+@pytest.mark.parametrize("index", range(79))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 78
+    assert len(stop_reasons) == 79
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -904,3 +904,10 @@ def test_a_dependency_failure_names_the_container_waited_on_not_the_entrypoint(t
         Container(name="app", exit_code=143, reason="CannotStartContainerError: dependency graph: " + tail),)))
     assert result.category == "container.start_failed" and says in result.summary
     assert "entrypoint" not in result.hint
+
+
+def test_a_log_drivers_start_failure_hint_is_not_awslogs_only():
+    # Docker's "failed to initialize logging driver" covers every driver (a fluentd socket here)
+    result = explain("CannotStartContainerError: Error response from daemon: failed to initialize logging driver: "
+                     "dial unix /var/run/fluent.sock: connect: no such file or directory")
+    assert result.category == "logging.setup_failed" and "fluentd" in result.hint
