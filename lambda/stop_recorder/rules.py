@@ -504,6 +504,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           _ENV_FILE, also=(_DENIED,),
           summary="execution role may not download an environment file from S3",
           sources=(_GH + "aws/aws-cdk/issues/12720",)),
+    # Go's JSON decoder refusing a secret's value (a secret the task reads as JSON, a registry credentials secret):
+    # the value is malformed, whichever middle of the message the author elided (encoding/json's SyntaxError words)
+    _rule("secret.malformed_json", "secret.invalid",
+          ("invalid character", "looking for beginning of value"),
+          r"invalid character '.{1,4}' (?:in literal|looking for|after|in string)|looking for beginning of value",
+          also=(r"unable to pull secrets|secrets? from (?:asm|ssm)|secrets manager|parameter store|\bsecret",),
+          summary="a secret's value is not the JSON the task expects: {tail}",
+          sources=("https://pkg.go.dev/encoding/json#SyntaxError", _AGENT + "asm/asm.go")),
     _rule("secret.asm_missing", "secret.invalid",
           ("secret from asm", "secrets from asm", "secrets manager", "asm fetching"),
           _SECRETS_SERVICE,
@@ -862,6 +870,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the same answer in other words ("no Fargate capacity available", "not enough capacity")
           r"|no (?:[\w-]{1,20} ){0,2}capacity (?:is )?available|capacity (?:is )?not available|not enough (?:[\w-]{1,20} )?capacity",
           "no capacity to start the task: {tail}",
+          # "(service x) was unable to place a task. Reason: ResourceInitializationError: …": the service event quotes
+          # the task's own start failure, which its family decides; capacity is the reason only when it says so
+          unless=(r"unable to place (?:a )?tasks?\.? reason: [a-z]\w{0,60}(?:error|exception):",),
           sources=(_API, _DOCS + "service-event-messages.html", _DOCS + "api_failures_messages.html",
                    _DOCS + "service-event-messages-list.html",
                    "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html",
@@ -876,6 +887,35 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                "and check the job queue's state in the Batch console.",
           sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html",
                    "https://docs.aws.amazon.com/batch/latest/APIReference/API_JobDetail.html")),
+    # ECS refused the request that would have started the task: RegisterTaskDefinition, RunTask, CreateService or
+    # UpdateService answered with a client error naming a task-definition or parameter mistake (the API reference's
+    # ClientException, InvalidParameterException and platform exceptions, and their messages as SDKs, Terraform and
+    # CloudFormation print them). The task never started; the fix is the definition or the call, which the message names.
+    _rule("task.request_refused", "task.init_failed",
+          ("clientexception", "invalidparameterexception", "platformunknownexception",
+           "platformtaskdefinitionincompatibilityexception", "fargate configuration", "execution role arn", "launch_type",
+           "launch type", "taskdefinition", "task definition", "network configuration", "can not be empty",
+           "cannot be blank", "network mode", "networkmode", "requested capabilities", "platform does not exist",
+           "platform version", "' setting", "memoryreservation"),
+          r"\b(?:clientexception|invalidparameterexception|platformunknownexception"
+          r"|platformtaskdefinitionincompatibilityexception)\b"
+          r"|no fargate configuration exists for given values|fargate requires task definition to have execution role"
+          r"|does not support launch_?type|taskdefinition (?:is inactive|not found)|task definition (?:is inactive|not found|does not exist)"
+          r"|network configuration (?:must be provided|is not valid)|subnets can ?not be empty|security groups? can ?not be (?:blank|empty)"
+          r"|fargate only supports network mode|fargate launch type do(?:es)? not support|is not supported on container when networkmode"
+          r"|requested capabilities are not supported|specified platform does not exist"
+          r"|platform version does ?n[o']?t satisfy|invalid '(?:cpu|memory)' setting"
+          r"|'memory' setting for container '[^']{1,255}' is greater than for the task|at least one of 'memory' or 'memoryreservation'",
+          "ECS refused the request, so the task never started: {tail}",
+          "Fix the task definition or the RunTask/CreateService/UpdateService parameters the message names (launch "
+          "type, network configuration, CPU and memory, platform version), then register or deploy again.",
+          # a refusal about capacity (a capacity provider the cluster lacks, a limit) is the capacity family's
+          unless=(r"capacity|exceeds? (?:the )?limit|limit exceeded|resource:",),
+          sources=(_DOCS + "task-cpu-memory-error.html",
+                   "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html",
+                   "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html",
+                   _GH + "hashicorp/terraform-provider-aws/issues/3051", _GH + "aws/amazon-ecs-cli/issues/1145",
+                   _GH + "fabfuel/ecs-deploy/issues/133", _GH + "CircleCI-Public/aws-ecs-orb/issues/121")),
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
@@ -972,9 +1012,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # in the stopped task's own stoppedReason, which is what the recorder classifies; these lines only reach
     # `explain` when someone pastes describe-services output.
     _rule("service.events", "service.scaling",
-          ("running task", "pending task", "draining connections", "deregistered"),
+          ("running task", "pending task", "draining connections", "registered", "steady state", "has started"),
           r"^(?:\(service [^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
-          r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?)",
+          r"|has begun draining connections on \d{1,6} tasks?|(?:de)?registered \d{1,6} targets?"
+          # ...and the lines of a deployment going well (service-event-messages.html)
+          r"|has reached a steady state|has started \d{1,6} tasks?)",
           "the service scheduler replaced the task: {tail}",
           sources=(_GH + "michaelrommel/fleetshell/blob/e282003457c07ffba67398a5b1eecbf9c95cdf46/infrastructure/make_gateway_migrate.sh",
                    _DOCS + "service-event-messages.html")),
@@ -1103,7 +1145,8 @@ TOPIC_RULES: tuple[Rule, ...] = (
     _topic("network", "network.unreachable",
            ("connect", "unreachable", "dns", "network", "resolv", "no route", "endpoint", "i/o"),
            # "resolv" only of names ("error resolving docker exposed ports" is the agent reading the task definition)
-           r"connection|connecting|to connect\b|connect:|unreachable|\bdns\b|network|no route|endpoint|\bi/o\b"
+           # ("network mode" and "network configuration" are the task definition's and the request's settings)
+           r"connection|connecting|to connect\b|connect:|unreachable|\bdns\b|network(?! ?mode| ?configuration)|no route|endpoint|\bi/o\b"
            r"|\bresolv\w{0,4} (?:the )?(?:host\w{0,4}|name|dns|address|endpoint)|name resolution|resolv\.conf|no such host",
            "the task could not reach a service"),
     _topic("host", "host.runtime_error",

@@ -48,7 +48,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(79))
+@pytest.mark.parametrize("index", range(80))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -58,7 +58,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 79
+    assert len(stop_reasons) == 80
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -808,10 +808,37 @@ CUT_AND_START_PROBES = [
 ]
 
 
+# What RunTask, CreateService and RegisterTaskDefinition answer when they refuse a task definition or a parameter, as
+# users paste it (a RunTask/API probe: all were unknown, and "network mode" or "Network Configuration" read as no route)
+REFUSED_REQUESTS = [
+    ("ClientException: No Fargate configuration exists for given values: 1024 CPU, 1024 memory. See the Amazon ECS "
+     "documentation for the valid values.", "task.init_failed"),  # aws-games/cloud-game-development-toolkit#737
+    ('ERRO[0000] Create task definition failed error="ClientException: Fargate only supports network mode '
+     '\u2018awsvpc\u2019."', "task.init_failed"),  # aws/amazon-ecs-cli#1145
+    ("An error occurred (InvalidParameterException) when calling the RunTask operation: Network Configuration must be "
+     "provided when networkMode 'awsvpc' is specified.", "task.init_failed"),  # fabfuel/ecs-deploy#133
+    ("An error occurred (InvalidParameterException) when calling the UpdateService operation: Task definition does not "
+     "support launch_type FARGATE.", "task.init_failed"),  # sil-org/ecs-deploy#134
+    ("An error occurred (PlatformTaskDefinitionIncompatibilityException) when calling the RunTask operation: One or "
+     "more of the requested capabilities are not supported.", "task.init_failed"),  # CircleCI-Public/aws-ecs-orb#121
+    ("operation error ECS: RunTask, https response error StatusCode: 400, InvalidParameterException: TaskDefinition is "
+     "inactive", "task.init_failed"),  # DefangLabs/defang#775
+    # ...but a refusal about capacity stays capacity (working row c414's family)
+    ("InvalidParameterException: The specified capacity provider strategy cannot contain a capacity provider that is "
+     "not associated with the cluster.", "capacity.unavailable"),
+    # a deployment going well is the scheduler's news, not a failure (service-event-messages.html)
+    ("(service web) has reached a steady state.", "service.scaling"),
+    ("(service web) has started 2 tasks: (task 0123456789abcdef0123456789abcdef).", "service.scaling"),
+    # a secret whose value is not JSON, with the middle of the message elided by its author
+    ("(service authn) was unable to place a task. Reason: ResourceInitializationError: unable to pull secrets or "
+     "registry auth: ... invalid character 'p' in literal true (expecting 'r').", "secret.invalid"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
                          + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES
-                         + CUT_AND_START_PROBES)
+                         + CUT_AND_START_PROBES + REFUSED_REQUESTS)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
