@@ -156,7 +156,8 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
         return _build(task, "infrastructure.maintenance", "stopcode.InfrastructureHealth",
                       "ECS stopped the task because its underlying infrastructure was unhealthy", None,
                       source=task.stopped_reason)
-    if code == "TaskFailedToStart" and hit is None:
+    if code == "TaskFailedToStart" and (hit is None or hit[0].category in BENIGN_CATEGORIES):
+        # a task that never started was not a requested stop or a scale-in, whatever benign words its text holds
         reason = task.stopped_reason or "no stop reason"
         return _build(task, "task.init_failed", "stopcode.TaskFailedToStart",
                       f"the task never started: {_clip(_last_clause(reason))}", _single(task), source=task.stopped_reason)
@@ -214,20 +215,22 @@ def _match(texts, rules: Iterable[Rule]):
 
 def _match_topic(texts, rules: Iterable[Rule]):
     """The first topic rule that matches a text's words, not the names in it; the hit carries the text as written."""
+    blanked = [(container, original, _NAMES.sub(_blanked, original)) for container, original, _ in texts]
+    blanked = [(container, original, words, words.lower()) for container, original, words in blanked]
     for rule in rules:
-        for container, original, _ in texts:
-            words = _NAMES.sub(_blanked, original)
-            match = rule.search(words.lower(), words)
+        for container, original, words, lowered in blanked:
+            match = rule.search(lowered, words)
             if match is not None:
                 return rule, container, match, original
     return None
 
 
 # A topic fallback reads what a failure is about from its words; the names in a reason are somebody's choice and
-# say nothing about the failure: an ARN's cluster ("task/fargate-spot-capacity/…"), a URL, a bucket ("from bucket
+# say nothing about the failure: an ARN's cluster ("task/fargate-spot-capacity/…"), a URL's host (its path, such as a
+# registry's "/v2/…/manifests/", says what was asked for), a bucket ("from bucket
 # acme-capacity-planning-envfiles"), the keys of a task pasted as JSON ("Attachments", "image",
 # "networkInterfaces"). They are blanked with as many underscores, so a match's offsets still fit the text.
-_NAMES = re.compile(r"arn:aws[\w-]*:[^\s\"'\],)]+|\b[a-z][a-z0-9+.-]{1,15}://[^\s\"'<>)\]]+"
+_NAMES = re.compile(r"arn:aws[\w-]*:[^\s\"'\],)]+|\b[a-z][a-z0-9+.-]{1,15}://[^/\s\"'<>)\]]+"
                     r"|(?<=\bbucket )[\w.-]+|(?<=[\"'])[A-Za-z]\w{0,60}(?=\\?[\"']\s{0,3}:)", re.IGNORECASE)
 
 
@@ -331,7 +334,8 @@ _WRAP_ENDS = frozenset(".\"'`")
 # ECS, Docker and the agent write straight quotes; a reason copied from a web page, a chat or a word processor
 # comes back with typographic ones ("don’t match", "platform ‘linux/amd64’"), which rules written from the
 # source strings would not see.
-_STRAIGHT_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
+_STRAIGHT_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
+                                   "´": "'", "′": "'"})
 
 
 def _unwrapped(text: str) -> str:
@@ -401,12 +405,19 @@ def _by_exit_codes(task: Task) -> Classification:
                       logs_may_be_lost=True)
     if completed and not _may_complete(task):
         completed = []  # exit 0 after the scheduler's SIGTERM, or beside words that name a failure: not a finished job
-    if completed and any(c.exit_code == 137 and not _is_sidecar(c) for c in apps):
+    killed_app = next((c for c in apps if c.exit_code == 137 and not _is_sidecar(c)), None) if completed else None
+    if killed_app is not None:
         # An application container SIGKILLed beside one that exited 0 may have been the essential one, killed
         # from inside (the kernel's OOM killer on a child writes no reason), with the other stopped cleanly after
         # it: not a finished job for certain, and a benign verdict must be. Only a known sidecar's 137 reads as
-        # the shutdown kill of a helper that ignored SIGTERM.
-        completed = []
+        # the shutdown kill of a helper that ignored SIGTERM. Which of the two happened, the event does not say.
+        return _build(task, "container.crashed", "exit.137_beside_exit_0",
+                      f"container {killed_app.name} was killed (exit 137) while {completed[0].name} exited 0: either it "
+                      "was the essential container and was killed from inside, or it ignored SIGTERM at shutdown",
+                      killed_app,
+                      hint="Check which container is essential in the task definition. If it was this one, look for an "
+                           "OOM kill (memory metrics, the kernel log); if not, make it exit on SIGTERM or mark it "
+                           "non-essential with a stopTimeout it can meet.")
     if completed:
         # A sidecar (a log router, an OpenTelemetry or proxy agent) that ignores SIGTERM is SIGKILLed when the
         # essential container finishes. The event does not say which container was essential, so the kill is
@@ -439,15 +450,27 @@ def _by_exit_codes(task: Task) -> Classification:
     return _build(task, "unknown", "none", f"unrecognised stop: {_clip(reason)}", None)
 
 
-# The helpers a task runs beside its application, by their conventional names and images: agents and proxies that
-# often ignore SIGTERM and are SIGKILLed when the essential container finishes (log routers are recognised apart).
-_SIDECAR = re.compile(r"sidecar|proxy|envoy|appmesh|service-?connect|datadog|dd-agent|x-?ray|otel|opentelemetry"
-                      r"|\badot\b|cloudwatch-agent|newrelic|splunk|consul|linkerd|istio|statsd|telegraf|vector"
-                      r"|prometheus|exporter|\bagent\b", re.IGNORECASE)
+# The helpers a task runs beside its application, known by whole words of their conventional names and of their
+# images' repositories (not the registry or a pull-through "proxy" path, not a word inside another such as "hotel"):
+# agents and meshes that often ignore SIGTERM and are SIGKILLed when the essential container finishes. Log routers
+# are recognised apart. Generic words ("agent", "proxy", "exporter", "vector") name applications too.
+_SIDECAR_WORDS = frozenset({"sidecar", "envoy", "appmesh", "datadog", "dogstatsd", "xray", "otel", "opentelemetry",
+                            "adot", "cwagent", "newrelic", "splunk", "consul", "linkerd", "istio", "statsd",
+                            "telegraf", "twistlock"})
+_SIDECAR_PAIRS = frozenset({("x", "ray"), ("dd", "agent"), ("cloudwatch", "agent"), ("service", "connect")})
+_WORD_BREAKS = re.compile(r"[-_/.:@\s]+")
 
 
 def _is_sidecar(container: Container) -> bool:
-    return container.is_log_router or _SIDECAR.search(f"{container.name} {container.image or ''}") is not None
+    if container.is_log_router:
+        return True
+    repository = (container.image or "").split("@")[0].rsplit(":", 1)[0] if container.image else ""
+    parts = repository.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]  # a registry host
+    named = f"{container.name} {' '.join(parts[-2:])}".lower()
+    words = [w for w in _WORD_BREAKS.split(named) if w]
+    return any(w in _SIDECAR_WORDS for w in words) or any(pair in _SIDECAR_PAIRS for pair in zip(words, words[1:]))
 
 
 def _may_complete(task: Task) -> bool:

@@ -11,7 +11,7 @@ from stop_recorder.local.corpus import as_task as corpus_task
 from stop_recorder.local.corpus import load_corpus
 from stop_recorder.model import Container, Task
 from stop_recorder.rules import BUILTIN_RULES, RuleError, load_custom_rules
-from stop_recorder.taxonomy import CATEGORIES
+from stop_recorder.taxonomy import BENIGN_CATEGORIES, CATEGORIES
 
 ROUTER_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.2"
 
@@ -19,7 +19,9 @@ ROUTER_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.2"
 def as_task(fixture: dict) -> Task:
     """Put a public message where ECS puts it: the task's stoppedReason or a container's reason."""
     if fixture["where"] == "task":
-        return Task(stopped_reason=fixture["text"], stop_code="TaskFailedToStart")
+        # a benign stop is not a start failure: ECS gives it no TaskFailedToStart
+        code = None if fixture["category"] in BENIGN_CATEGORIES else "TaskFailedToStart"
+        return Task(stopped_reason=fixture["text"], stop_code=code)
     return Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
                 containers=(Container(name="app", image="111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1",
                                       reason=fixture["text"]),))
@@ -938,3 +940,49 @@ def test_a_log_drivers_start_failure_hint_is_not_awslogs_only():
     result = explain("CannotStartContainerError: Error response from daemon: failed to initialize logging driver: "
                      "dial unix /var/run/fluent.sock: connect: no such file or directory")
     assert result.category == "logging.setup_failed" and "fluentd" in result.hint
+
+
+@pytest.mark.parametrize("name,image", [
+    ("vector-search", "acme/vector-search:1"), ("user-agent-parser", "acme/uap:1"), ("proxy-service", "acme/proxy:2"),
+    ("csv-exporter", "acme/csv-exporter:1"), ("hotel-booking", "acme/hotel-booking:3"), ("consultation-api", "acme/api:1"),
+    ("builder", "jenkins/inbound-agent:latest"), ("ci", "buildkite/agent:3"), ("db", "pgvector/pgvector:pg16"),
+    # a pull-through "proxy" repository in the registry path says nothing about the container
+    ("app", "nexus.acme.io:8443/docker-proxy/acme/app:1"), ("py", "harbor.acme.io/dockerhub-proxy/library/python:3.12"),
+])
+def test_an_ordinary_application_killed_beside_an_exit_0_is_never_taken_for_a_sidecar(name, image):
+    # adversarial review H1: fragments of names ("otel" in "hotel", "consul" in "consultation") and registry paths
+    result = classify(_essential_exited(("web", "acme/web:1", 0), (name, image, 137)))
+    assert result.is_failure and result.culprit_container == name
+    assert "either it was the essential container" in result.summary
+
+
+@pytest.mark.parametrize("name,image", [("dd", "datadog/agent:latest"), ("tracing", "amazon/aws-xray-daemon:3"),
+                                        ("collector", "public.ecr.aws/aws-observability/aws-otel-collector:latest"),
+                                        ("cw", "amazon/cloudwatch-agent:latest"), ("ecs-service-connect-agent", "x:1")])
+def test_a_sidecar_is_known_by_its_image_as_well_as_its_name(name, image):
+    assert classify(_essential_exited(("job", "acme/job:1", 0), (name, image, 137))).category == "container.completed"
+
+
+@pytest.mark.parametrize("text", ["Job attempt duration exceeded timeout", "Job timed out", "Error States.Timeout",
+                                  "job attempt timed out after 3600 seconds"])
+def test_a_schedulers_time_limit_in_any_of_its_words_is_a_failed_run(text):
+    assert explain(text).category == "task.timed_out"
+
+
+@pytest.mark.parametrize("text", ["CannotPullContainerError: image Manifest does not contain descriptor matching "
+                                  "platform ‘linux/amd64’", "CannotPullContainerError: image Manifest does not contain "
+                                  "descriptor matching platform ‚linux/amd64‘"])
+def test_every_typographic_quote_reads_as_the_straight_one(text):
+    assert explain(text).category == "image.platform_mismatch"
+
+
+def test_a_topic_still_reads_a_urls_path():
+    # only a URL's host is a name; its path ("/v2/<repo>/manifests/<tag>") says what was being fetched
+    text = "ResourceInitializationError: failed to fetch https://registry-1.docker.io/v2/library/nginx/manifests/latest"
+    assert explain(text).category == "image.pull_failed"
+
+
+@pytest.mark.parametrize("text", ["Terminating job.", "Status reason: Terminating job.", "Task stopped by user"])
+def test_a_task_that_never_started_is_never_a_requested_stop(text):
+    # adversarial review L2: a benign text rule must not outrank ECS's TaskFailedToStart
+    assert classify(Task(stopped_reason=text, stop_code="TaskFailedToStart")).is_failure
