@@ -985,7 +985,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|^terminating job\.?\s*$"
           # the whole reasons Metaflow and Cromwell give when they stop the job they started ("abort called" alone
           # is also what a C program prints when it aborts)
-          r"|^metaflow initiated job termination\.?$|^cromwell abort called\.?$"
+          # (Metaflow prints its own reason under the headline of its BatchKilledException: "AWS Batch task killed")
+          r"|^(?:aws batch task killed: )?metaflow initiated job termination\.?$|^cromwell abort called\.?$"
           # ...and Nextflow's, Airflow's ECS executor's and Copilot's (deleting the stack that ran the task)
           r"|^job killed by nf$|^airflow executor received a sigterm$"
           r"|^task stopped because the underlying cloudformation stack was deleted$"
@@ -999,6 +1000,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    # Airflow's ECS and Batch operators stop a task they were told to kill with this reason
                    _GH + "apache/airflow/blob/9c369594a9073f65b49ca2b8ee5b1b52fe0e6db7/providers/amazon/src/airflow/providers/amazon/aws/operators/ecs.py",
                    _GH + "Netflix/metaflow/blob/d2dd7f953574369d5b4715822b12377d44ba1cf8/metaflow/plugins/aws/batch/batch_client.py",
+                   _GH + "Netflix/metaflow/blob/d2dd7f953574369d5b4715822b12377d44ba1cf8/metaflow/plugins/aws/batch/batch.py",
                    _GH + "broadinstitute/cromwell/blob/c805f3c561326aa645411be97b36a98f3baeb618/supportedBackends/aws/src/main/scala/cromwell/backend/impl/aws/AwsBatchJob.scala")),
     _rule("service.scaling", "service.scaling",
           ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "az rebalancing"),

@@ -915,6 +915,8 @@ def test_a_known_sidecar_killed_at_shutdown_still_lets_the_job_complete(sidecar,
      "user.stopped"),
     # Prefect's ECS worker cancelling a flow run (prefect_aws/workers/ecs_worker.py)
     ("Stopped by Prefect worker", "user.stopped"),
+    # Metaflow's reason under its BatchKilledException headline (metaflow/plugins/aws/batch/batch.py)
+    ("AWS Batch task killed:\n    Metaflow initiated job termination.", "user.stopped"),
 ])
 def test_explain_reads_the_stop_code_a_pasted_reason_relays(pasted, category):
     assert explain(pasted).category == category
