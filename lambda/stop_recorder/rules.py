@@ -599,14 +599,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- registry authentication
     _rule("pull.auth_denied", "image.access_denied",
           ("ecr:", "registry auth", "asm fetching secret for the registry", "repositorycredentials", "unauthorized",
-           "no basic auth", "status 401"),
+           "no basic auth", "status 401", "authentication is required"),
           r"ecr:(?:getauthorizationtoken|batchgetimage|getdownloadurlforlayer|batchchecklayeravailability)"
           r"|asm fetching secret for the registry|unauthorized: authentication required|no basic auth credentials"
           r"|\b401 unauthorized|status 401 trying to pull"
           # the daemon's shortest form: the registry URL it asked, then the registry's bare 401 word
-          r"|/v2/(?:[^\s\"/]{1,200}/){1,8}(?:manifests|blobs)/[^\s\"/]{1,200}\"?: unauthorized\b|/v2/\"?: unauthorized\b",
+          r"|/v2/(?:[^\s\"/]{1,200}/){1,8}(?:manifests|blobs)/[^\s\"/]{1,200}\"?: unauthorized\b|/v2/\"?: unauthorized\b"
+          # ...or the registry's own error code at the head of what the daemon passes on ("Error response from daemon:
+          # unauthorized: <the registry's text>", distribution's errcode "code: message"; Harbor, GCR, Artifactory,
+          # ACR), after a status line when containerd appends the body, and the old engine's "Authentication is required"
+          r"|error response from daemon: unauthorized: |\bbad request:? unauthorized: "
+          r"|cannotpullcontainererror: (?:error response from daemon: )?authentication is required",
           "registry refused the image pull{of_image}",
-          sources=("https://github.com/zachyzissou/personal-website/blob/main/DOCKER_AUTH_FIX.md",)),
+          sources=("https://github.com/zachyzissou/personal-website/blob/main/DOCKER_AUTH_FIX.md",
+                   _GH + "goharbor/harbor/issues/17845", _GH + "GoogleCloudPlatform/docker-credential-gcr/issues/70",
+                   _GH + "distribution/distribution/blob/0d6b721d2c8a2b0fc8a67fd1de5cd1f5a4cfac6d/registry/api/errcode/errors.go")),
     # --- image content and identity
     _rule("pull.platform", "image.platform_mismatch",
           ("platform", "manifest list", "exec format error", "image is incompatible", "operating system"),

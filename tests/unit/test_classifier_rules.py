@@ -988,3 +988,17 @@ def test_a_topic_still_reads_a_urls_path():
 def test_a_task_that_never_started_is_never_a_requested_stop(text):
     # adversarial review L2: a benign text rule must not outrank ECS's TaskFailedToStart
     assert classify(Task(stopped_reason=text, stop_code="TaskFailedToStart")).is_failure
+
+
+@pytest.mark.parametrize("text", [
+    # the registry's own error code at the head of what the daemon passes on (distribution's errcode "code: message")
+    "CannotPullContainerError: Error response from daemon: unauthorized: unauthorized to access repository: "
+    "commons/bsk-rhel9-java17-tomcat10, action: pull",  # goharbor/harbor#17845
+    "CannotPullContainerError: Error response from daemon: unauthorized: You don't have the needed permissions to "
+    "perform this operation, and you may have invalid credentials.",  # GoogleCloudPlatform/docker-credential-gcr#70
+    "CannotPullContainerError: Error response from daemon: unauthorized: The client does not have permission for "
+    "manifest",  # kubernetes/kubernetes#65958 (Artifactory)
+    "CannotPullContainerError: Authentication is required.",  # the old engine's wording (Nexus)
+])
+def test_a_registrys_unauthorized_code_after_the_daemons_prefix_is_a_refusal(text):
+    assert explain(text).category == "image.access_denied"
