@@ -278,6 +278,19 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "Fargate timed out provisioning the task's ephemeral storage",
           "A transient Fargate failure: run the task again; if it repeats, try another Availability Zone or a smaller ephemeralStorage size.",
           sources=(_GH + "dagster-io/dagster/blob/master/python_modules/libraries/dagster-aws/dagster_aws/ecs/launcher.py",)),
+    # The EBS CSI driver on the instance (or Fargate) staging an ECS-managed EBS volume: its gRPC errors and timeouts
+    # come over a local socket, so a deadline here is the volume's, not the task's route (agent/ebs/watcher.go,
+    # ecs-agent/csiclient/csi_client.go, ecs-agent/daemonimages/csidriver/driver/node.go)
+    _rule("storage.ebs_csi", "storage.mount_failed",
+          ("via csi driver", "nodestagevolume", "nodepublishvolume", "csi connection", "failed to find device path"),
+          r"failed to (?:un)?stage volume via csi driver|node(?:un)?(?:stage|publish)volume\b|csi connection"
+          r"|failed to find device path /dev/",
+          "the EBS volume could not be staged on the host: {tail}",
+          "Check the volume's configuration (file system type, size, KMS key, snapshot) and the ECS infrastructure "
+          "role; retry the task if the EBS CSI driver timed out.",
+          sources=(_AGENT + "ebs/watcher.go",
+                   "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/ecs-agent/csiclient/csi_client.go",
+                   "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/ecs-agent/daemonimages/csidriver/driver/node.go")),
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
           ("efs", "nfs", "volume", "mount", "infrastructure role", "fsxwindowsfileserver", "credentialsparameter"),
@@ -326,10 +339,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # ResourceInitializationError is Fargate preparing the task, which the network rules decide.
     _rule("host.daemon_transport", "host.runtime_error",
           ("cannotstartcontainer", "cannotcreatecontainer", "cannotinspectcontainer", "cannotstopcontainer",
-           "containerruntime"),
-          r"(?:cannot(?:start|create|inspect|stop)container|containerruntime(?:timeout)?)error: (?!resourceinitializationerror)",
+           "containerruntime", "cannotremovecontainer", "cannotdescribecontainer", "cannotlist", "cannotinspectvolume",
+           "containerexec", "dockerstate"),
+          # every agent error type named for a call to the local daemon (agent/dockerclient/dockerapi/errors.go)
+          r"(?:cannot(?:start|create|inspect|stop|remove|describe)container|cannotlist(?:containers|images|plugins)"
+          r"|cannotinspectvolume|cannot(?:create|start|inspect)containerexec|dockerstate|containerruntime(?:timeout)?)"
+          r"error: (?!resourceinitializationerror)",
           also=(r"deadline exceeded|connection refused|i/o timeout|context cancell?ed|request cancell?ed|connection reset"
-                r"|bridge store for object type|:\s*timeout\s*$",),
+                r"|bridge store for object type|:\s*timeout\s*$"
+                # the agent's connection to the daemon's socket dropped ("error during connect: Post
+                # http://%2Fvar%2Frun%2Fdocker.sock/…: EOF", amazon-ecs-agent#1708)
+                r"|error during connect: \w{1,10} \S{0,40}docker\.sock",),
           # ...unless the daemon was reaching across the network (a registry URL, a DNS lookup, a TCP dial): then the
           # task's route is at fault and the transport rules below decide.
           # (The agent's own requests to the daemon go to http://%2Fvar%2Frun%2Fdocker.sock/… or unix.sock: local.)
@@ -717,7 +737,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "marked for removal", "cannot join network namespace", "ttrpc: closed", "unable to retrieve oci runtime error",
            "transport is closing", "client connection is closing", "container not started", "already exists", "fork/exec",
            "too many open files", "iptables", "seccomp filter", "internalecspause",
-           "containerd.sock"),
+           "containerd.sock", "/dev/mapper/", "/ns/"),
           r"is already in use by container|<=> sandbox \(?\w{0,30}\)? pair interfaces|unable to freeze"
           r"|grpc: the connection is unavailable|is marked for removal and cannot be started"
           # the task's network (pause) container already exited (moby daemon/container_operations.go), containerd lost
@@ -731,7 +751,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the host kernel refusing: iptables chains Docker expects (moby#26494), a seccomp filter it cannot load
           # (a mknod refused with errno 524 is a volume mounted over /dev, the task's: amazon-ecs-agent#3526)
           r"|iptables: no chain|iptables failed|error loading seccomp filter into kernel"
-          r"|no such container: \S{0,100}internalecspause",
+          r"|no such container: \S{0,100}internalecspause"
+          # a path of the runtime's own gone from under it: a devicemapper device (moby#34569), the network namespace
+          # of a container's process (moby#46490)
+          r"|open /dev/mapper/\S{1,300}: no such file or directory|/proc/\d{1,10}/ns/\w{1,10}: no such file or directory",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
@@ -789,14 +812,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
-           "cannot start container", "taskdependencyerror"),
+           "cannot start container", "taskdependencyerror", "task dependencies cannot be resolved"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
           r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror"
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
-          r"|taskdependencyerror",
+          r"|taskdependencyerror|task dependencies cannot be resolved",  # the agent sends the latter without its name too
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           # ...and runc saying the kernel OOM-killed the container's init is its memory (runc process_linux.go)

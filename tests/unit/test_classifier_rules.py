@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(80))
+@pytest.mark.parametrize("index", range(81))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 80
+    assert len(stop_reasons) == 81
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1002,3 +1002,24 @@ def test_a_task_that_never_started_is_never_a_requested_stop(text):
 ])
 def test_a_registrys_unauthorized_code_after_the_daemons_prefix_is_a_refusal(text):
     assert explain(text).category == "image.access_denied"
+
+
+@pytest.mark.parametrize("text,category", [
+    # every agent error type named for a call to the local daemon (agent/dockerclient/dockerapi/errors.go): a
+    # deadline there is the daemon's, not the task's route
+    ("CannotListImagesError: Error response from daemon: context deadline exceeded", "host.runtime_error"),
+    ("DockerStateError: failed to create shim task: context deadline exceeded: unknown", "host.runtime_error"),
+    # the agent's connection to the daemon's socket dropped (amazon-ecs-agent#1708)
+    ("CannotStartContainerError: error during connect: Post http://%2Fvar%2Frun%2Fdocker.sock/v1.21/containers/"
+     "4d2f/start: EOF", "host.runtime_error"),
+    # a path of the runtime's own gone from under it (moby#34569)
+    ("CannotCreateContainerError: Error response from daemon: open /dev/mapper/docker-202:1-263192-9b1c-init: no "
+     "such file or directory", "host.runtime_error"),
+    # the agent's TaskDependencyError text, sent without its name (agent/engine/docker_task_engine.go)
+    ("Task dependencies cannot be resolved, taskArn: arn:aws:ecs:us-east-1:123456789012:task/c/4d2f",
+     "container.start_failed"),
+    # the EBS CSI driver staging an ECS-managed volume over a local socket (ecs-agent/csiclient/csi_client.go)
+    ("NodeStageVolume: failed to establish CSI connection: context deadline exceeded", "storage.mount_failed"),
+])
+def test_the_agents_own_calls_and_volumes_are_not_the_tasks_route(text, category):
+    assert explain(text).category == category
