@@ -302,7 +302,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|unable to resolve volume mounts|for a local volume name|error looking up volume plugin"
           # the host path of a bind mount (moby daemon/volume/mounts/mounts.go), and the agent's FSx for Windows File
           # Server volume, whose credentialsParameter must be an SSM or Secrets Manager ARN (fsxwindowsfileserver_windows.go)
-          r"|error while creating mount source path|fsxwindowsfileserver|unsupported credentialsparameter"
+          r"|error while creating mount source path|bind source path does not exist|fsxwindowsfileserver|unsupported credentialsparameter"
           # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
           r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
@@ -312,7 +312,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
-                   _DOCS + "cannot-create-volume.html")),
+                   _DOCS + "cannot-create-volume.html",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/volume/mounts/validate.go")),
     # --- a log driver that cannot start fails the container even when the cause is a refused connection to its
     # endpoint (fluentd/syslog address): the fix is in the logConfiguration, so it decides before transport errors
     # ...unless it failed reaching an AWS endpoint (CloudWatch Logs): that is the task's network, as below

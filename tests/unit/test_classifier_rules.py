@@ -1018,6 +1018,9 @@ def test_a_registrys_unauthorized_code_after_the_daemons_prefix_is_a_refusal(tex
     # the agent's TaskDependencyError text, sent without its name (agent/engine/docker_task_engine.go)
     ("Task dependencies cannot be resolved, taskArn: arn:aws:ecs:us-east-1:123456789012:task/c/4d2f",
      "container.start_failed"),
+    # a task volume's host sourcePath missing on the instance (moby's mount validation; storage probe s058)
+    ('CannotStartContainerError: Error response from daemon: invalid mount config for type "bind": bind source path '
+     'does not exist: /etc/mysql/scripts', "storage.mount_failed"),
     # the EBS CSI driver staging an ECS-managed volume over a local socket (ecs-agent/csiclient/csi_client.go)
     ("NodeStageVolume: failed to establish CSI connection: context deadline exceeded", "storage.mount_failed"),
 ])
