@@ -226,11 +226,12 @@ def _match_topic(texts, rules: Iterable[Rule]):
 
 
 # A topic fallback reads what a failure is about from its words; the names in a reason are somebody's choice and
-# say nothing about the failure: an ARN's cluster ("task/fargate-spot-capacity/…"), a URL's host (its path, such as a
-# registry's "/v2/…/manifests/", says what was asked for), a bucket ("from bucket
+# say nothing about the failure: an ARN's cluster ("task/fargate-spot-capacity/…"), a URL's or an image's registry host
+# (the path, such as a registry's "/v2/…/manifests/", says what was asked for), a bucket ("from bucket
 # acme-capacity-planning-envfiles"), the keys of a task pasted as JSON ("Attachments", "image",
 # "networkInterfaces"). They are blanked with as many underscores, so a match's offsets still fit the text.
 _NAMES = re.compile(r"arn:aws[\w-]*:[^\s\"'\],)]+|\b[a-z][a-z0-9+.-]{1,15}://[^/\s\"'<>)\]]+"
+                    r"|\b(?:[\w-]{1,63}\.){1,10}(?:com|io|aws|net|org|cn|dev)(?::\d{1,5})?(?=/)"
                     r"|(?<=\bbucket )[\w.-]+|(?<=[\"'])[A-Za-z]\w{0,60}(?=\\?[\"']\s{0,3}:)", re.IGNORECASE)
 
 

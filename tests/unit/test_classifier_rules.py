@@ -1026,3 +1026,12 @@ def test_a_registrys_unauthorized_code_after_the_daemons_prefix_is_a_refusal(tex
 ])
 def test_the_agents_own_calls_and_volumes_are_not_the_tasks_route(text, category):
     assert explain(text).category == category
+
+
+def test_a_topic_is_not_read_from_an_images_registry_host():
+    # Step Functions' States.TaskFailed cause is the task as JSON; its image's registry host ("….dkr.ecr…") is a
+    # name, not an image pull that failed (relay probe f-07: the task exited 2)
+    cause = ('Error States.TaskFailed Cause {"Attachments":[],"Containers":[{"ExitCode":2,"Image":"123456789012.dkr.ecr.'
+             'us-east-1.amazonaws.com/etl:latest","LastStatus":"STOPPED","Name":"etl"}],"LaunchType":"FARGATE",'
+             '"StoppedReason":"Essential container in task exited"}')
+    assert explain(cause).category not in ("image.pull_failed", "image.access_denied", "image.not_found")
