@@ -32,8 +32,10 @@ def _fresh_alert_import() -> dict:
 def test_the_alert_handler_imports_neither_the_watchdog_nor_the_rule_checker():
     modules = set(_fresh_alert_import()["modules"])
     assert "stop_recorder.watchdog.runs" in modules  # the family ledger's run: the alert path needs it
+    # ...nor the diagnosis modules: only a notification that asks for evidence imports them
     unused = {"croniter", "stop_recorder.watchdog.service", "stop_recorder.watchdog.evaluate",
-              "stop_recorder.watchdog.expressions", "stop_recorder.watchdog.model", "stop_recorder.rulecheck"}
+              "stop_recorder.watchdog.expressions", "stop_recorder.watchdog.model", "stop_recorder.rulecheck",
+              "stop_recorder.diagnosis.gather", "stop_recorder.diagnosis.platform", "stop_recorder.adapters.evidence"}
     assert not unused & modules
 
 

@@ -175,3 +175,35 @@ def test_no_webhook_url_reaches_a_log_when_the_secret_is_malformed(monkeypatch, 
     everything = printed + capsys.readouterr().out + capsys.readouterr().err + caplog.text
     assert "malformed URL" in everything and "hook" in str(raised.value)
     assert "SECRET" not in everything and "hooks.slack.com" not in everything
+
+
+def test_alert_handler_binds_evidence_gathering_on_first_use(monkeypatch, quiet_tracer, sample_events):
+    # The diagnosis modules are imported by the first notification that asks for evidence, not at cold start; the
+    # evidence callable must still reach gather_evidence with this account's sources and budget.
+    monkeypatch.setenv("STORM_TABLE", "storm")
+    monkeypatch.setenv("DIAGNOSIS_BUDGET_MS", "1500")
+    for name in ("stop_recorder.diagnosis.gather", "stop_recorder.adapters.evidence"):
+        sys.modules.pop(name, None)
+    handler = fresh("stop_recorder.handlers.alert")
+    assert "stop_recorder.diagnosis.gather" not in sys.modules
+    from stop_recorder.classifier import classify
+    from stop_recorder.events import parse_event
+
+    oom = next(e for e in sample_events if e["detail"]["taskDefinitionArn"].endswith("api:41")
+               and e["detail"]["stopCode"] == "EssentialContainerExited")
+    stop = parse_event(oom)
+    verdict = classify(stop.task)
+    assert verdict.category == "container.out_of_memory"
+    assert handler.evidence(stop, verdict) is None  # an OOM kill says enough: no evidence gathered
+    assert "stop_recorder.diagnosis.gather" in sys.modules
+    bound = handler._bound_evidence()
+    from stop_recorder.adapters.evidence import EvidenceSources
+
+    assert isinstance(bound.keywords["source_for"], EvidenceSources)
+    assert bound.keywords["settings"].budget_seconds == 1.5
+
+
+def test_alert_handler_without_a_diagnosis_budget_gathers_no_evidence(monkeypatch, quiet_tracer):
+    monkeypatch.setenv("STORM_TABLE", "storm")
+    monkeypatch.setenv("DIAGNOSIS_BUDGET_MS", "0")
+    assert fresh("stop_recorder.handlers.alert").evidence is None

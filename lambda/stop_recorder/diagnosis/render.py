@@ -5,7 +5,10 @@ Block Kit section text: at most 3000 characters (https://api.slack.com/reference
 
 from __future__ import annotations
 
-from .gather import Diagnosis
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing gather (manifests, log tails) is the alert handler's cold start
+    from .gather import Diagnosis
 
 SECTION_LIMIT = 3000
 

@@ -15,11 +15,9 @@ from stop_recorder.adapters.dynamo import DynamoStormStore
 from stop_recorder.adapters.ecs import TaskDefinitionLogs
 from stop_recorder.adapters.organizations import OrganizationsAccountNames
 from stop_recorder.adapters.emf import EmfMetrics
-from stop_recorder.adapters.evidence import DiagnosisArchive, EvidenceSources
 from stop_recorder.adapters.slack import ChatbotTopic, SecretUrl, SlackWebhook
 from stop_recorder.adapters.watch_store import DynamoFamilyLedger
 from stop_recorder.alerts.flow import InFlight, NotifyError, handle_stop
-from stop_recorder.diagnosis.gather import DiagnosisSettings, EvidenceUnavailable, gather_evidence
 from stop_recorder.events import parse_event
 from stop_recorder.model import iso
 from stop_recorder.settings import METRIC_NAMESPACE, SERVICE_NAME, AlertSettings
@@ -51,13 +49,29 @@ log_location = TaskDefinitionLogs(LazyClient("ecs"))
 # account id -> name: ACCOUNT_NAMES, then (READ_ACCOUNT_NAMES=true) Organizations, created on first use; else None
 account_name = account_name_lookup(AccountNameSettings.from_env(), fetch=OrganizationsAccountNames(LazyClient("organizations")))
 clock = time.time  # the local runner replays history and sets event time here
-evidence = None
-if settings.diagnosis_budget_seconds > 0:
-    evidence_sources = EvidenceSources(own_account=settings.recorder_account, assume_roles=settings.diagnosis_role,
-                                       budget_seconds=settings.diagnosis_budget_seconds)
-    evidence = functools.partial(gather_evidence, source_for=evidence_sources, settings=DiagnosisSettings(
+
+
+# The diagnosis modules (evidence sources, manifests, log tails) are about a tenth of the cold import, and most
+# invocations never notify (a scale-in, a duplicate, a crash loop's suppressed repeats), so they are imported by the
+# first notification that asks for evidence, not at cold start.
+@functools.cache
+def _bound_evidence():
+    from stop_recorder.adapters.evidence import EvidenceSources
+    from stop_recorder.diagnosis.gather import DiagnosisSettings, gather_evidence
+
+    sources = EvidenceSources(own_account=settings.recorder_account, assume_roles=settings.diagnosis_role,
+                              budget_seconds=settings.diagnosis_budget_seconds)
+    return functools.partial(gather_evidence, source_for=sources, settings=DiagnosisSettings(
         log_tail_lines=settings.log_tail_lines, budget_seconds=settings.diagnosis_budget_seconds))
-diagnoses = DiagnosisArchive(LazyClient("s3"), settings.diagnosis_bucket) if settings.diagnosis_bucket else None
+
+
+def _gather_evidence(stop, verdict):
+    """Evidence for a notification: the diagnosis modules' gather_evidence, imported on first use."""
+    return _bound_evidence()(stop, verdict)
+
+
+evidence = _gather_evidence if settings.diagnosis_budget_seconds > 0 else None
+diagnoses = None  # the S3 archive of diagnoses, made with the first diagnosis (DIAGNOSIS_BUCKET set)
 
 
 @logger.inject_lambda_context(clear_state=True)  # keys appended for one task must not leak into the next
@@ -93,11 +107,24 @@ def record_diagnosis(diagnosis) -> None:
         # A field Logs Insights sums, not a CloudWatch metric ($0.30 a month): no alarm reads it (docs/cost.md).
         fields["DiagnosedReclassifications"] = 1
     logger.info("diagnosis", extra=fields)
-    if diagnoses is not None:
+    archive = _diagnosis_archive()
+    if archive is not None:
+        # imported already: a diagnosis exists only once gather_evidence ran
+        from stop_recorder.diagnosis.gather import EvidenceUnavailable
+
         try:
-            diagnoses.put(record)
+            archive.put(record)
         except EvidenceUnavailable as error:
             logger.warning("diagnosis record not archived", extra={"reason": str(error)})
+
+
+def _diagnosis_archive():
+    global diagnoses
+    if diagnoses is None and settings.diagnosis_bucket:
+        from stop_recorder.adapters.evidence import DiagnosisArchive
+
+        diagnoses = DiagnosisArchive(LazyClient("s3"), settings.diagnosis_bucket)
+    return diagnoses
 
 
 if settings.tracing:
