@@ -192,13 +192,17 @@ def _single(task: Task) -> Container | None:
 
 def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify a bare reason string, as if it were a task's stoppedReason (with the stop code it relays, if any)."""
-    code = _RELAYED_STOP_CODE.search(reason)
-    return classify(Task(stopped_reason=reason, stop_code=code.group(1) if code else None), custom_rules)
+    # one code, however often repeated; a paste of several tasks with different codes relays none
+    codes = {code.lower() for code in _RELAYED_STOP_CODE.findall(reason)}
+    code = next(c for c in _STOP_CODES if c.lower() in codes) if len(codes) == 1 else None
+    return classify(Task(stopped_reason=reason, stop_code=code), custom_rules)
 
 
 # A pasted reason often carries the stop code beside it, as a tool printed it: Dagster's "Stop code: UserInitiated.",
 # digdag's "stopCode=TaskFailedToStart", a task dumped as JSON ("stopCode": "…") or as a Python dict ('stopCode': '…').
 # The values are the API's (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html, stopCode).
+_STOP_CODES = ("UserInitiated", "ServiceSchedulerInitiated", "SpotInterruption", "TerminationNotice", "TaskFailedToStart",
+               "EssentialContainerExited", "InfrastructureHealth")
 _RELAYED_STOP_CODE = re.compile(
     r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(UserInitiated|ServiceSchedulerInitiated|SpotInterruption"""
     r"""|TerminationNotice|TaskFailedToStart|EssentialContainerExited|InfrastructureHealth)\b""", re.IGNORECASE)
@@ -279,7 +283,7 @@ _RULES_BY_NEEDLE: dict[str, tuple[int, ...]] = {
 # Exception, then a colon), or a word that only a failure uses (a circuit breaker trips only on a failing
 # deployment: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
 # "killed" and "terminated" are not here: callers write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
-_READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:"
+_READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:|(?i:\bexit(?:ed with)? code:? [1-9])"
                                r"|(?i:\b(?:fail(?:ed|s|ure)?|error|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out of memory|oom"
                                r"|circuit breaker|missing|crash(?:ed|es)?|refused|unhealthy|invalid)\b)")
 

@@ -350,7 +350,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                 r"|bridge store for object type|:\s*timeout\s*$"
                 # the agent's connection to the daemon's socket dropped ("error during connect: Post
                 # http://%2Fvar%2Frun%2Fdocker.sock/…: EOF", amazon-ecs-agent#1708)
-                r"|error during connect: \w{1,10} \S{0,40}docker\.sock",),
+                r"|error during connect: \w{1,10} \S{0,60}(?:docker\.sock|docker_engine)",),
           # ...unless the daemon was reaching across the network (a registry URL, a DNS lookup, a TCP dial): then the
           # task's route is at fault and the transport rules below decide.
           # (The agent's own requests to the daemon go to http://%2Fvar%2Frun%2Fdocker.sock/… or unix.sock: local.)
@@ -532,6 +532,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"invalid character '.{1,4}' (?:in literal|looking for|after|in string)|looking for beginning of value",
           also=(r"unable to pull secrets|secrets? from (?:asm|ssm)|secrets manager|parameter store|\bsecret",),
           summary="a secret's value is not the JSON the task expects: {tail}",
+          # ...not the SDK failing to decode a service's answer (an HTML page from a proxy): that is the route's
+          unless=(r"deserialization failed|failed to decode response body|serializationerror|failed decoding json"
+                  r"|ecr registry auth",),
           sources=("https://pkg.go.dev/encoding/json#SyntaxError", _AGENT + "asm/asm.go")),
     _rule("secret.asm_missing", "secret.invalid",
           ("secret from asm", "secrets from asm", "secrets manager", "asm fetching"),
@@ -755,7 +758,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|no such container: \S{0,100}internalecspause"
           # a path of the runtime's own gone from under it: a devicemapper device (moby#34569), the network namespace
           # of a container's process (moby#46490)
-          r"|open /dev/mapper/\S{1,300}: no such file or directory|/proc/\d{1,10}/ns/\w{1,10}: no such file or directory",
+          r"|open /dev/mapper/\S{1,300}: no such file or directory|/proc/\d{1,10}/ns/\w{1,10}\"?: no such file or directory",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
@@ -941,7 +944,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "Fix the task definition or the RunTask/CreateService/UpdateService parameters the message names (launch "
           "type, network configuration, CPU and memory, platform version), then register or deploy again.",
           # a refusal about capacity (a capacity provider the cluster lacks, a limit) is the capacity family's
-          unless=(r"capacity|exceeds? (?:the )?limit|limit exceeded|resource:",),
+          # ...and an exception name wrapped around a stopped task's own reason is that reason's
+          unless=(r"capacity|exceeds? (?:the )?limit|limit exceeded|resource:|cannotpull(?:ecr)?container|unhealthy"
+                  r"|health checks?|spot|exceeded timeout",),
           sources=(_DOCS + "task-cpu-memory-error.html",
                    "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html",
                    "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html",
@@ -1047,9 +1052,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("service.events", "service.scaling",
           ("running task", "pending task", "draining connections", "registered", "steady state", "has started"),
           r"^(?:\(service [^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
-          r"|has begun draining connections on \d{1,6} tasks?|(?:de)?registered \d{1,6} targets?"
-          # ...and the lines of a deployment going well (service-event-messages.html)
-          r"|has reached a steady state|has started \d{1,6} tasks?)",
+          r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?"
+          r"|registered \d{1,6} targets? in \(target-group [\w:/.-]{1,300}\)\.?$"
+          # ...and the lines of a deployment going well (service-event-messages.html), only as the whole text: a
+          # paste that goes on after them may quote a failure the benign guard's words do not name
+          r"|has reached a steady state\.?$|has started \d{1,6} tasks?: (?:\(task [\w-]{1,64}\)\s?){1,20}\.?$)",
           "the service scheduler replaced the task: {tail}",
           sources=(_GH + "michaelrommel/fleetshell/blob/e282003457c07ffba67398a5b1eecbf9c95cdf46/infrastructure/make_gateway_migrate.sh",
                    _DOCS + "service-event-messages.html")),

@@ -1035,3 +1035,42 @@ def test_a_topic_is_not_read_from_an_images_registry_host():
              'us-east-1.amazonaws.com/etl:latest","LastStatus":"STOPPED","Name":"etl"}],"LaunchType":"FARGATE",'
              '"StoppedReason":"Essential container in task exited"}')
     assert explain(cause).category not in ("image.pull_failed", "image.access_denied", "image.not_found")
+
+
+@pytest.mark.parametrize("text", [
+    "(service web) has started 1 tasks: (task 0123abcd). Essential container in task exited (exit code 1)",
+    "(service web) registered 1 targets in (target-group arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/w/1) "
+    "Container web exited with code 1",
+    "(service web) has reached a steady state. Task stopped: Essential container in task exited. Exit code: 139",
+    "(service web) has stopped 1 running tasks: (task 0123abcd). Container web exited with code 2",
+])
+def test_a_service_event_line_followed_by_a_failure_is_not_benign(text):
+    # second adversarial review H1: the scheduler's good news claimed the whole paste
+    assert explain(text).is_failure
+
+
+def test_a_paste_of_tasks_with_different_stop_codes_relays_none():
+    # second adversarial review H2: the first task's UserInitiated must not decide the second task's pull failure
+    pasted = ('{"tasks": [{"stopCode": "UserInitiated", "stoppedReason": "Task stopped by user"}, {"stopCode": '
+              '"TaskFailedToStart", "stoppedReason": "CannotPullContainerError: pull image manifest has been retried 5 '
+              'time(s): failed to resolve ref 1234.dkr.ecr.us-east-1.amazonaws.com/web:v2: 1234.dkr.ecr.us-east-1.'
+              'amazonaws.com/web:v2: not found"}]}')
+    assert explain(pasted).category == "image.not_found"
+
+
+@pytest.mark.parametrize("text,category", [
+    # the SDK failing to decode an answer (an HTML page from a proxy) is the route's, not a malformed secret
+    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+     "unable to retrieve ecr registry auth: operation error ECR: GetAuthorizationToken, https response error "
+     "StatusCode: 200, RequestID: , deserialization failed, failed to decode response body, invalid character '<' "
+     "looking for beginning of value", "network.unreachable"),
+    # an exception name around a stopped task's own reason is that reason's family
+    ("ClientException: CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve "
+     "ref 1234.dkr.ecr.us-east-1.amazonaws.com/app:latest", "image.pull_failed"),
+    ('CannotStartContainerError: Error response from daemon: failed to Statfs "/proc/12345/ns/net": no such file or '
+     'directory', "host.runtime_error"),
+    ("CannotStartContainerError: error during connect: Post http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.24/containers/"
+     "4d2f/start: EOF", "host.runtime_error"),
+])
+def test_second_review_findings(text, category):
+    assert explain(text).category == category
