@@ -144,6 +144,14 @@ class RuleError(ValueError):
     """A custom rule is malformed; the message names the rule and the problem."""
 
 
+def _dependency_rule(id_: str, outcome: str, what: str, hint: str) -> Rule:
+    """One outcome of the agent's dependsOn check: the container waited on, named in the summary and the hint."""
+    return _rule(id_, "container.start_failed", ("container ordering dependency",),
+                 r"container ordering dependency \[(?P<dependency>[\w.-]{1,255})",
+                 what + ", so the container waiting on it never started{container_part}", hint, also=(outcome,),
+                 sources=(_AGENT + "engine/dependencygraph/graph.go",))
+
+
 def _rule(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, hint: str | None = None, *,
           also: Iterable[str] = (), unless: Iterable[str] = (), sources: Iterable[str] = (), family: bool = False) -> Rule:
     return Rule(id_, category, frozenset(needles), regex, summary, hint, tuple(also), tuple(sources), family, fold=True,
@@ -783,26 +791,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The agent would not start a container whose dependsOn condition cannot be met (agent/engine/dependencygraph/
     # graph.go): the container it waits on exited with an error, never became ready in time, or is not in the task
     # definition. The fix is that container or the dependsOn entry, not the waiting container's entrypoint.
-    _rule("start.dependency_failed", "container.start_failed", ("container ordering dependency",),
-          r"container ordering dependency \[(?P<dependency>[\w.-]{1,255})",
-          "dependsOn: {dependency} exited with an error or will never start, so the container waiting on it never "
-          "started{container_part}",
-          "Fix the container it depends on first: its exit code and last log lines say why it failed; dependsOn "
-          "SUCCESS needs exit 0.",
-          also=(r"did not exit successfully|will never start",), sources=(_AGENT + "engine/dependencygraph/graph.go",)),
-    _rule("start.dependency_timeout", "container.start_failed", ("container ordering dependency",),
-          r"container ordering dependency \[(?P<dependency>[\w.-]{1,255})",
-          "dependsOn: {dependency} did not reach its condition in time, so the container waiting on it never "
-          "started{container_part}",
-          "Find why that container is slow to start or to become HEALTHY (its health check and logs), or raise its "
-          "startTimeout.",
-          also=(r"has timed out",), sources=(_AGENT + "engine/dependencygraph/graph.go",)),
-    _rule("start.dependency_missing", "container.start_failed", ("container ordering dependency",),
-          r"container ordering dependency \[(?P<dependency>[\w.-]{1,255})",
-          "dependsOn names {dependency}, which the task does not have, so the container waiting on it never "
-          "started{container_part}",
-          "Fix the containerName in the dependsOn entry of the task definition.",
-          also=(r"\] does not exist",), sources=(_AGENT + "engine/dependencygraph/graph.go",)),
+    _dependency_rule("start.dependency_failed", r"did not exit successfully|will never start",
+                     "dependsOn: {dependency} exited with an error or will never start",
+                     "Fix the container it depends on first: its exit code and last log lines say why it failed; "
+                     "dependsOn SUCCESS needs exit 0."),
+    _dependency_rule("start.dependency_timeout", r"has timed out",
+                     "dependsOn: {dependency} did not reach its condition in time",
+                     "Find why that container is slow to start or to become HEALTHY (its health check and logs), or "
+                     "raise its startTimeout."),
+    _dependency_rule("start.dependency_missing", r"\] does not exist",
+                     "dependsOn names {dependency}, which the task does not have",
+                     "Fix the containerName in the dependsOn entry of the task definition."),
     # AWS's guide for this start failure says a container that tries to exceed its memory is stopped: the hint is
     # the guide's, the category stays a start failure (the words name no OOM kill).
     _rule("start.container_status", "container.start_failed", ("failed to get container status",),
