@@ -267,12 +267,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
           ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace",
-           "containernetworkingerror", "no ipv6 address found"),
+           "containernetworkingerror", "no ipv6 address found", "container resource provisioning", "cni plugin"),
           r"network interface provision|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
           r"|eni (?:attachment|provisioning)|not have enough free addresses|insufficientfreeaddressesinsubnet"
           r"|networkinterfacelimitexceeded|create network interface|invoke eni plugin|failed to set ?up network namespace"
           r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)"
           r"|containernetworkingerror"  # the agent's error type for a task network namespace it could not set up
+          # ...and its words without the type (engine/docker_task_engine.go, netlib/model/networkinterface)
+          r"|container resource provisioning: |cni plugin invocation failed|eni message validation: "
           # Service Connect on an IPv6-only instance whose bridge network gave the container no IPv6 address
           r"|ipv6-only but no ipv6 address found",
           "network interface could not be provisioned: {tail}",
@@ -314,8 +316,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
           r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
-          # a full disk on the host breaks the mount's mkdir too, and more disk is its fix (the disk rules, below)
-          unless=(r"mkdir \S{1,300}: no space left on device",),
+          # a full disk on the host breaks the mount's mkdir too, and more disk is its fix (the disk rules, below);
+          # runc mounting the container's own /proc, /sys or /dev, or the NVIDIA hook's mounts, are the runtime's
+          unless=(r"mkdir \S{1,300}: no space left on device|to rootfs at \"?/(?:proc|sys|dev)\b|nvidia-container-cli",),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
@@ -396,6 +399,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           unless=(r"cannotpullecrcontainererror|\.amazonaws\.com|proxyconnect|registry auth|unable to retrieve secret"
                   r"|fetching secret data|failed to download env|log stream",),
           sources=(_GH + "aws/containers-roadmap/issues/740",)),
+    # containerd timing out on a task operation of its own (bottlerocket-os/bottlerocket#3970): the runtime, not a route
+    _rule("host.containerd_task", "host.runtime_error", ("shim task", "to create task", "to delete task", "to start task",
+                                                         "to kill task"),
+          r"failed to (?:create|delete|start|kill) (?:shim )?task: (?:context deadline exceeded|ttrpc)",
+          "the host's container runtime timed out: {tail}",
+          hint="Drain and replace the container instance (or restart containerd on it); check its containerd log.",
+          sources=(_GH + "bottlerocket-os/bottlerocket/issues/3970",)),
     _rule("network.timeout", "network.unreachable",
           ("i/o timeout", "client.timeout", "deadline exceeded", "no such host", "connection refused",
            "network is unreachable", "handshake timeout", "waiting for connection", "connection timed out",
@@ -600,14 +610,19 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # (agent/acs/session/error.go spells its error type "UnrecogniedTaskError").
     _rule("task.service_connect_config", "task.init_failed",
           ("service connect config validation", "serviceconnect is only supported", "unrecogniedtaskerror",
-           "unrecognizedtaskerror"),
+           "unrecognizedtaskerror", "service connect", "proxy type other than app mesh"),
           r"service connect config validation failed|serviceconnect is only supported on linux"
-          r"|unrecogni[sz]?e?dtaskerror",
+          r"|unrecogni[sz]?e?dtaskerror"
+          # the agent preparing the Service Connect or App Mesh proxy (api/task/task.go, task_attachment_handler.go,
+          # api/appmesh/appmesh.go): its attachment, ports and environment for the proxy container
+          r"|(?:error parsing|error initializing \w{1,20}|error injecting \w{1,40}) (?:\w{1,20} ){0,6}(?:for|to|from) (?:the )?service connect"
+          r"|service connect container not found|proxy type other than app mesh",
           "the ECS agent rejected the task's configuration: {tail}",
           hint="Check the service's Service Connect configuration (port mappings and names, no host-port collision) "
                "and that the capacity runs Linux with a current ECS agent.",
           sources=(_AGENT + "acs/session/error.go", _AGENT + "api/task/task_attachment_handler.go",
-                   _AGENT + "engine/serviceconnect/manager_other.go")),
+                   _AGENT + "engine/serviceconnect/manager_other.go", _AGENT + "api/task/task.go",
+                   _AGENT + "api/appmesh/appmesh.go")),
     # The agent has no registry credentials for a private registry's image: the repositoryCredentials secret's data
     # was not fetched (agent/engine/docker_task_engine.go), a failed preparation, not a missing image.
     _rule("task.registry_credentials", "task.init_failed",
@@ -655,7 +670,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the pre-2019 Windows wording (moby#35462): "The operating system of the container does not match the
           # operating system of the host. (0xc0370101)"
           r"|operating system of the container does not match the operating system of the host"
-          r"|no match for platform in manifest",
+          r"|no match for platform in manifest"
+          # the daemon's own image store holding another platform's image (moby daemon/images/image.go,
+          # daemon/containerd/image.go)
+          r"|was found but its platform \(\S{1,64}\) does not match the specified platform|does not provide the specified platform",
           "image{image_ref} has no {platform_or} variant",
           sources=(_GH + "aws/amazon-ecs-agent/issues/2466",
                    _GH + "ministryofjustice/modernisation-platform-environments/pull/427", _GH + "moby/moby/issues/35462")),
@@ -857,7 +875,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "containerexecerror", "cannotinspectvolume", "cannotremove", "cannotlist", "cannotgetcontainertop",
            "could not tranisition", "platform resources", "containerruntime", "failed to get container status", "internalerror"),
           r"dockertimeouterror|waiting for amazon ecs agent to start|cannotinspectcontainererror|cannotstopcontainererror|cgrouperror|could not trans?i?sition to"
-          r"|could not tranisition to|platform resources|containerruntime(?:timeout)?error|failed to get container status|internalerror"
+          r"|could not tranisition to|platform resources|containerruntime(?:timeout)?error|failed to get container status"
+          r"|(?<!elb\.)internalerror"  # (the load balancer's Elb.InternalError is its health check's)
           # the agent's other Docker-side error types: the daemon, not the image or the application
           r"|cannotdescribecontainererror|containervanishederror|impossiblestatetransitionerror|cannotgetdockerclient\w{0,8}error"
           r"|nosuchcontainererror|cannot(?:create|start|inspect)containerexecerror|cannotinspectvolumeerror"
@@ -869,7 +888,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The agent on the instance was disconnected when ECS tried to start the task (RunTask failure reason AGENT).
     _rule("host.agent_disconnected", "host.runtime_error",
           ("agent",),
-          r"^(?:taskfailedtostart: )?agent\s*$",
+          r"^(?:taskfailedtostart: )?agent(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$",
           "the ECS agent on the chosen instance was disconnected",
           sources=(_API, "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html")),
     # Placement and quota failures: no instance, capacity provider or account quota could take the task. The
@@ -885,7 +904,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|resource:(?:cpu|memory|eni|ports|gpu|fargate)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
           r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
           # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
-          r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)\s*$"
+          r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
           # AWS Batch's blocked-queue reasons: no instance type of the compute environment can fit or be had
           r"|capacity:insufficient_instance_capacity"
           r"|misconfiguration:(?:job_resource_requirement|(?:compute|service)_environment_max_resource)|quota_management_limit_exceeded"
@@ -954,11 +973,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
-           "unhealthy in", "not healthy in"),
+           "unhealthy in", "not healthy in", "target.", "elb.internalerror", "failed with these codes", "register targets"),
           r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \((?:target-group (?P<target_group>arn:[^\s)]{1,300})|elb [^)]{0,100})\))?|target health"
-          r"|(?:unhealthy|not healthy) in \(?(?:target-group|elb)\b",
+          r"|(?:unhealthy|not healthy) in \(?(?:target-group|elb)\b"
+          # the load balancer's own reason codes and words for a failed target (describe-target-health, quoted alone
+          # by ECS's service events or by people), and ECS failing to register the task as a target
+          r"|\btarget\.(?:responsecodemismatch|timeout|failedhealthchecks)\b|\belb\.internalerror\b"
+          r"|health checks failed with these codes|failed to register targets in \((?:target-group|elb)\b",
           "task failed load balancer health checks{tg_part}",
-          sources=(_GH + "boltops-tools/ufo/pull/171", _OLD_DOCS + "stopped-task-errors.md")),
+          sources=(_GH + "boltops-tools/ufo/pull/171", _OLD_DOCS + "stopped-task-errors.md",
+                   "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html",
+                   _GH + "aws/copilot-cli/blob/4c858e718bc88449e29540993d8496ac81d7b419/internal/pkg/stream/ecs_test.go")),
     _rule("health.container", "health.container_check",
           ("container health", "unhealthy"),
           r"failed container health checks?|container health check|\bunhealthy\b",

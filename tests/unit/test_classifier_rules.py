@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(81))
+@pytest.mark.parametrize("index", range(82))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 81
+    assert len(stop_reasons) == 82
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1073,4 +1073,38 @@ def test_a_paste_of_tasks_with_different_stop_codes_relays_none():
      "4d2f/start: EOF", "host.runtime_error"),
 ])
 def test_second_review_findings(text, category):
+    assert explain(text).category == category
+
+
+@pytest.mark.parametrize("text,category", [
+    # the load balancer's reason codes quoted alone (API_TargetHealth.html) and ECS failing to register a target
+    ("Target.ResponseCodeMismatch: Health checks failed with these codes: [503]", "health.load_balancer"),
+    ("Target.Timeout: Request timed out", "health.load_balancer"),
+    ("Elb.InternalError: The health checks failed due to an internal error.", "health.load_balancer"),
+    ("(service my-svc) failed to register targets in (target-group 1234) with (error some-error)",
+     "health.load_balancer"),  # aws/copilot-cli internal/pkg/stream/ecs_test.go
+    # the agent preparing the Service Connect or App Mesh proxy (api/task/task.go, api/appmesh/appmesh.go)
+    ("error injecting required env vars to Service Connect container: service connect container not found in task",
+     "task.init_failed"),
+    ("error initializing ports for Service Connect: maximum number of attempts to generate unique ports reached",
+     "task.init_failed"),
+    ("agent does not support proxy type other than app mesh", "task.init_failed"),
+    # runc mounting the container's own /proc is the runtime's, not a task volume
+    ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: '
+     'runc create failed: unable to start container process: error during container init: error mounting "proc" to '
+     'rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: operation not permitted: unknown',
+     "container.start_failed"),
+    # RunTask's failure reasons as the docs print them, with the container instance (api_failures_messages.html)
+    ("ATTRIBUTE (container-instance 5f2b0c1d)", "capacity.unavailable"),
+    ("AGENT (container-instance 5f2b0c1d)", "host.runtime_error"),
+    # the agent's task-networking words without their error type
+    ("container resource provisioning: empty result from network namespace setup", "network.interface_failed"),
+    ("eni message validation: no subnet gateway ipv6 address in the message", "network.interface_failed"),
+    # containerd timing out on its own task operation (bottlerocket-os/bottlerocket#3970)
+    ("failed to delete task: context deadline exceeded: unknown", "host.runtime_error"),
+    # the daemon's image store holding another platform's image (moby daemon/images/image.go)
+    ("CannotCreateContainerError: Error response from daemon: image with reference acme/app:1 was found but its "
+     "platform (linux/amd64) does not match the specified platform (linux/arm64)", "image.platform_mismatch"),
+])
+def test_mesh_and_platform_probe_findings(text, category):
     assert explain(text).category == category
