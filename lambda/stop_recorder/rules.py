@@ -274,7 +274,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)"
           r"|containernetworkingerror"  # the agent's error type for a task network namespace it could not set up
           # ...and its words without the type (engine/docker_task_engine.go, netlib/model/networkinterface)
-          r"|container resource provisioning: |cni plugin invocation failed|eni message validation: "
+          r"|container resource provisioning(?: bridge mode)?: |cni plugin invocation failed|eni message validation: "
           # Service Connect on an IPv6-only instance whose bridge network gave the container no IPv6 address
           r"|ipv6-only but no ipv6 address found",
           "network interface could not be provisioned: {tail}",
@@ -317,8 +317,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
           "volume could not be mounted{fs_part}: {tail}",
           # a full disk on the host breaks the mount's mkdir too, and more disk is its fix (the disk rules, below);
-          # runc mounting the container's own /proc, /sys or /dev, or the NVIDIA hook's mounts, are the runtime's
-          unless=(r"mkdir \S{1,300}: no space left on device|to rootfs at \"?/(?:proc|sys|dev)\b|nvidia-container-cli",),
+          # runc mounting the container's own filesystems (proc, sysfs, cgroup, devpts: a type, not a path, as the
+          # source), or the NVIDIA hook's mounts, are not a task volume
+          unless=(r"mkdir \S{1,300}: no space left on device"
+                  r"|error mounting \"?(?:proc|sysfs|cgroup2?|mqueue|devpts|shm|tmpfs)\"? to rootfs|nvidia-container-cli: mount error",),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
@@ -404,6 +406,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                                                          "to kill task"),
           r"failed to (?:create|delete|start|kill) (?:shim )?task: (?:context deadline exceeded|ttrpc)",
           "the host's container runtime timed out: {tail}",
+          unless=(r"cannotpull|dial tcp|i/o timeout",),
           hint="Drain and replace the container instance (or restart containerd on it); check its containerd log.",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3970",)),
     _rule("network.timeout", "network.unreachable",
@@ -615,7 +618,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|unrecogni[sz]?e?dtaskerror"
           # the agent preparing the Service Connect or App Mesh proxy (api/task/task.go, task_attachment_handler.go,
           # api/appmesh/appmesh.go): its attachment, ports and environment for the proxy container
-          r"|(?:error parsing|error initializing \w{1,20}|error injecting \w{1,40}) (?:\w{1,20} ){0,6}(?:for|to|from) (?:the )?service connect"
+          r"|(?:error parsing|error initializing \w{1,20}|error injecting \w{1,40}) (?:\w{1,40} ){0,6}(?:for|to|from) (?:the )?service connect"
           r"|service connect container not found|proxy type other than app mesh",
           "the ECS agent rejected the task's configuration: {tail}",
           hint="Check the service's Service Connect configuration (port mappings and names, no host-port collision) "
@@ -673,7 +676,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|no match for platform in manifest"
           # the daemon's own image store holding another platform's image (moby daemon/images/image.go,
           # daemon/containerd/image.go)
-          r"|was found but its platform \(\S{1,64}\) does not match the specified platform|does not provide the specified platform",
+          r"|was found but (?:its platform \(\S{1,64}\) )?does not match the specified platform|does not provide the specified platform",
           "image{image_ref} has no {platform_or} variant",
           sources=(_GH + "aws/amazon-ecs-agent/issues/2466",
                    _GH + "ministryofjustice/modernisation-platform-environments/pull/427", _GH + "moby/moby/issues/35462")),
@@ -973,17 +976,26 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
-           "unhealthy in", "not healthy in", "target.", "elb.internalerror", "failed with these codes", "register targets"),
+           "unhealthy in", "not healthy in", "target.", "elb.internalerror", "failed with these codes"),
           r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \((?:target-group (?P<target_group>arn:[^\s)]{1,300})|elb [^)]{0,100})\))?|target health"
           r"|(?:unhealthy|not healthy) in \(?(?:target-group|elb)\b"
           # the load balancer's own reason codes and words for a failed target (describe-target-health, quoted alone
           # by ECS's service events or by people), and ECS failing to register the task as a target
-          r"|\btarget\.(?:responsecodemismatch|timeout|failedhealthchecks)\b|\belb\.internalerror\b"
-          r"|health checks failed with these codes|failed to register targets in \((?:target-group|elb)\b",
+          r"|\btarget\.(?:responsecodemismatch|timeout|failedhealthchecks)\b(?![=\w])|\belb\.internalerror\b"
+          r"|health checks failed with these codes",
           "task failed load balancer health checks{tg_part}",
           sources=(_GH + "boltops-tools/ufo/pull/171", _OLD_DOCS + "stopped-task-errors.md",
                    "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html",
                    _GH + "aws/copilot-cli/blob/4c858e718bc88449e29540993d8496ac81d7b419/internal/pkg/stream/ecs_test.go")),
+    # ECS could not register the task with its target group (an IAM refusal, a throttle, a target in another VPC):
+    # the task never received traffic, and the load balancer's health checks never ran (aws/copilot-cli's stream tests)
+    _rule("health.register_targets", "health.load_balancer", ("register targets",),
+          r"failed to register targets in \((?:target-group|elb)\b",
+          "ECS could not register the task with its load balancer: {tail}",
+          "Read the error after 'with': the service role's elasticloadbalancing:RegisterTargets permission, the target "
+          "group's VPC and target type (ip for awsvpc), or a throttle.",
+          sources=(_GH + "aws/copilot-cli/blob/4c858e718bc88449e29540993d8496ac81d7b419/internal/pkg/stream/ecs_test.go",
+                   _DOCS + "service-event-messages.html")),
     _rule("health.container", "health.container_check",
           ("container health", "unhealthy"),
           r"failed container health checks?|container health check|\bunhealthy\b",

@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(82))
+@pytest.mark.parametrize("index", range(83))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 82
+    assert len(stop_reasons) == 83
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1108,3 +1108,38 @@ def test_second_review_findings(text, category):
 ])
 def test_mesh_and_platform_probe_findings(text, category):
     assert explain(text).category == category
+
+
+_RUNC = ("CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: "
+         "runc create failed: unable to start container process: error during container init: ")
+
+
+@pytest.mark.parametrize("text,category", [
+    # third review: a task's own bind volume mounted under /dev or /sys is still a volume (runc names its host path)
+    (_RUNC + 'error mounting "/var/lib/ecs/data/shm" to rootfs at "/dev/shm": mount /var/lib/ecs/data/shm:/dev/shm '
+     '(via /proc/self/fd/6), flags: 0x5000: no such file or directory: unknown', "storage.mount_failed"),
+    (_RUNC + 'error mounting "/sys" to rootfs at "/sys": mount /sys:/sys, flags: 0x5000: permission denied: unknown',
+     "storage.mount_failed"),
+    # ...while runc's own filesystems (a type, not a path, as the source) are not
+    (_RUNC + 'error mounting "proc" to rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: '
+     'operation not permitted: unknown', "container.start_failed"),
+    # a load balancer reason code is not a configuration key
+    ("Essential container in task exited: java.net.SocketTimeoutException target.timeout=30s", "unknown"),
+    # a pull's own timeout stays the route's
+    ("CannotPullContainerError: failed to start task: context deadline exceeded while pulling x: dial tcp "
+     "1.2.3.4:443: i/o timeout", "network.unreachable"),
+    # Docker's platform wording before moby 8681b3c2ac
+    ("CannotCreateContainerError: Error response from daemon: image with reference X was found but does not match the "
+     "specified platform: wanted linux/arm64, actual: linux/amd64", "image.platform_mismatch"),
+    ("error injecting required env vars APPNET_CONTAINER_MAPPING to Service Connect container: boom", "task.init_failed"),
+    ("container resource provisioning bridge mode: cannot setup netns", "network.interface_failed"),
+])
+def test_third_review_findings(text, category):
+    assert explain(text).category == category
+
+
+def test_a_target_registration_failure_says_so_and_keeps_its_error():
+    result = explain("(service web) failed to register targets in (target-group arn:aws:elasticloadbalancing:us-east-1:1:"
+                     "targetgroup/tg/1) with (error Rate exceeded)")
+    assert result.category == "health.load_balancer" and "register" in result.summary
+    assert "health check path" not in result.hint
