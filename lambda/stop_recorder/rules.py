@@ -594,10 +594,28 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- ECS could not assume the task's role: nothing ran, and no finer category fits
     _rule("task.role_assume", "task.init_failed",
           ("unable to assume",),
-          r"(?:was )?unable to assume (?:the )?role",
+          # (ECS's service-linked role missing from the account: "Unable to assume the service linked role")
+          r"(?:was )?unable to assume (?:the )?(?:service linked )?role",
           "ECS could not assume the task's IAM role: {tail}",
           hint="Check the role's trust policy (ecs-tasks.amazonaws.com) and that the caller may iam:PassRole.",
-          sources=(_GH + "nextflow-io/nextflow/pull/2146",)),
+          sources=(_GH + "nextflow-io/nextflow/pull/2146", _DOCS + "using-service-linked-roles.html")),
+    # Whoever asked ECS to start the task (a scheduler's role, a CI user, Step Functions) may not: RunTask or
+    # CreateService refused, or passing the task's roles refused. The task never started; the caller's policy is the fix.
+    _rule("task.caller_refused", "task.init_failed", ("not authorized to perform",),
+          r"is not authorized to perform: (?:ecs:(?:runtask|starttask|createservice|updateservice|registertaskdefinition)"
+          r"|iam:passrole)\b",
+          "the caller may not start the task: {tail}",
+          "Give the caller (the scheduler's role, the CI user, the state machine's role) ecs:RunTask on the task "
+          "definition and iam:PassRole on the task and execution roles.",
+          sources=(_DOCS + "task_execution_IAM_role.html", "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/CWE_IAM_role.html",
+                   _GH + "aws/aws-cdk/issues/12720")),
+    # The scheduler gave up starting a service's tasks (SERVICE_TASK_START_IMPAIRED): a start failure whose cause is
+    # in each stopped task's own reason
+    _rule("service.start_impaired", "task.init_failed", ("unable to consistently start tasks",),
+          r"is unable to consistently start tasks successfully",
+          "the service cannot start its tasks: {tail}",
+          "Read a stopped task's own stoppedReason (describe-tasks, or this recorder's earlier alerts for the service).",
+          sources=(_DOCS + "service-event-messages-list.html",)),
     # A Windows (or Linux domainless) gMSA credential spec the agent could not fetch, parse or use: the task's
     # credentialSpecs and the Active Directory setup behind them (agent/taskresource/credentialspec).
     _rule("task.credentialspec", "task.init_failed",
@@ -948,12 +966,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # CloudFormation print them). The task never started; the fix is the definition or the call, which the message names.
     _rule("task.request_refused", "task.init_failed",
           ("clientexception", "invalidparameterexception", "platformunknownexception",
-           "platformtaskdefinitionincompatibilityexception", "fargate configuration", "execution role arn", "launch_type",
+           "platformtaskdefinitionincompatibilityexception", "clusternotfoundexception", "fargate configuration",
+           "execution role arn", "launch_type",
            "launch type", "taskdefinition", "task definition", "network configuration", "can not be empty",
            "cannot be blank", "network mode", "networkmode", "requested capabilities", "platform does not exist",
            "platform version", "' setting", "memoryreservation"),
           r"\b(?:clientexception|invalidparameterexception|platformunknownexception"
-          r"|platformtaskdefinitionincompatibilityexception)\b"
+          r"|platformtaskdefinitionincompatibilityexception|clusternotfoundexception)\b"
           r"|no fargate configuration exists for given values|fargate requires task definition to have execution role"
           r"|does not support launch_?type|taskdefinition (?:is inactive|not found)|task definition (?:is inactive|not found|does not exist)"
           r"|network configuration (?:must be provided|is not valid)|subnets can ?not be empty|security groups? can ?not be (?:blank|empty)"

@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(83))
+@pytest.mark.parametrize("index", range(85))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 83
+    assert len(stop_reasons) == 85
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1143,3 +1143,20 @@ def test_a_target_registration_failure_says_so_and_keeps_its_error():
                      "targetgroup/tg/1) with (error Rate exceeded)")
     assert result.category == "health.load_balancer" and "register" in result.summary
     assert "health check path" not in result.hint
+
+
+@pytest.mark.parametrize("text", [
+    # the caller refused: RunTask's or PassRole's AccessDeniedException (LBHackney-IT/Data-Platform#1990,
+    # Airfordable/ecs-deploy-task-definition-to-scheduled-task#22), ECS's service-linked role missing
+    # (aws-solutions/cost-optimizer-for-amazon-workspaces#13), a cluster that does not exist
+    "botocore.errorfactory.AccessDeniedException: An error occurred (AccessDeniedException) when calling the RunTask "
+    "operation: User: arn:aws:iam::120038763019:user/parking-airflow-user is not authorized to perform: iam:PassRole "
+    "on resource: arn:aws:iam::120038763019:role/parking-ecs-execution-role",
+    "Error: User: arn:aws:iam::***:user/my-github-actions-user is not authorized to perform: iam:PassRole on resource: "
+    "arn:aws:iam::***:role/ecsEventsRole",
+    "[ERROR] InvalidParameterException: An error occurred (InvalidParameterException) when calling the RunTask "
+    "operation: Unable to assume the service linked role. Please verify that the ECS service linked role exists.",
+    "ClusterNotFoundException: The specified cluster could not be found.",
+])
+def test_a_task_its_caller_could_not_start_is_a_start_failure_not_unknown(text):
+    assert explain(text).category == "task.init_failed"
