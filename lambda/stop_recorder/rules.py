@@ -953,8 +953,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # AWS Batch's other blocked-queue reasons ("MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS - …"): the compute environment
     # or its roles are misconfigured, so no job can be placed; the ones about size and quotas are capacity, above.
     _rule("batch.misconfiguration", "task.init_failed",
-          ("misconfiguration:",),
-          r"\bmisconfiguration:[a-z0-9_]{3,60}",
+          ("misconfiguration:", "action_required"),
+          # (ACTION_REQUIRED: every compute environment of the queue is INVALID, job_stuck_in_runnable.html)
+          r"\bmisconfiguration:[a-z0-9_]{3,60}|^action_required\b",
           "AWS Batch cannot place the job: {tail}",
           hint="Fix the compute environment named in the reason (its service role, instance role or launch template) "
                "and check the job queue's state in the Batch console.",
@@ -1049,6 +1050,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("infrastructure.host_terminated", "infrastructure.host_terminated",
           ("host ec2", "instance", "drain", "initiatedshutdown", "initiatedhibernate", "user initiated"),
           r"host ec2 \(instance (?P<instance>i-\w{1,30})\)|host ec2 \(instance [^)]{0,40}\) (?:stopped|terminated)"
+          # ...and its short form, as Batch users quote it and retry on ("Host EC2*": batch/latest/userguide/
+          # best-practices.html; azavea/raster-vision-aws#15)
+          r"|host ec2 (?:stopped|terminated)\b"
           r"|(?:container )?instance (?:was )?(?:stopped|terminated|drained|draining)|being drained|is draining"
           r"|\bis in draining state"
           # EC2's state reasons for a shutdown from the API or the instance's OS, and Auto Scaling replacing an

@@ -1160,3 +1160,14 @@ def test_a_target_registration_failure_says_so_and_keeps_its_error():
 ])
 def test_a_task_its_caller_could_not_start_is_a_start_failure_not_unknown(text):
     assert explain(text).category == "task.init_failed"
+
+
+@pytest.mark.parametrize("text,category", [
+    # Batch's host-termination reason in the short form users quote and retry on (azavea/raster-vision-aws#15)
+    ("Host EC2 Terminated", "infrastructure.host_terminated"),
+    ("Status Reason: Host EC2 Terminated", "infrastructure.host_terminated"),
+    # a job queue whose compute environments are all INVALID (batch/latest/userguide/job_stuck_in_runnable.html)
+    ("ACTION_REQUIRED - CE(s) associated with the job queue are invalid.", "task.init_failed"),
+])
+def test_batch_probe_findings(text, category):
+    assert explain(text).category == category
