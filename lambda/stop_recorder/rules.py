@@ -582,6 +582,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"(?:" + _ENV_FILE + r"|environmentfile)", also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
           summary="environment file is missing or malformed: {tail}",
           sources=(_AGENT + "taskresource/envFiles/envfile.go",)),
+    # The agent could not read a Secrets Manager reference in the task definition at all (a bare name where it needs
+    # an ARN, an ARN with parameters it cannot split): agent/taskresource/asmsecret/asmsecret.go, older and newer
+    _rule("secret.reference_unparsable", "secret.invalid", ("secretsmanager secretid", "unexpected arn format"),
+          r"could not find a secretsmanager secretid from value|unexpected arn format with parameters when trying to retrieve asm secret",
+          "the task definition's Secrets Manager reference cannot be read: {tail}",
+          "Use the secret's full ARN (optionally with :json-key:version-stage:version-id) in valueFrom.",
+          sources=(_AGENT + "taskresource/asmsecret/asmsecret.go",)),
     # The SDK gave up after one try, so the error was not transient (missing or unreadable), but ECS cut it off.
     _rule("secret.retried_once_cut", "secret.invalid",
           ("retried 1 time",),
@@ -657,9 +664,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # cannot log in to ECR or a private registry nor read secrets: not a missing image (the words "not found" are about
     # the credentials). agent/engine/docker_task_engine.go, agent/api/task/task.go
     _rule("task.execution_credentials", "task.init_failed",
-          ("ecr credentials: not found", "no execution credentials", "execution role credentials for task"),
+          ("ecr credentials: not found", "no execution credentials", "execution role credentials for task",
+           "unable to find execution role credentials"),
           r"engine ecr credentials: not found|no execution credentials set for the task"
-          r"|unable to get execution role credentials for task",
+          r"|unable to get execution role credentials for task"
+          # each of the task's resources saying so (asm/ssm secret, registry auth, env file: taskresource/*)
+          r"|resource: unable to find execution role credentials",
           "the ECS agent had no execution-role credentials for the task to pull from ECR or read its secrets",
           hint="Set the task definition's executionRoleArn (with ecs-tasks.amazonaws.com in its trust policy); on EC2 and "
                "ECS Anywhere check that the agent can reach ECS to receive the task's credentials.",
@@ -1161,7 +1171,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("family.resource_initialization", "task.init_failed",
           ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "tasks failed to start",
            "resourcenotfoundexception", "hostconfigerror", "dockerclientconfigerror", "unparsableport",
-           "circuit breaker was triggered"),
+           "circuit breaker was triggered", "resource cannot be initialized", "fetching secret data from ssm",
+           "unable to initialize s3 client"),
           # a service's "deployment failed: tasks failed to start" event says the same of its tasks; the agent's
           # HostConfigError and DockerClientConfigError (it could not build a container's config from the task's
           # resources: secrets, credential specs, the FireLens config, execution-role credentials) and UnparsablePort
@@ -1169,6 +1180,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # agent/api/task/task.go, agent/api/container/port_binding.go)
           r"resourceinitializationerror|taskfailedtostart|tasks? failed to start|resourcenotfoundexception"
           r"|hostconfigerror|dockerclientconfigerror|unparsableport"
+          # the agent's own words for the same family on EC2, without the type: its resource-init wrapper
+          # (ecs-agent/api/errors/errors.go), its SSM fetch (taskresource/ssmsecret) and its env-file S3 client
+          # (taskresource/envFiles)
+          r"|resource cannot be initialized for task|fetching secret data from ssm parameter store in [\w-]{1,30}:"
+          r"|unable to initialize s3 client for bucket"
           # CloudFormation's relay of a deployment whose tasks kept failing (the circuit breaker rolled it back)
           r"|deployment circuit breaker was triggered",
           "ECS could not prepare the task: {tail}", family=True,

@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(85))
+@pytest.mark.parametrize("index", range(86))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 85
+    assert len(stop_reasons) == 86
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1170,4 +1170,18 @@ def test_a_task_its_caller_could_not_start_is_a_start_failure_not_unknown(text):
     ("ACTION_REQUIRED - CE(s) associated with the job queue are invalid.", "task.init_failed"),
 ])
 def test_batch_probe_findings(text, category):
+    assert explain(text).category == category
+
+
+@pytest.mark.parametrize("text,category", [
+    # the agent's own words on EC2, without the ResourceInitializationError type (ecs-agent/api/errors/errors.go,
+    # taskresource/ssmsecret, envFiles, asmsecret, asmauth at 8dfceca6 and 6deaab48)
+    ("resource cannot be initialized for task arn:aws:ecs:us-east-1:111122223333:task/prod/0123456789abcdef0123456789"
+     "abcdef: bufio.Scanner: token too long", "task.init_failed"),
+    ("fetching secret data from SSM Parameter Store in us-east-1: empty response", "task.init_failed"),
+    ("unable to initialize s3 client for bucket my-env-files, error: failed to get bucket region", "task.init_failed"),
+    ("asm resource: unable to find execution role credentials", "task.init_failed"),
+    ("unexpected ARN format with parameters when trying to retrieve ASM secret", "secret.invalid"),
+])
+def test_secrets_probe_findings(text, category):
     assert explain(text).category == category
