@@ -193,19 +193,18 @@ def _single(task: Task) -> Container | None:
 def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify a bare reason string, as if it were a task's stoppedReason (with the stop code it relays, if any)."""
     # one code, however often repeated; a paste of several tasks with different codes relays none
-    codes = {code.lower() for code in _RELAYED_STOP_CODE.findall(reason)}
-    code = next(c for c in _STOP_CODES if c.lower() in codes) if len(codes) == 1 else None
-    return classify(Task(stopped_reason=reason, stop_code=code), custom_rules)
+    codes = {_STOP_CODES[code.lower()] for code in _RELAYED_STOP_CODE.findall(reason)}
+    return classify(Task(stopped_reason=reason, stop_code=codes.pop() if len(codes) == 1 else None), custom_rules)
 
 
 # A pasted reason often carries the stop code beside it, as a tool printed it: Dagster's "Stop code: UserInitiated.",
 # digdag's "stopCode=TaskFailedToStart", a task dumped as JSON ("stopCode": "…") or as a Python dict ('stopCode': '…').
 # The values are the API's (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html, stopCode).
-_STOP_CODES = ("UserInitiated", "ServiceSchedulerInitiated", "SpotInterruption", "TerminationNotice", "TaskFailedToStart",
-               "EssentialContainerExited", "InfrastructureHealth")
-_RELAYED_STOP_CODE = re.compile(
-    r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(UserInitiated|ServiceSchedulerInitiated|SpotInterruption"""
-    r"""|TerminationNotice|TaskFailedToStart|EssentialContainerExited|InfrastructureHealth)\b""", re.IGNORECASE)
+_STOP_CODES = {code.lower(): code for code in ("UserInitiated", "ServiceSchedulerInitiated", "SpotInterruption",
+                                                "TerminationNotice", "TaskFailedToStart", "EssentialContainerExited",
+                                                "InfrastructureHealth")}
+_RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(""" + "|".join(_STOP_CODES.values())
+                                + r")\b", re.IGNORECASE)
 
 
 def _match(texts, rules: Iterable[Rule]):
@@ -219,8 +218,10 @@ def _match(texts, rules: Iterable[Rule]):
 
 def _match_topic(texts, rules: Iterable[Rule]):
     """The first topic rule that matches a text's words, not the names in it; the hit carries the text as written."""
-    blanked = [(container, original, _NAMES.sub(_blanked, original)) for container, original, _ in texts]
-    blanked = [(container, original, words, words.lower()) for container, original, words in blanked]
+    blanked = []
+    for container, original, _ in texts:
+        words = _NAMES.sub(_blanked, original)
+        blanked.append((container, original, words, words.lower()))
     for rule in rules:
         for container, original, words, lowered in blanked:
             match = rule.search(lowered, words)
@@ -255,7 +256,8 @@ def _match_builtin(texts):
     found = [BUILTIN_SCANNER.scan(lowered) for _, _, lowered in texts]
     if not any(found):
         return None
-    failure_like = [_READS_AS_FAILURE.search(original) is not None for _, original, _ in texts]
+    # Whether a text reads as a failure matters only to a benign rule, which few texts reach: asked then, once per text.
+    failure_like: list[bool | None] = [None] * len(texts)
     # Only the rules one of whose needles was found, in their order (a rule without needles never runs).
     candidates = sorted({i for present in found for needle in present for i in _RULES_BY_NEEDLE[needle]})
     benign_hit = None
@@ -264,14 +266,20 @@ def _match_builtin(texts):
         benign = rule.category in BENIGN_CATEGORIES
         if benign and benign_hit is not None:
             continue
-        for (container, original, lowered), present, reads_as_failure in zip(texts, found, failure_like):
-            if not rule.needles.isdisjoint(present) and not (benign and reads_as_failure):
-                match = rule.find(original, lowered)
-                if match is not None:
-                    if not benign:
-                        return rule, container, match, original
-                    benign_hit = rule, container, match, original
-                    break
+        for index, ((container, original, lowered), present) in enumerate(zip(texts, found)):
+            if rule.needles.isdisjoint(present):
+                continue
+            if benign:
+                if failure_like[index] is None:
+                    failure_like[index] = _READS_AS_FAILURE.search(original) is not None
+                if failure_like[index]:
+                    continue
+            match = rule.find(original, lowered)
+            if match is not None:
+                if not benign:
+                    return rule, container, match, original
+                benign_hit = rule, container, match, original
+                break
     return benign_hit
 
 

@@ -216,7 +216,8 @@ _GH = "https://github.com/"
 _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
 _API = _DOCS + "api_failures_messages.html"
 _OLD_DOCS = "https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2ab3bbe78781a45fb1a4c4cf7eee8790a/doc_source/"
-_AGENT = "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/"
+_ECS_AGENT = "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/"
+_AGENT = _ECS_AGENT + "agent/"
 # "can't", "can’t", "cannot": ECS's 2024 wording uses all three.
 _CANT = r"can(?:'|’|no)?t"
 # "doesn't have permission" / "no permission to" is how ECS's plain-English wording refuses; a bare "permission denied"
@@ -299,8 +300,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "Check the volume's configuration (file system type, size, KMS key, snapshot) and the ECS infrastructure "
           "role; retry the task if the EBS CSI driver timed out.",
           sources=(_AGENT + "ebs/watcher.go",
-                   "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/ecs-agent/csiclient/csi_client.go",
-                   "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/ecs-agent/daemonimages/csidriver/driver/node.go")),
+                   _ECS_AGENT + "ecs-agent/csiclient/csi_client.go",
+                   _ECS_AGENT + "ecs-agent/daemonimages/csidriver/driver/node.go")),
     # --- storage before connectivity: an EFS timeout is a mount problem first
     _rule("storage.efs", "storage.mount_failed",
           ("efs", "nfs", "volume", "mount", "infrastructure role", "fsxwindowsfileserver", "credentialsparameter"),
@@ -323,7 +324,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                   r"|error mounting \"?(?:proc|sysfs|cgroup2?|mqueue|devpts|shm|tmpfs)\"? to rootfs|nvidia-container-cli: mount error",),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
-                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
+                   _AGENT + "taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
                    _DOCS + "cannot-create-volume.html",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/volume/mounts/validate.go")),
@@ -898,7 +899,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"could not transition to (?:pull|manifest_pulled)",
           "image{image_ref} pull timed out: {tail}",
           sources=("https://github.com/aws/amazon-ecs-agent/issues/410",
-                   _GH + "aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/agent/dockerclient/dockerapi/docker_client_test.go")),
+                   _AGENT + "dockerclient/dockerapi/docker_client_test.go")),
     # --- agent and runtime
     _rule("host.runtime", "host.runtime_error",
           ("dockertimeouterror", "ecs agent to start", "cannotinspectcontainer", "cannotstopcontainer", "cgrouperror", "could not transition",
