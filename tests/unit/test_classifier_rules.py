@@ -837,10 +837,129 @@ REFUSED_REQUESTS = [
 ]
 
 
+_RUNC = ("CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: "
+         "runc create failed: unable to start container process: error during container init: ")
+
+
+AGENT_CALLS_AND_VOLUMES = [
+    # every agent error type named for a call to the local daemon (agent/dockerclient/dockerapi/errors.go): a
+    # deadline there is the daemon's, not the task's route
+    ("CannotListImagesError: Error response from daemon: context deadline exceeded", "host.runtime_error"),
+    ("DockerStateError: failed to create shim task: context deadline exceeded: unknown", "host.runtime_error"),
+    # the agent's connection to the daemon's socket dropped (amazon-ecs-agent#1708)
+    ("CannotStartContainerError: error during connect: Post http://%2Fvar%2Frun%2Fdocker.sock/v1.21/containers/"
+     "4d2f/start: EOF", "host.runtime_error"),
+    # a path of the runtime's own gone from under it (moby#34569)
+    ("CannotCreateContainerError: Error response from daemon: open /dev/mapper/docker-202:1-263192-9b1c-init: no "
+     "such file or directory", "host.runtime_error"),
+    # the agent's TaskDependencyError text, sent without its name (agent/engine/docker_task_engine.go)
+    ("Task dependencies cannot be resolved, taskArn: arn:aws:ecs:us-east-1:123456789012:task/c/4d2f",
+     "container.start_failed"),
+    # a task volume's host sourcePath missing on the instance (moby's mount validation; storage probe s058)
+    ('CannotStartContainerError: Error response from daemon: invalid mount config for type "bind": bind source path '
+     'does not exist: /etc/mysql/scripts', "storage.mount_failed"),
+    # the EBS CSI driver staging an ECS-managed volume over a local socket (ecs-agent/csiclient/csi_client.go)
+    ("NodeStageVolume: failed to establish CSI connection: context deadline exceeded", "storage.mount_failed"),
+]
+
+
+SECOND_REVIEW_OF_THE_STOP = [
+    # the SDK failing to decode an answer (an HTML page from a proxy) is the route's, not a malformed secret
+    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+     "unable to retrieve ecr registry auth: operation error ECR: GetAuthorizationToken, https response error "
+     "StatusCode: 200, RequestID: , deserialization failed, failed to decode response body, invalid character '<' "
+     "looking for beginning of value", "network.unreachable"),
+    # an exception name around a stopped task's own reason is that reason's family
+    ("ClientException: CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve "
+     "ref 1234.dkr.ecr.us-east-1.amazonaws.com/app:latest", "image.pull_failed"),
+    ('CannotStartContainerError: Error response from daemon: failed to Statfs "/proc/12345/ns/net": no such file or '
+     'directory', "host.runtime_error"),
+    ("CannotStartContainerError: error during connect: Post http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.24/containers/"
+     "4d2f/start: EOF", "host.runtime_error"),
+]
+
+
+MESH_AND_PLATFORM_PROBES = [
+    # the load balancer's reason codes quoted alone (API_TargetHealth.html) and ECS failing to register a target
+    ("Target.ResponseCodeMismatch: Health checks failed with these codes: [503]", "health.load_balancer"),
+    ("Target.Timeout: Request timed out", "health.load_balancer"),
+    ("Elb.InternalError: The health checks failed due to an internal error.", "health.load_balancer"),
+    ("(service my-svc) failed to register targets in (target-group 1234) with (error some-error)",
+     "health.load_balancer"),  # aws/copilot-cli internal/pkg/stream/ecs_test.go
+    # the agent preparing the Service Connect or App Mesh proxy (api/task/task.go, api/appmesh/appmesh.go)
+    ("error injecting required env vars to Service Connect container: service connect container not found in task",
+     "task.init_failed"),
+    ("error initializing ports for Service Connect: maximum number of attempts to generate unique ports reached",
+     "task.init_failed"),
+    ("agent does not support proxy type other than app mesh", "task.init_failed"),
+    # runc mounting the container's own /proc is the runtime's, not a task volume
+    ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: '
+     'runc create failed: unable to start container process: error during container init: error mounting "proc" to '
+     'rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: operation not permitted: unknown',
+     "container.start_failed"),
+    # RunTask's failure reasons as the docs print them, with the container instance (api_failures_messages.html)
+    ("ATTRIBUTE (container-instance 5f2b0c1d)", "capacity.unavailable"),
+    ("AGENT (container-instance 5f2b0c1d)", "host.runtime_error"),
+    # the agent's task-networking words without their error type
+    ("container resource provisioning: empty result from network namespace setup", "network.interface_failed"),
+    ("eni message validation: no subnet gateway ipv6 address in the message", "network.interface_failed"),
+    # containerd timing out on its own task operation (bottlerocket-os/bottlerocket#3970)
+    ("failed to delete task: context deadline exceeded: unknown", "host.runtime_error"),
+    # the daemon's image store holding another platform's image (moby daemon/images/image.go)
+    ("CannotCreateContainerError: Error response from daemon: image with reference acme/app:1 was found but its "
+     "platform (linux/amd64) does not match the specified platform (linux/arm64)", "image.platform_mismatch"),
+]
+
+
+THIRD_REVIEW_OF_THE_STOP = [
+    # third review: a task's own bind volume mounted under /dev or /sys is still a volume (runc names its host path)
+    (_RUNC + 'error mounting "/var/lib/ecs/data/shm" to rootfs at "/dev/shm": mount /var/lib/ecs/data/shm:/dev/shm '
+     '(via /proc/self/fd/6), flags: 0x5000: no such file or directory: unknown', "storage.mount_failed"),
+    (_RUNC + 'error mounting "/sys" to rootfs at "/sys": mount /sys:/sys, flags: 0x5000: permission denied: unknown',
+     "storage.mount_failed"),
+    # ...while runc's own filesystems (a type, not a path, as the source) are not
+    (_RUNC + 'error mounting "proc" to rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: '
+     'operation not permitted: unknown', "container.start_failed"),
+    # a load balancer reason code is not a configuration key
+    ("Essential container in task exited: java.net.SocketTimeoutException target.timeout=30s", "unknown"),
+    # a pull's own timeout stays the route's
+    ("CannotPullContainerError: failed to start task: context deadline exceeded while pulling x: dial tcp "
+     "1.2.3.4:443: i/o timeout", "network.unreachable"),
+    # Docker's platform wording before moby 8681b3c2ac
+    ("CannotCreateContainerError: Error response from daemon: image with reference X was found but does not match the "
+     "specified platform: wanted linux/arm64, actual: linux/amd64", "image.platform_mismatch"),
+    ("error injecting required env vars APPNET_CONTAINER_MAPPING to Service Connect container: boom", "task.init_failed"),
+    ("container resource provisioning bridge mode: cannot setup netns", "network.interface_failed"),
+]
+
+
+BATCH_PROBE = [
+    # Batch's host-termination reason in the short form users quote and retry on (azavea/raster-vision-aws#15)
+    ("Host EC2 Terminated", "infrastructure.host_terminated"),
+    ("Status Reason: Host EC2 Terminated", "infrastructure.host_terminated"),
+    # a job queue whose compute environments are all INVALID (batch/latest/userguide/job_stuck_in_runnable.html)
+    ("ACTION_REQUIRED - CE(s) associated with the job queue are invalid.", "task.init_failed"),
+]
+
+
+SECRETS_PROBE = [
+    # the agent's own words on EC2, without the ResourceInitializationError type (ecs-agent/api/errors/errors.go,
+    # taskresource/ssmsecret, envFiles, asmsecret, asmauth at 8dfceca6 and 6deaab48)
+    ("resource cannot be initialized for task arn:aws:ecs:us-east-1:111122223333:task/prod/0123456789abcdef0123456789"
+     "abcdef: bufio.Scanner: token too long", "task.init_failed"),
+    ("fetching secret data from SSM Parameter Store in us-east-1: empty response", "task.init_failed"),
+    ("unable to initialize s3 client for bucket my-env-files, error: failed to get bucket region", "task.init_failed"),
+    ("asm resource: unable to find execution role credentials", "task.init_failed"),
+    ("unexpected ARN format with parameters when trying to retrieve ASM secret", "secret.invalid"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
                          + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES
-                         + CUT_AND_START_PROBES + REFUSED_REQUESTS)
+                         + CUT_AND_START_PROBES + REFUSED_REQUESTS
+                         + AGENT_CALLS_AND_VOLUMES + SECOND_REVIEW_OF_THE_STOP + MESH_AND_PLATFORM_PROBES
+                         + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
@@ -1004,30 +1123,6 @@ def test_a_registrys_unauthorized_code_after_the_daemons_prefix_is_a_refusal(tex
     assert explain(text).category == "image.access_denied"
 
 
-@pytest.mark.parametrize("text,category", [
-    # every agent error type named for a call to the local daemon (agent/dockerclient/dockerapi/errors.go): a
-    # deadline there is the daemon's, not the task's route
-    ("CannotListImagesError: Error response from daemon: context deadline exceeded", "host.runtime_error"),
-    ("DockerStateError: failed to create shim task: context deadline exceeded: unknown", "host.runtime_error"),
-    # the agent's connection to the daemon's socket dropped (amazon-ecs-agent#1708)
-    ("CannotStartContainerError: error during connect: Post http://%2Fvar%2Frun%2Fdocker.sock/v1.21/containers/"
-     "4d2f/start: EOF", "host.runtime_error"),
-    # a path of the runtime's own gone from under it (moby#34569)
-    ("CannotCreateContainerError: Error response from daemon: open /dev/mapper/docker-202:1-263192-9b1c-init: no "
-     "such file or directory", "host.runtime_error"),
-    # the agent's TaskDependencyError text, sent without its name (agent/engine/docker_task_engine.go)
-    ("Task dependencies cannot be resolved, taskArn: arn:aws:ecs:us-east-1:123456789012:task/c/4d2f",
-     "container.start_failed"),
-    # a task volume's host sourcePath missing on the instance (moby's mount validation; storage probe s058)
-    ('CannotStartContainerError: Error response from daemon: invalid mount config for type "bind": bind source path '
-     'does not exist: /etc/mysql/scripts', "storage.mount_failed"),
-    # the EBS CSI driver staging an ECS-managed volume over a local socket (ecs-agent/csiclient/csi_client.go)
-    ("NodeStageVolume: failed to establish CSI connection: context deadline exceeded", "storage.mount_failed"),
-])
-def test_the_agents_own_calls_and_volumes_are_not_the_tasks_route(text, category):
-    assert explain(text).category == category
-
-
 def test_a_topic_is_not_read_from_an_images_registry_host():
     # Step Functions' States.TaskFailed cause is the task as JSON; its image's registry host ("….dkr.ecr…") is a
     # name, not an image pull that failed (relay probe f-07: the task exited 2)
@@ -1058,86 +1153,6 @@ def test_a_paste_of_tasks_with_different_stop_codes_relays_none():
     assert explain(pasted).category == "image.not_found"
 
 
-@pytest.mark.parametrize("text,category", [
-    # the SDK failing to decode an answer (an HTML page from a proxy) is the route's, not a malformed secret
-    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
-     "unable to retrieve ecr registry auth: operation error ECR: GetAuthorizationToken, https response error "
-     "StatusCode: 200, RequestID: , deserialization failed, failed to decode response body, invalid character '<' "
-     "looking for beginning of value", "network.unreachable"),
-    # an exception name around a stopped task's own reason is that reason's family
-    ("ClientException: CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve "
-     "ref 1234.dkr.ecr.us-east-1.amazonaws.com/app:latest", "image.pull_failed"),
-    ('CannotStartContainerError: Error response from daemon: failed to Statfs "/proc/12345/ns/net": no such file or '
-     'directory', "host.runtime_error"),
-    ("CannotStartContainerError: error during connect: Post http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.24/containers/"
-     "4d2f/start: EOF", "host.runtime_error"),
-])
-def test_second_review_findings(text, category):
-    assert explain(text).category == category
-
-
-@pytest.mark.parametrize("text,category", [
-    # the load balancer's reason codes quoted alone (API_TargetHealth.html) and ECS failing to register a target
-    ("Target.ResponseCodeMismatch: Health checks failed with these codes: [503]", "health.load_balancer"),
-    ("Target.Timeout: Request timed out", "health.load_balancer"),
-    ("Elb.InternalError: The health checks failed due to an internal error.", "health.load_balancer"),
-    ("(service my-svc) failed to register targets in (target-group 1234) with (error some-error)",
-     "health.load_balancer"),  # aws/copilot-cli internal/pkg/stream/ecs_test.go
-    # the agent preparing the Service Connect or App Mesh proxy (api/task/task.go, api/appmesh/appmesh.go)
-    ("error injecting required env vars to Service Connect container: service connect container not found in task",
-     "task.init_failed"),
-    ("error initializing ports for Service Connect: maximum number of attempts to generate unique ports reached",
-     "task.init_failed"),
-    ("agent does not support proxy type other than app mesh", "task.init_failed"),
-    # runc mounting the container's own /proc is the runtime's, not a task volume
-    ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: '
-     'runc create failed: unable to start container process: error during container init: error mounting "proc" to '
-     'rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: operation not permitted: unknown',
-     "container.start_failed"),
-    # RunTask's failure reasons as the docs print them, with the container instance (api_failures_messages.html)
-    ("ATTRIBUTE (container-instance 5f2b0c1d)", "capacity.unavailable"),
-    ("AGENT (container-instance 5f2b0c1d)", "host.runtime_error"),
-    # the agent's task-networking words without their error type
-    ("container resource provisioning: empty result from network namespace setup", "network.interface_failed"),
-    ("eni message validation: no subnet gateway ipv6 address in the message", "network.interface_failed"),
-    # containerd timing out on its own task operation (bottlerocket-os/bottlerocket#3970)
-    ("failed to delete task: context deadline exceeded: unknown", "host.runtime_error"),
-    # the daemon's image store holding another platform's image (moby daemon/images/image.go)
-    ("CannotCreateContainerError: Error response from daemon: image with reference acme/app:1 was found but its "
-     "platform (linux/amd64) does not match the specified platform (linux/arm64)", "image.platform_mismatch"),
-])
-def test_mesh_and_platform_probe_findings(text, category):
-    assert explain(text).category == category
-
-
-_RUNC = ("CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: "
-         "runc create failed: unable to start container process: error during container init: ")
-
-
-@pytest.mark.parametrize("text,category", [
-    # third review: a task's own bind volume mounted under /dev or /sys is still a volume (runc names its host path)
-    (_RUNC + 'error mounting "/var/lib/ecs/data/shm" to rootfs at "/dev/shm": mount /var/lib/ecs/data/shm:/dev/shm '
-     '(via /proc/self/fd/6), flags: 0x5000: no such file or directory: unknown', "storage.mount_failed"),
-    (_RUNC + 'error mounting "/sys" to rootfs at "/sys": mount /sys:/sys, flags: 0x5000: permission denied: unknown',
-     "storage.mount_failed"),
-    # ...while runc's own filesystems (a type, not a path, as the source) are not
-    (_RUNC + 'error mounting "proc" to rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: '
-     'operation not permitted: unknown', "container.start_failed"),
-    # a load balancer reason code is not a configuration key
-    ("Essential container in task exited: java.net.SocketTimeoutException target.timeout=30s", "unknown"),
-    # a pull's own timeout stays the route's
-    ("CannotPullContainerError: failed to start task: context deadline exceeded while pulling x: dial tcp "
-     "1.2.3.4:443: i/o timeout", "network.unreachable"),
-    # Docker's platform wording before moby 8681b3c2ac
-    ("CannotCreateContainerError: Error response from daemon: image with reference X was found but does not match the "
-     "specified platform: wanted linux/arm64, actual: linux/amd64", "image.platform_mismatch"),
-    ("error injecting required env vars APPNET_CONTAINER_MAPPING to Service Connect container: boom", "task.init_failed"),
-    ("container resource provisioning bridge mode: cannot setup netns", "network.interface_failed"),
-])
-def test_third_review_findings(text, category):
-    assert explain(text).category == category
-
-
 def test_a_target_registration_failure_says_so_and_keeps_its_error():
     result = explain("(service web) failed to register targets in (target-group arn:aws:elasticloadbalancing:us-east-1:1:"
                      "targetgroup/tg/1) with (error Rate exceeded)")
@@ -1162,26 +1177,3 @@ def test_a_task_its_caller_could_not_start_is_a_start_failure_not_unknown(text):
     assert explain(text).category == "task.init_failed"
 
 
-@pytest.mark.parametrize("text,category", [
-    # Batch's host-termination reason in the short form users quote and retry on (azavea/raster-vision-aws#15)
-    ("Host EC2 Terminated", "infrastructure.host_terminated"),
-    ("Status Reason: Host EC2 Terminated", "infrastructure.host_terminated"),
-    # a job queue whose compute environments are all INVALID (batch/latest/userguide/job_stuck_in_runnable.html)
-    ("ACTION_REQUIRED - CE(s) associated with the job queue are invalid.", "task.init_failed"),
-])
-def test_batch_probe_findings(text, category):
-    assert explain(text).category == category
-
-
-@pytest.mark.parametrize("text,category", [
-    # the agent's own words on EC2, without the ResourceInitializationError type (ecs-agent/api/errors/errors.go,
-    # taskresource/ssmsecret, envFiles, asmsecret, asmauth at 8dfceca6 and 6deaab48)
-    ("resource cannot be initialized for task arn:aws:ecs:us-east-1:111122223333:task/prod/0123456789abcdef0123456789"
-     "abcdef: bufio.Scanner: token too long", "task.init_failed"),
-    ("fetching secret data from SSM Parameter Store in us-east-1: empty response", "task.init_failed"),
-    ("unable to initialize s3 client for bucket my-env-files, error: failed to get bucket region", "task.init_failed"),
-    ("asm resource: unable to find execution role credentials", "task.init_failed"),
-    ("unexpected ARN format with parameters when trying to retrieve ASM secret", "secret.invalid"),
-])
-def test_secrets_probe_findings(text, category):
-    assert explain(text).category == category
