@@ -283,9 +283,16 @@ def _match_builtin(texts):
     return benign_hit
 
 
-_RULES_BY_NEEDLE: dict[str, tuple[int, ...]] = {
-    needle: tuple(i for i, rule in enumerate(BUILTIN_RULES) if needle in rule.needles)
-    for needle in {n for rule in BUILTIN_RULES for n in rule.needles}}
+def _rules_by_needle(rules: tuple[Rule, ...]) -> dict[str, tuple[int, ...]]:
+    """Each needle with the indexes of the rules that list it, in rule order (one pass over the rules)."""
+    indexes: dict[str, list[int]] = {}
+    for i, rule in enumerate(rules):
+        for needle in rule.needles:
+            indexes.setdefault(needle, []).append(i)
+    return {needle: tuple(found) for needle, found in indexes.items()}
+
+
+_RULES_BY_NEEDLE = _rules_by_needle(BUILTIN_RULES)
 
 # A text a benign rule may not claim: an error type as ECS and Docker print it (CamelCase ending in Error or
 # Exception, then a colon), or a word that only a failure uses (a circuit breaker trips only on a failing
