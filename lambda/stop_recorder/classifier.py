@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Iterable
 
 from .model import Container, Task
@@ -74,6 +74,7 @@ def signal_name(exit_code: int | None) -> str | None:
 
 def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify one stopped task; custom rules are tried before the built-in ones."""
+    task = _with_relayed_signals(task)
     texts = _texts(task)
     hit = (_match(texts, custom_rules) if custom_rules else None) or _oom_first(_match_builtin(texts), texts)
     by_code = _by_stop_code(task, hit)
@@ -145,6 +146,8 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
             return None  # the kernel killed a container first, or a scheduler stopped the run at its time limit
         rule, _, match, source = hit if hit is not None and hit[0].category in _STOP_REQUESTS else (_USER_STOP, None, None, None)
         return _stop_request(task, rule, match, source or task.stopped_reason or "")
+    if hit is not None and hit[0].category == "container.out_of_memory" and code in ("SpotInterruption", "TerminationNotice"):
+        return None  # the kernel's OOM kill is what to fix, as under every other stop code (_oom_first)
     if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category not in _NOTICE_TEXTS)):
         return _build(task, "infrastructure.spot_interruption", f"stopcode.{code}", "Spot capacity was reclaimed", None,
                       source=task.stopped_reason)
@@ -191,10 +194,29 @@ def _single(task: Task) -> Container | None:
 
 
 def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
-    """Classify a bare reason string, as if it were a task's stoppedReason (with the stop code it relays, if any)."""
-    # one code, however often repeated; a paste of several tasks with different codes relays none
-    codes = {_STOP_CODES[code.lower()] for code in _RELAYED_STOP_CODE.findall(reason)}
-    return classify(Task(stopped_reason=reason, stop_code=codes.pop() if len(codes) == 1 else None), custom_rules)
+    """Classify a bare reason string, as if it were a task's stoppedReason (with the signals it relays, if any)."""
+    return classify(Task(stopped_reason=reason), custom_rules)
+
+
+def _with_relayed_signals(task: Task) -> Task:
+    """The task with the stop code and container exit codes its reason relays, where the task itself has none.
+
+    ECS never writes these into a stoppedReason; a reason pasted by a person or a tool does (below), and what it
+    relays is what the rest of the classifier reads first.
+    """
+    reason = task.stopped_reason
+    if not reason or (task.stop_code is not None and task.containers):
+        return task
+    stop_code, containers = task.stop_code, task.containers
+    if stop_code is None:
+        # one code, however often repeated; a paste of several tasks with different codes relays none
+        codes = {_STOP_CODES[code.lower()] for code in _RELAYED_STOP_CODE.findall(reason)}
+        stop_code = codes.pop() if len(codes) == 1 else None
+    if not containers:
+        containers = _relayed_containers(reason)
+    if stop_code is task.stop_code and containers is task.containers:
+        return task
+    return replace(task, stop_code=stop_code, containers=containers)
 
 
 # A pasted reason often carries the stop code beside it, as a tool printed it: Dagster's "Stop code: UserInitiated.",
@@ -205,6 +227,41 @@ _STOP_CODES = {code.lower(): code for code in ("UserInitiated", "ServiceSchedule
                                                 "InfrastructureHealth")}
 _RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(""" + "|".join(_STOP_CODES.values())
                                 + r")\b", re.IGNORECASE)
+
+
+# ...and the containers' exit codes: a task dumped as JSON or a Python dict (Airflow's "This task is not in success
+# state {…'containers': [{…'exitCode': 1…}]…}", describe-tasks output, an EventBridge event), a reason with its
+# exit code written after it ("Essential container in task exited. Exit code: 137"), and the orchestrators' lines
+# about one container (Dagster's "Container 'run' failed - exit code 1.", Prefect's "Container 'prefect' exited with
+# code 137." and "… exited successfully.": dagster_aws/ecs/launcher.py, prefect_aws/workers/ecs_worker.py).
+_RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\?["']\s{0,3}:\s{0,3}(-?\d{1,10})""")
+_RELAYED_NAME = re.compile(r"""["'](?i:name)\\?["']\s{0,3}:\s{0,3}\\?["']([\w.-]{1,255})""")
+_RELAYED_CONTAINER_BOUNDARY = re.compile(r"""["'](?i:containerArn)\\?["']""")
+_RELAYED_ESSENTIAL_EXIT = re.compile(r"essential container in task exited\W{0,4}(?:with )?exit (?:code|status)\W{0,3}(-?\d{1,10})",
+                                     re.IGNORECASE)
+_RELAYED_CONTAINER_EXIT = re.compile(
+    r"""\bcontainer ["'\[]{0,3}([\w.-]{1,255})["'\]]{0,3} (?:exited with (?:exit )?code|failed - exit code|exited with status)"""
+    r"""\s{0,3}(-?\d{1,10})|\bcontainer ["']([\w.-]{1,255})["'] (exited successfully)""", re.IGNORECASE)
+
+
+def _relayed_containers(reason: str) -> tuple[Container, ...]:
+    """The containers and exit codes a pasted reason relays, or () when it relays none."""
+    codes = list(_RELAYED_EXIT_CODE.finditer(reason))
+    if codes:
+        bounds = [m.start() for m in _RELAYED_CONTAINER_BOUNDARY.finditer(reason)]
+        containers = []
+        for i, code in enumerate(codes):
+            # the container object around this exitCode: from the containerArn before it to the one after it
+            start = max((b for b in bounds if b < code.start()), default=0)
+            end = min((b for b in bounds if b > code.start()), default=len(reason))
+            names = [n for n in _RELAYED_NAME.findall(reason, start, end) if n != "ExecuteCommandAgent"]
+            containers.append(Container(name=names[0] if names else f"container-{i + 1}", exit_code=int(code.group(1))))
+        return tuple(containers)
+    essential = _RELAYED_ESSENTIAL_EXIT.search(reason)
+    if essential is not None:
+        return (Container(name="essential container", exit_code=int(essential.group(1))),)
+    return tuple(Container(name=m.group(1) or m.group(3), exit_code=0 if m.group(4) else int(m.group(2)))
+                 for m in _RELAYED_CONTAINER_EXIT.finditer(reason))
 
 
 def _match(texts, rules: Iterable[Rule]):
@@ -300,7 +357,10 @@ _RULES_BY_NEEDLE = _rules_by_needle(BUILTIN_RULES)
 # "killed" and "terminated" are not here: callers write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
 _READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:|(?i:\bexit(?:ed with)? code:? [1-9])"
                                r"|(?i:\b(?:fail(?:ed|s|ure)?|error|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out of memory|oom"
-                               r"|circuit breaker|missing|crash(?:ed|es)?|refused|unhealthy|invalid)\b)")
+                               r"|circuit breaker|missing|crash(?:ed|es)?|refused|unhealthy|invalid|non-?zero"
+                               # a deployment the circuit breaker or an alarm rolled back failed ("(service x) rolling back
+                               # to deployment ecs-svc/…", service-event-messages.html): never a scale-in
+                               r"|roll(?:ing|ed)? back|rollback)\b)")
 
 
 def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
@@ -473,11 +533,17 @@ def _by_exit_codes(task: Task) -> Classification:
 # The helpers a task runs beside its application, known by whole words of their conventional names and of their
 # images' repositories (not the registry or a pull-through "proxy" path, not a word inside another such as "hotel"):
 # agents and meshes that often ignore SIGTERM and are SIGKILLed when the essential container finishes. Log routers
-# are recognised apart. Generic words ("agent", "proxy", "exporter", "vector") name applications too.
+# are recognised apart. Generic words ("agent", "proxy", "exporter", "vector") name applications too, and so does a
+# sidecar's word beside an application's ("xray-report-builder", "otel-demo"): a name or repository is a sidecar's
+# only if every other word in it is one a sidecar's name uses too.
 _SIDECAR_WORDS = frozenset({"sidecar", "envoy", "appmesh", "datadog", "dogstatsd", "xray", "otel", "opentelemetry",
                             "adot", "cwagent", "newrelic", "splunk", "consul", "linkerd", "istio", "statsd",
                             "telegraf", "twistlock"})
 _SIDECAR_PAIRS = frozenset({("x", "ray"), ("dd", "agent"), ("cloudwatch", "agent"), ("service", "connect")})
+_SIDECAR_COMPANION_WORDS = frozenset({w for pair in _SIDECAR_PAIRS for w in pair} | {
+    "agent", "daemon", "proxy", "collector", "exporter", "client", "dataplane", "control", "plane", "defender", "infra",
+    "infrastructure", "nri", "forwarder", "apm", "trace", "tracing", "metrics", "mesh", "aws", "amazon", "ecs", "public",
+    "observability", "contrib", "cw", "container"})
 _WORD_BREAKS = re.compile(r"[-_/.:@\s]+")
 
 
@@ -488,9 +554,15 @@ def _is_sidecar(container: Container) -> bool:
     parts = repository.split("/")
     if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
         parts = parts[1:]  # a registry host
-    named = f"{container.name} {' '.join(parts[-2:])}".lower()
-    words = [w for w in _WORD_BREAKS.split(named) if w]
-    return any(w in _SIDECAR_WORDS for w in words) or any(pair in _SIDECAR_PAIRS for pair in zip(words, words[1:]))
+    return any(_names_a_sidecar(label) for label in (container.name, "/".join(parts[-2:])))
+
+
+def _names_a_sidecar(label: str) -> bool:
+    words = [w for w in _WORD_BREAKS.split(label.lower()) if w and not w.isdigit()]
+    if "sidecar" in words:
+        return True
+    named = any(w in _SIDECAR_WORDS for w in words) or any(pair in _SIDECAR_PAIRS for pair in zip(words, words[1:]))
+    return named and all(w in _SIDECAR_WORDS or w in _SIDECAR_COMPANION_WORDS for w in words)
 
 
 def _may_complete(task: Task) -> bool:

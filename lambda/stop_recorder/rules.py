@@ -432,8 +432,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "connection reset", "requestcanceled", "request canceled", "context canceled", "send request failed",
            "could not reach any registry", "dial tcp", "awaiting headers", "awaiting response headers", "x509",
            "certificate signed by unknown authority", "tls: failed to verify", "invalid memory address",
-           "cannotpullcontainererror: timeout", "api error"),
-          r"i/o timeout|client\.timeout|deadline exceeded|no such host|connection refused|network is unreachable"
+           "cannotpullcontainererror: timeout", "api error", "proxyconnect tcp"),
+          # (Go's "proxyconnect tcp: …": the HTTP proxy the daemon or agent is told to use dropped or refused the
+          # connection, net/http transport.go)
+          r"proxyconnect tcp|i/o timeout|client\.timeout|deadline exceeded|no such host|connection refused|network is unreachable"
           r"|handshake timeout|waiting for connection|connection timed out|connection reset|requestcanceled"
           r"|request (?:context )?cancell?ed|context cancell?ed|send request failed|could not reach any registry"
           r"|\bdial tcp\b|awaiting (?:response )?headers|x509:|certificate signed by unknown authority|tls: failed to verify"
@@ -609,9 +611,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The SDK gave up after one try, so the error was not transient (missing or unreadable), but ECS cut it off.
     _rule("secret.retried_once_cut", "secret.invalid",
           ("retried 1 time",),
-          r"unable to retrieve secrets? from (?:ssm|asm)", also=(r"retried 1 time",),
-          # the service's own answer survived (an SDK v2 "api error …", retries exhausted): the rules that read it decide
-          unless=(r"api error \w|exceeded maximum number of attempts",),
+          # (a private registry's credentials secret fails the same way: agent/taskresource/asmauth)
+          r"unable to retrieve secrets? from (?:ssm|asm)|unable to get registry auth from asm", also=(r"retried 1 time",),
+          # the service's own answer survived (an SDK v2 "api error …", retries exhausted), or the SDK's transport error
+          # (RequestError: the request never reached the service): the rules that read it decide
+          unless=(r"api error \w|exceeded maximum number of attempts|requesterror|send request failed",),
           summary="task could not fetch a secret or parameter; one try means it is missing or unreadable "
                   "(ECS cut the cause from the reason)",
           sources=(_GH + "aws/copilot-cli/issues/2095",)),
@@ -759,23 +763,43 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # ...but CloudWatch Logs refusing the log driver is the logging's, even for a log group named "…-manifest"
           unless=(r"failed to validate logger args|cloudwatch log|logs:create",),
           sources=(_GH + "aws/containers-roadmap/issues/2493", _DOCS + "task_cannot_pull_image.html")),
+    # A download that ended early: containerd's "failed to read expected number of bytes: unexpected EOF"
+    # (content/helpers.go), an EOF on the request itself ("failed to do request: Get …: unexpected EOF"), Docker's
+    # "download failed after attempts=6: unexpected EOF" (daemon/internal/distribution/pull_v2.go). A dropped
+    # connection ends a download so, and so does a blob the registry serves short (Docker's content-trust sandbox
+    # shows the same line for a tampered layer), so the text says the pull failed, not which: not a bad image for certain.
+    _rule("pull.download_cut", "image.pull_failed",
+          ("unexpected eof",),
+          r"unexpected eof",
+          also=(r"expected number of bytes|download failed|failed to do request|httpreadseeker|failed open"
+                r"|error pulling image configuration",),
+          unless=(r"failed to register layer|failed to extract layer|failed to unpack",),
+          summary="the image download ended early (unexpected EOF): {tail}",
+          hint="Retry the task. If it keeps failing for the same image, push the image again (a blob the registry "
+               "serves short fails the same way); if it fails for every image, check the route to the registry and to "
+               "its layer storage (ECR's S3 bucket through a NAT or the S3 gateway endpoint).",
+          sources=(_GH + "containerd/containerd/blob/ab2f7dcdbc3810eb66b87e512d8d1e098dfb680c/content/helpers.go",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/internal/distribution/pull_v2.go",
+                   _GH + "docker/docs/blob/85c3c1c3ef7fc6ccf563de253705a3b260bf57b6/content/manuals/engine/security/trust/trust_sandbox.md")),
     _rule("pull.invalid", "image.invalid",
           ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid",
-           "400 bad request", "media-type", "diff id", "manifest invalid"),
+           "400 bad request", "media-type", "diff id", "manifest invalid", "schema 1", "max depth exceeded"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
           r"|mismatched image rootfs|digest did not match|unexpected eof|archive/tar"
           r"|layers and diffids don't match|manifest invalid"
+          # Docker 25+ refuses the old schema 1 manifest (disabled, then removed: daemon/internal/distribution/errors.go),
+          # and overlay2 cannot stack more than 125 layers ("max depth exceeded", graphdriver/overlay2/overlay.go):
+          # either way the image must be rebuilt
+          r"|schema 1 support (?:has been removed|is disabled)|max depth exceeded"
           # containerd extracting a layer it has no decompressor for (zstd on an old host) or whose content does not
           # hash to the image config's diff id (unpacker.go)
           r"|no processor for media-type|wrong diff id calculated"
           # ECR refuses a manifest it cannot serve in the asked-for form (a BuildKit attestation index) with 400
           r"|status code \[manifests [^\]]{0,200}\]: 400 bad request",
           "image{image_ref} cannot be unpacked: {tail}",
-          # ...but a download cut short ("failed to read expected number of bytes: unexpected EOF", containerd's
-          # content/helpers.go) says the connection dropped mid-blob, not that the image is bad: the pull family's
-          unless=(r"expected number of bytes",),
           sources=(_GH + "containerd/containerd/blob/ab2f7dcdbc3810eb66b87e512d8d1e098dfb680c/unpacker.go",
-                   _GH + "containerd/containerd/blob/ab2f7dcdbc3810eb66b87e512d8d1e098dfb680c/content/helpers.go")),
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/internal/distribution/errors.go",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/graphdriver/overlay2/overlay.go")),
     _rule("pull.not_found", "image.not_found",
           ("not found", "manifest unknown", "name unknown", "does not exist", "no such image", "api error (404)",
            "failed to resolve ref", "status code 404"),
@@ -900,6 +924,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill",
           "container {container} was killed for exceeding its memory{exit_part}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/1187", _GH + "aws/amazon-ecs-agent/issues/2467")),
+    # An orchestrator's line that names the containers that exited non-zero but not their codes: Prefect's ECS worker
+    # ("The following containers stopped with a non-zero exit code: ['prefect']") and Dagster's run launcher
+    # ("Container ['run'] failed", which lists only the containers that failed)
+    _rule("exit.nonzero_relayed", "container.crashed",
+          ("non-zero exit", "nonzero exit", "] failed"),
+          r"containers? (?:stopped|exited) with (?:a )?non-?zero exit (?:code|status)|\bcontainers? \[[^\]]{1,300}\] failed",
+          "a container exited with an error: {tail}",
+          sources=(_GH + "PrefectHQ/prefect/pull/19310",
+                   _GH + "PrefectHQ/prefect/blob/ce79dd3d6cfa2b7337265498210dbc4d25bcdc98/src/integrations/prefect-aws/prefect_aws/workers/ecs_worker.py")),
     # --- an image reference the agent cannot parse (":tag" with the repository missing): no such image exists,
     # though ECS wraps it in InternalError
     _rule("pull.bad_reference", "image.not_found",

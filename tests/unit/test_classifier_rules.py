@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(86))
+@pytest.mark.parametrize("index", range(88))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 86
+    assert len(stop_reasons) == 88
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -954,12 +954,57 @@ SECRETS_PROBE = [
 ]
 
 
+# Four probes of real strings (network, stops after start, benign and infrastructure stops, image pulls), 2026-11-23.
+IMAGE_AND_RELAY_PROBES = [
+    # a private registry's credentials secret fetched once, cause cut (aws-samples/keycloak-on-aws#222; agent asmauth)
+    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable "
+     "to get registry auth from asm: service call has been retried 1 time(s): asm fetching secret from the service for "
+     "arn:aws:secretsmanager:us-ea", "secret.invalid"),
+    # Docker 25+ refuses schema 1 images; overlay2's layer limit (moby daemon/internal/distribution/errors.go, overlay.go)
+    ("CannotPullContainerError: Error response from daemon: Docker Image Format v1 and Docker Image manifest version 2, "
+     "schema 1 support has been removed. Suggest the author of docker.io/library/old:1 to upgrade the image",
+     "image.invalid"),
+    ("CannotPullContainerError: Error response from daemon: [DEPRECATION NOTICE] Docker Image Format v1 and Docker Image "
+     "manifest version 2, schema 1 support is disabled by default and will be removed in an upcoming release.",
+     "image.invalid"),
+    ("CannotPullContainerError: failed to register layer: max depth exceeded", "image.invalid"),
+    # a download that ended early is a failed pull, not a bad image for certain (moby pull_v2.go; docker/docs)
+    ("CannotPullContainerError: error pulling image configuration: download failed after attempts=6: unexpected EOF",
+     "image.pull_failed"),
+    ('CannotPullContainerError: failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-us-'
+     'east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/abc": unexpected EOF', "image.pull_failed"),
+    ("CannotPullContainerError: failed to register layer: unexpected EOF", "image.invalid"),
+    # the daemon's HTTP proxy dropped the connection (Go net/http "proxyconnect tcp")
+    ("CannotPullContainerError: Error response from daemon: Get https://public.ecr.aws/v2/: proxyconnect tcp: EOF",
+     "network.unreachable"),
+    # an exit code written after the reason, and the orchestrators' lines about a container (linden.consulting's ECS
+    # stop-error guide; Prefect's ECS worker, PrefectHQ/prefect#19310 and #10632; Dagster's run launcher)
+    ("Essential container in task exited. Exit code: 137", "container.crashed"),
+    ("Essential container in task exited (exit code: 1)", "container.crashed"),
+    ("Stopped reason: Essential container in task exited. Exit code: 0", "container.completed"),
+    ("The following containers stopped with a non-zero exit code: ['prefect']", "container.crashed"),
+    ("ECSTask 'Flow_64959e3ee1013135ebb29ee7': Container 'prefect' exited successfully.", "container.completed"),
+    ("Container 'prefect' exited with code 1.", "container.crashed"),
+    ("Container ['run'] failed", "container.crashed"),
+    # a task pasted as a Python dict (Airflow's "This task is not in success state"), as describe-tasks JSON, and as
+    # Step Functions' cause (capitalised keys): the containers' exit codes are read, not only the stop code
+    ("This task is not in success state {'clusterArn': 'arn:aws:ecs:us-east-1:1:cluster/etl', 'containers': [{'name': "
+     "'etl', 'lastStatus': 'STOPPED', 'exitCode': 1}], 'stopCode': 'EssentialContainerExited', 'stoppedReason': "
+     "'Essential container in task exited'}", "container.crashed"),
+    ('{"tasks": [{"containers": [{"containerArn": "arn:aws:ecs:us-east-1:1:container/a", "name": "app", "exitCode": 0, '
+     '"managedAgents": [{"name": "ExecuteCommandAgent"}]}], "stopCode": "EssentialContainerExited", "stoppedReason": '
+     '"Essential container in task exited"}]}', "container.completed"),
+    ('States.TaskFailed {"Containers":[{"ContainerArn":"arn:aws:ecs:us-east-1:1:container/b","ExitCode":2,"Name":"job"}],'
+     '"StopCode":"EssentialContainerExited","StoppedReason":"Essential container in task exited"}', "container.crashed"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
                          + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES
                          + CUT_AND_START_PROBES + REFUSED_REQUESTS
                          + AGENT_CALLS_AND_VOLUMES + SECOND_REVIEW_OF_THE_STOP + MESH_AND_PLATFORM_PROBES
-                         + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE)
+                         + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE + IMAGE_AND_RELAY_PROBES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
@@ -1077,9 +1122,39 @@ def test_an_ordinary_application_killed_beside_an_exit_0_is_never_taken_for_a_si
     assert "either it was the essential container" in result.summary
 
 
+@pytest.mark.parametrize("name,image", [
+    # a sidecar's word beside an application's names an application (probe of stops after start, rs3b-030)
+    ("xray-report-builder", "123456789012.dkr.ecr.us-east-1.amazonaws.com/xray-report-builder:3"),
+    ("x-ray-viewer", "acme/viewer:1"), ("xray_processor", "acme/xp:1"), ("otel-demo", "acme/otel-demo:1"),
+    ("datadog-webhook-relay", "acme/relay:2"),
+])
+def test_a_sidecars_word_inside_an_applications_name_is_not_a_sidecar(name, image):
+    result = classify(_essential_exited(("web", "acme/web:1", 0), (name, image, 137)))
+    assert result.is_failure and result.culprit_container == name
+
+
+@pytest.mark.parametrize("stop_code", ["SpotInterruption", "TerminationNotice"])
+def test_an_oom_kill_under_a_spot_stop_code_is_still_the_oom(stop_code):
+    # as under every other stop code: the kernel's kill is what to fix (benign-stops probe, b3047/b3111)
+    result = classify(Task(stopped_reason="Your Spot Task was interrupted.", stop_code=stop_code, containers=(
+        Container(name="app", exit_code=137, reason="OutOfMemoryError: Container killed due to memory usage"),)))
+    assert result.category == "container.out_of_memory"
+
+
+@pytest.mark.parametrize("text", [
+    # a service rolled back after a failed deployment (service events: aws/copilot-cli internal/pkg/stream/ecs_test.go)
+    "(service my-svc) rolling back to deployment ecs-svc/9086637243870003494.",
+    "(service devops-g3-inventory) rolling back to deployment ecs-svc/1675294001379389663.",
+])
+def test_a_deployment_rolling_back_is_never_a_benign_scale_in(text):
+    assert explain(text).category not in BENIGN_CATEGORIES
+
+
 @pytest.mark.parametrize("name,image", [("dd", "datadog/agent:latest"), ("tracing", "amazon/aws-xray-daemon:3"),
                                         ("collector", "public.ecr.aws/aws-observability/aws-otel-collector:latest"),
-                                        ("cw", "amazon/cloudwatch-agent:latest"), ("ecs-service-connect-agent", "x:1")])
+                                        ("cw", "amazon/cloudwatch-agent:latest"), ("ecs-service-connect-agent", "x:1"),
+                                        ("consul-dataplane", "hashicorp/consul-dataplane:1.3"),
+                                        ("newrelic-infra", "newrelic/nri-ecs:1.9")])
 def test_a_sidecar_is_known_by_its_image_as_well_as_its_name(name, image):
     assert classify(_essential_exited(("job", "acme/job:1", 0), (name, image, 137))).category == "container.completed"
 

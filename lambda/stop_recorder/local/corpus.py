@@ -87,7 +87,7 @@ def evaluate(rows: list[dict]) -> Report:
             report.misses.append(miss)
             if expected not in BENIGN_CATEGORIES and result.category in BENIGN_CATEGORIES:
                 report.called_benign.append(miss)
-        if expected not in BENIGN_CATEGORIES:
+        if expected not in BENIGN_CATEGORIES and expected != "unknown":  # a row labelled unknown: the text cannot tell
             report.failure_rows += 1
             report.unknown_failures += result.category == "unknown"
     report.per_category = {c: (right[c], seen[c]) for c in seen}
