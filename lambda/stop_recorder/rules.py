@@ -460,7 +460,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
            "already running container", "shim", "did not start before the specified timeout", "setns process",
-           "runc not installed", "fork/exec"),
+           "runc not installed", "fork/exec", "to rootfs", "keycreate"),
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot|cgroups?: cgroup deleted"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
@@ -471,21 +471,29 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # files (Docker 1.x-17.x wordings: moby#31037, moby#22705, runc#1130)
           r"|running exec setns process for init|runc not installed on system|(?:open|write) /sys/fs/cgroup/\S{1,300}: no such file"
           r"|unable to start init: fork/exec"
-          r"|container did not start before the specified timeout",
+          r"|container did not start before the specified timeout"
+          # runc mounting a kernel filesystem into the rootfs (libcontainer/rootfs_linux.go: `error mounting "proc" to
+          # rootfs at "/proc"`), or the host's SELinux refusing the key label (go-selinux's attr/keycreate): the
+          # host's kernel or security policy, not a bind mount of the task's
+          r"|error mounting \W{0,3}(?:proc|sysfs|cgroup2?|mqueue|devpts|shm)\W{0,3} to rootfs|/proc/self/attr/keycreate",
           "the host's container runtime could not set the container up: {tail}",
           # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
           # limit of the container's own that the kernel refused (memory below current usage, CPU shares above the
           # maximum) is the task definition's; a cause cut at "…process: unable to" cannot tell which.
           # ...and runc's init killed by a signal while joining the namespaces is the container's own (tiny) memory limit
           unless=(r"no space left on device|memory limit|cpu[- ]shares|the maximu|process: unable to\s*$"
-                  r"|setns process for init caused \W{0,6}signal: killed",),
+                  r"|setns process for init caused \W{0,6}signal: killed"
+                  # ...and an image whose /proc or /sys is not a directory (a symlink) is the image's
+                  r"|not a directory|is a symlink",),
           hint="Drain and replace the container instance, or update its kernel, Docker/containerd and runc (use a current "
                "ECS-optimized AMI); for 'session key … disk quota exceeded' raise kernel.keys.maxkeys/maxbytes.",
           sources=(_GH + "opencontainers/runc/issues/726", _GH + "docker/cli/issues/1228", _GH + "moby/moby/issues/31037",
                    _GH + "moby/moby/issues/22705", _GH + "opencontainers/runc/issues/1130",
                    _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/libcontainer/process_linux.go",
                    _GH + "nicolasbock/ebuildtester/issues/103", _GH + "berezhinskiy/ecoflow_exporter/issues/76",
-                   _GH + "ccarney16/pterodactyl-containers/issues/118")),
+                   _GH + "ccarney16/pterodactyl-containers/issues/118",
+                   _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/libcontainer/rootfs_linux.go",
+                   _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/vendor/github.com/opencontainers/selinux/go-selinux/selinux_linux.go")),
     # --- disk before unpack errors: a full disk breaks the unpack too
     _rule("host.disk_full", "host.disk_full",
           ("no space left", "thin pool", "not enough space", "disk quota"),

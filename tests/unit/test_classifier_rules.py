@@ -892,11 +892,11 @@ MESH_AND_PLATFORM_PROBES = [
     ("error initializing ports for Service Connect: maximum number of attempts to generate unique ports reached",
      "task.init_failed"),
     ("agent does not support proxy type other than app mesh", "task.init_failed"),
-    # runc mounting the container's own /proc is the runtime's, not a task volume
+    # runc mounting the container's own /proc is the runtime's (the host's kernel refused it), not a task volume
     ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: '
      'runc create failed: unable to start container process: error during container init: error mounting "proc" to '
      'rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: operation not permitted: unknown',
-     "container.start_failed"),
+     "host.runtime_error"),
     # RunTask's failure reasons as the docs print them, with the container instance (api_failures_messages.html)
     ("ATTRIBUTE (container-instance 5f2b0c1d)", "capacity.unavailable"),
     ("AGENT (container-instance 5f2b0c1d)", "host.runtime_error"),
@@ -917,9 +917,12 @@ THIRD_REVIEW_OF_THE_STOP = [
      '(via /proc/self/fd/6), flags: 0x5000: no such file or directory: unknown', "storage.mount_failed"),
     (_RUNC + 'error mounting "/sys" to rootfs at "/sys": mount /sys:/sys, flags: 0x5000: permission denied: unknown',
      "storage.mount_failed"),
-    # ...while runc's own filesystems (a type, not a path, as the source) are not
+    # ...while runc's own filesystems (a type, not a path, as the source) are not: the host's kernel refused them,
+    # unless the image's /proc is not a directory
     (_RUNC + 'error mounting "proc" to rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: '
-     'operation not permitted: unknown', "container.start_failed"),
+     'operation not permitted: unknown', "host.runtime_error"),
+    (_RUNC + 'error mounting "proc" to rootfs at "/proc": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: '
+     'not a directory: unknown', "container.start_failed"),
     # a load balancer reason code is not a configuration key
     ("Essential container in task exited: java.net.SocketTimeoutException target.timeout=30s", "unknown"),
     # a pull's own timeout stays the route's
@@ -996,6 +999,18 @@ IMAGE_AND_RELAY_PROBES = [
      '"Essential container in task exited"}]}', "container.completed"),
     ('States.TaskFailed {"Containers":[{"ContainerArn":"arn:aws:ecs:us-east-1:1:container/b","ExitCode":2,"Name":"job"}],'
      '"StopCode":"EssentialContainerExited","StoppedReason":"Essential container in task exited"}', "container.crashed"),
+    # runc mounting a kernel filesystem, or the host's SELinux refusing the key label, is the host's (runc
+    # libcontainer/rootfs_linux.go, go-selinux attr/keycreate); a bind mount of the task's is the storage family's
+    ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc '
+     'create failed: unable to start container process: error during container init: error mounting "proc" to rootfs at '
+     '"/proc": mount proc:/proc (via /proc/self/fd/6), flags: 0xe: permission denied: unknown', "host.runtime_error"),
+    ('Error response from daemon: OCI runtime create failed: container_linux.go:345: starting container process caused '
+     '"process_linux.go:430: container init caused \\"write /proc/self/attr/keycreate: permission denied\\"": unknown',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc '
+     'create failed: unable to start container process: error during container init: error mounting "/mnt/data" to '
+     'rootfs at "/data": mount /mnt/data:/data (via /proc/self/fd/6), flags: 0x5000: no such file or directory: unknown',
+     "storage.mount_failed"),
 ]
 
 
