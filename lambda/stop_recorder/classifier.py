@@ -558,7 +558,8 @@ def _is_sidecar(container: Container) -> bool:
 
 
 def _names_a_sidecar(label: str) -> bool:
-    words = [w for w in _WORD_BREAKS.split(label.lower()) if w and not w.isdigit()]
+    # a word with a digit is a version or the random suffix ECS gives its own sidecars ("ecs-service-connect-7Yq3Tz")
+    words = [w for w in _WORD_BREAKS.split(label.lower()) if w and not any(c.isdigit() for c in w)]
     if "sidecar" in words:
         return True
     named = any(w in _SIDECAR_WORDS for w in words) or any(pair in _SIDECAR_PAIRS for pair in zip(words, words[1:]))

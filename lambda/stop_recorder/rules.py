@@ -932,15 +932,6 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill",
           "container {container} was killed for exceeding its memory{exit_part}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/1187", _GH + "aws/amazon-ecs-agent/issues/2467")),
-    # An orchestrator's line that names the containers that exited non-zero but not their codes: Prefect's ECS worker
-    # ("The following containers stopped with a non-zero exit code: ['prefect']") and Dagster's run launcher
-    # ("Container ['run'] failed", which lists only the containers that failed)
-    _rule("exit.nonzero_relayed", "container.crashed",
-          ("non-zero exit", "nonzero exit", "] failed"),
-          r"containers? (?:stopped|exited) with (?:a )?non-?zero exit (?:code|status)|\bcontainers? \[[^\]]{1,300}\] failed",
-          "a container exited with an error: {tail}",
-          sources=(_GH + "PrefectHQ/prefect/pull/19310",
-                   _GH + "PrefectHQ/prefect/blob/ce79dd3d6cfa2b7337265498210dbc4d25bcdc98/src/integrations/prefect-aws/prefect_aws/workers/ecs_worker.py")),
     # --- an image reference the agent cannot parse (":tag" with the repository missing): no such image exists,
     # though ECS wraps it in InternalError
     _rule("pull.bad_reference", "image.not_found",
@@ -1133,6 +1124,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # A scheduler stopping a run at the time limit it was given: Batch's attempt duration, a Step Functions
     # state's timeout. It calls StopTask (stopCode UserInitiated) with these words, but the run failed: Batch marks
     # the job FAILED. Before the caller's-words rule, and decided by the text whatever the stop code.
+    # An orchestrator's line that names the containers that exited non-zero but not their codes: Prefect's ECS worker
+    # ("The following containers stopped with a non-zero exit code: ['prefect']"). After the health and
+    # infrastructure rules: a relayed stop reason beside it (a failed health check) says why. (Dagster's "Container
+    # ['run'] failed" is not here: it also lists a container that never started and has no exit code.)
+    _rule("exit.nonzero_relayed", "container.crashed",
+          ("non-zero exit", "nonzero exit"),
+          r"containers? (?:stopped|exited) with (?:a )?non-?zero exit (?:code|status)",
+          "a container exited with an error: {tail}",
+          sources=(_GH + "PrefectHQ/prefect/pull/19310",
+                   _GH + "PrefectHQ/prefect/blob/ce79dd3d6cfa2b7337265498210dbc4d25bcdc98/src/integrations/prefect-aws/prefect_aws/workers/ecs_worker.py")),
     _rule("task.timed_out", "task.timed_out", ("exceeded", "timed out", "timeout"),
           r"attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
           "stopped at the time limit its scheduler set: {tail}",

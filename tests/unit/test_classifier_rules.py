@@ -988,7 +988,10 @@ IMAGE_AND_RELAY_PROBES = [
     ("The following containers stopped with a non-zero exit code: ['prefect']", "container.crashed"),
     ("ECSTask 'Flow_64959e3ee1013135ebb29ee7': Container 'prefect' exited successfully.", "container.completed"),
     ("Container 'prefect' exited with code 1.", "container.crashed"),
-    ("Container ['run'] failed", "container.crashed"),
+    # Dagster lists a container that never started too: the line alone does not say it crashed
+    ("ECS task failed. Stop code: None. Stop reason: None. Container ['run'] failed.", "unknown"),
+    ("ECS task failed. Stop code: ServiceSchedulerInitiated. Stop reason: Task failed container health checks. "
+     "Container ['run'] failed.", "health.container_check"),
     # a task pasted as a Python dict (Airflow's "This task is not in success state"), as describe-tasks JSON, and as
     # Step Functions' cause (capitalised keys): the containers' exit codes are read, not only the stop code
     ("This task is not in success state {'clusterArn': 'arn:aws:ecs:us-east-1:1:cluster/etl', 'containers': [{'name': "
@@ -1169,7 +1172,9 @@ def test_a_deployment_rolling_back_is_never_a_benign_scale_in(text):
                                         ("collector", "public.ecr.aws/aws-observability/aws-otel-collector:latest"),
                                         ("cw", "amazon/cloudwatch-agent:latest"), ("ecs-service-connect-agent", "x:1"),
                                         ("consul-dataplane", "hashicorp/consul-dataplane:1.3"),
-                                        ("newrelic-infra", "newrelic/nri-ecs:1.9")])
+                                        ("newrelic-infra", "newrelic/nri-ecs:1.9"),
+                                        # ECS names its own Service Connect container with a random suffix
+                                        ("ecs-service-connect-7Yq3Tz", None)])
 def test_a_sidecar_is_known_by_its_image_as_well_as_its_name(name, image):
     assert classify(_essential_exited(("job", "acme/job:1", 0), (name, image, 137))).category == "container.completed"
 
