@@ -978,16 +978,24 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "location", "attribute", "reached the limit", "above your limit", "port required by your task",
            "service_task_placement_failure", "vcpulimitexceeded", "vcpu limit", "spot instance count",
            "requested instance type",
-           "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management"),
+           "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management",
+           "joined the underlying"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
           r"|resource:(?:cpu|memory|eni|ports|gpu|fargate)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
           r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
           # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
           r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
+          # ...and the same word relayed as a RunTask failure's reason (the response's JSON, a Python dict, the ECS CLI's
+          # "reason=ATTRIBUTE", a tool's "Failed to run ECS task: INACTIVE")
+          r"""|\breason\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(?:location|attribute|missing|inactive)(?=\\?["']|\s*[,;)}\]]|\s*$)"""
+          r"|failed to run (?:the )?ecs task: (?:location|attribute|missing|inactive)\b"
           # AWS Batch's blocked-queue reasons: no instance type of the compute environment can fit or be had
           r"|capacity:insufficient_instance_capacity"
           r"|misconfiguration:(?:job_resource_requirement|(?:compute|service)_environment_max_resource)|quota_management_limit_exceeded"
+          # a compute environment whose instances never joined its ECS cluster has nothing to place jobs on
+          # (batch/latest/userguide/troubleshooting.html, "INVALID compute environment")
+          r"|none of the instances joined the underlying ecs cluster"
           r"|reached the limit on the number of (?:tasks|vcpus)|configuration is above your limit"
           r"|not compatible with the selected compute strategy"
           # EC2 could not launch an instance for the cluster or the compute environment (InsufficientInstanceCapacity,
@@ -1248,6 +1256,19 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|deployment circuit breaker was triggered",
           "ECS could not prepare the task: {tail}", family=True,
           sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),
+    # The API refused the request for its rate or a count quota (ECS's service event "operations are being throttled",
+    # ThrottlingException, EC2's RequestLimitExceeded, "Desired count exceeds limit"): no task could be placed, as with
+    # the quotas above. Last, after the families: a start failure whose fetch was throttled (a secret, a log stream)
+    # stays with its family.
+    _rule("capacity.throttled", "capacity.unavailable",
+          ("throttl", "rate exceeded", "request limit exceeded", "requestlimitexceeded", "exceeds limit"),
+          r"operations are being throttled|throttlingexception|\brate exceeded|request ?limit ?exceeded"
+          r"|desired count exceeds limit",
+          "AWS refused the request for a rate or count quota: {tail}",
+          hint="Retry with backoff (the AWS SDKs' standard retry mode does); for a steady need, raise the quota in "
+               "Service Quotas or spread the calls (fewer RunTask calls at once, larger batches).",
+          sources=(_DOCS + "service-event-messages.html", _GH + "dask/dask-cloudprovider/issues/56",
+                   _GH + "aws/containers-roadmap/issues/768")),
 )
 
 

@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(88))
+@pytest.mark.parametrize("index", range(89))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 88
+    assert len(stop_reasons) == 89
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1017,12 +1017,43 @@ IMAGE_AND_RELAY_PROBES = [
 ]
 
 
+# A probe of capacity, placement and quota stops (2026-11-23): RunTask's failure reasons relayed inside a response,
+# a dict or a tool's line (api_failures_messages.html), API rate and count quotas, and a Batch compute environment
+# with no instances.
+CAPACITY_PROBE = [
+    ('{"tasks": [], "failures": [{"arn": "arn:aws:ecs:us-west-2:123456789012:container-instance/default/8f9d3d7e5c2b4a7e'
+     '9b1f0c6d2e4a8b3c", "reason": "INACTIVE"}]}', "capacity.unavailable"),
+    ("{'tasks': [], 'failures': [{'arn': 'arn:aws:ecs:us-west-2:1:container-instance/x', 'reason': 'ATTRIBUTE'}]}",
+     "capacity.unavailable"),
+    ("Couldn't run containers. reason=ATTRIBUTE", "capacity.unavailable"),
+    ("Failed to run ECS task: INACTIVE", "capacity.unavailable"),
+    ("service my-svc operations are being throttled. Will try again later.", "capacity.unavailable"),
+    ("ThrottlingException: Rate exceeded\n\tstatus code: 400, request id: 8b3b2b1a-0c1d-4e5f-8a9b-0c1d2e3f4a5b",
+     "capacity.unavailable"),
+    ("An error occurred (InvalidParameterException) when calling the RunTask operation: Error retrieving security group "
+     "information for [sg-05937427457b61ff5]: Request limit exceeded. (ErrorCode: RequestLimitExceeded)",
+     "capacity.unavailable"),
+    ("Error: InvalidParameterException: Desired count exceeds limit.", "capacity.unavailable"),
+    ("Your compute environment has been INVALIDATED and scaled down because none of the instances joined the underlying "
+     "ECS Cluster.", "capacity.unavailable"),
+    # a throttled fetch inside a start failure stays with its family
+    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable "
+     "to retrieve secrets from ssm: service call has been retried 5 time(s): ThrottlingException: Rate exceeded",
+     "task.init_failed"),
+    ("CannotStartContainerError: Error response from daemon: failed to initialize logging driver: failed to create "
+     "Cloudwatch log stream: ThrottlingException: Rate exceeded", "logging.setup_failed"),
+    # a container's own reason that starts with one of the words is not a placement failure
+    ("reason: missing secret foo was not found", "task.init_failed"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
                          + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES
                          + CUT_AND_START_PROBES + REFUSED_REQUESTS
                          + AGENT_CALLS_AND_VOLUMES + SECOND_REVIEW_OF_THE_STOP + MESH_AND_PLATFORM_PROBES
-                         + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE + IMAGE_AND_RELAY_PROBES)
+                         + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE + IMAGE_AND_RELAY_PROBES
+                         + CAPACITY_PROBE)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
