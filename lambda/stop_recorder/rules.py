@@ -241,7 +241,8 @@ _CANT = r"can(?:'|’|no)?t"
 # STS/IAM rejecting the caller's security token (SDK v2: "api error UnrecognizedClientException: The security token
 # included in the request is invalid"): a refusal like any other
 _BAD_TOKEN = r"unrecognizedclientexception|expiredtokenexception"
-_DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed|" + _BAD_TOKEN +
+# (ECS cuts a reason at 255 characters: an "AccessDeniedException" cut after "AccessD" at the very end still says it)
+_DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not allowed|\baccessd\w{0,15}\s*$|" + _BAD_TOKEN +
            r"|security token included in the request is (?:invalid|expired)"
            r"|(?:n(?:o|ot|'t|’t) (?:have )?|lacks? |missing |insufficient )"
            r"(?:(?:the|sufficient|necessary|required|enough|iam) ){0,3}permissions?\b")
@@ -327,6 +328,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|(?<!devmapper: )error mounting|mount (?:failed|error)|error while mounting volume|volumedriver\.|error getting volume"
           r"|ebs volume|volume attachment|cannotcreatevolumeerror|ecs infrastructure role"
           r"|unable to resolve volume mounts|for a local volume name|error looking up volume plugin"
+          # ECS's Docker volume plugin (efs-utils' amazon-ecs-volume-plugin) named alone, as users quote it
+          r"|plugin \W{0,2}amazon-ecs-volume-plugin\W{0,2} not found"
           # the host path of a bind mount (moby daemon/volume/mounts/mounts.go), and the agent's FSx for Windows File
           # Server volume, whose credentialsParameter must be an SSM or Secrets Manager ARN (fsxwindowsfileserver_windows.go)
           r"|error while creating mount source path|bind source path does not exist|fsxwindowsfileserver|unsupported credentialsparameter"

@@ -1046,6 +1046,16 @@ CAPACITY_PROBE = [
     ("reason: missing secret foo was not found", "task.init_failed"),
 ]
 
+# A probe of storage and secret failures in users' words (2026-11-23)
+USERS_STORAGE_AND_SECRETS = [
+    # the volume plugin named alone, as an issue's title quotes it (aws/efs-utils#134)
+    ('Plugin "amazon-ecs-volume-plugin" not found', "storage.mount_failed"),
+    # an AccessDeniedException cut at 255 characters after "AccessDe" (aws/copilot-cli#2095's reason, cut)
+    ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable "
+     "to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanag"
+     "er:us-east-1:1:secret:db from secrets manager: AccessDe", "secret.access_denied"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1053,7 +1063,7 @@ CAPACITY_PROBE = [
                          + CUT_AND_START_PROBES + REFUSED_REQUESTS
                          + AGENT_CALLS_AND_VOLUMES + SECOND_REVIEW_OF_THE_STOP + MESH_AND_PLATFORM_PROBES
                          + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE + IMAGE_AND_RELAY_PROBES
-                         + CAPACITY_PROBE)
+                         + CAPACITY_PROBE + USERS_STORAGE_AND_SECRETS)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
