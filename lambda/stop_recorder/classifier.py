@@ -13,6 +13,7 @@ gaps rescanned per occurrence); entity extraction reads a bounded window of a lo
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from dataclasses import dataclass, fields, replace
@@ -230,38 +231,69 @@ _RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?
 
 
 # ...and the containers' exit codes: a task dumped as JSON or a Python dict (Airflow's "This task is not in success
-# state {…'containers': [{…'exitCode': 1…}]…}", describe-tasks output, an EventBridge event), a reason with its
-# exit code written after it ("Essential container in task exited. Exit code: 137"), and the orchestrators' lines
-# about one container (Dagster's "Container 'run' failed - exit code 1.", Prefect's "Container 'prefect' exited with
-# code 137." and "… exited successfully.": dagster_aws/ecs/launcher.py, prefect_aws/workers/ecs_worker.py).
-_RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\?["']\s{0,3}:\s{0,3}(-?\d{1,10})""")
+# state {…'containers': [{…'exitCode': 1…}]…}", describe-tasks output, an EventBridge event, Step Functions' cause), a
+# reason with its exit code written after it ("Essential container in task exited. Exit code: 137"), and the
+# orchestrators' lines about one container (Dagster's "Container 'run' failed - exit code 1.", Prefect's "Container
+# 'prefect' exited with non-zero exit code 1." and "… exited successfully.": dagster_aws/ecs/launcher.py,
+# prefect_aws/workers/ecs_worker.py). ASCII digits only: int() would read other scripts' digits as numbers too.
+_RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\?["']\s{0,3}:\s{0,3}(-?[0-9]{1,10})(?![0-9])""")
 _RELAYED_NAME = re.compile(r"""["'](?i:name)\\?["']\s{0,3}:\s{0,3}\\?["']([\w.-]{1,255})""")
-_RELAYED_CONTAINER_BOUNDARY = re.compile(r"""["'](?i:containerArn)\\?["']""")
-_RELAYED_ESSENTIAL_EXIT = re.compile(r"essential container in task exited\W{0,4}(?:with )?exit (?:code|status)\W{0,3}(-?\d{1,10})",
-                                     re.IGNORECASE)
+_RELAYED_TASK_REASON = re.compile(r"""(?i:stopped_?reason)\\?["']?\s{0,3}[:=]""")
+_RELAYED_ESSENTIAL_EXIT = re.compile(r"essential container in task exited\W{0,4}(?:with )?exit (?:code|status)\W{0,3}"
+                                     r"(-?[0-9]{1,10})(?![0-9])", re.IGNORECASE)
 _RELAYED_CONTAINER_EXIT = re.compile(
-    r"""\bcontainer ["'\[]{0,3}([\w.-]{1,255})["'\]]{0,3} (?:exited with (?:exit )?code|failed - exit code|exited with status)"""
-    r"""\s{0,3}(-?\d{1,10})|\bcontainer ["']([\w.-]{1,255})["'] (exited successfully)""", re.IGNORECASE)
+    r"""\bcontainer ["'\[]{0,3}([\w.-]{1,255})["'\]]{0,3} (?:exited with (?:non-?zero )?(?:exit )?code|failed - exit code"""
+    r"""|exited with status)\s{0,3}(-?[0-9]{1,10})(?![0-9])|\bcontainer ["']([\w.-]{1,255})["'] (exited successfully)""",
+    re.IGNORECASE)
+_RELAYED_CONTAINERS_AT_MOST = 50  # a task has at most 10 containers; a paste with more is not one task
 
 
 def _relayed_containers(reason: str) -> tuple[Container, ...]:
-    """The containers and exit codes a pasted reason relays, or () when it relays none."""
-    codes = list(_RELAYED_EXIT_CODE.finditer(reason))
+    """The containers and exit codes a pasted reason relays, or () when it relays none (or several tasks' worth)."""
+    if len(_RELAYED_TASK_REASON.findall(reason, 0, len(reason))[:2]) > 1:
+        return ()  # several tasks pasted together: whose containers are whose, the text does not say for certain
+    codes = list(itertools.islice(_RELAYED_EXIT_CODE.finditer(reason), _RELAYED_CONTAINERS_AT_MOST + 1))
+    if len(codes) > _RELAYED_CONTAINERS_AT_MOST:
+        return ()
     if codes:
-        bounds = [m.start() for m in _RELAYED_CONTAINER_BOUNDARY.finditer(reason)]
-        containers = []
-        for i, code in enumerate(codes):
-            # the container object around this exitCode: from the containerArn before it to the one after it
-            start = max((b for b in bounds if b < code.start()), default=0)
-            end = min((b for b in bounds if b > code.start()), default=len(reason))
-            names = [n for n in _RELAYED_NAME.findall(reason, start, end) if n != "ExecuteCommandAgent"]
-            containers.append(Container(name=names[0] if names else f"container-{i + 1}", exit_code=int(code.group(1))))
-        return tuple(containers)
+        # Each exit code takes the name of its own object (the innermost {…} around it), never one from a nested
+        # object (a managed agent's) or a neighbour's: one pass over the braces, then a lookup per name.
+        names = list(itertools.islice(_RELAYED_NAME.finditer(reason), 4 * _RELAYED_CONTAINERS_AT_MOST))
+        owner = _innermost_objects(reason, [m.start() for m in codes] + [m.start() for m in names])
+        named: dict[int, str] = {}
+        for i, name in enumerate(names):
+            if name.group(1) != "ExecuteCommandAgent":
+                named.setdefault(owner[len(codes) + i], name.group(1))
+        return tuple(Container(name=named.get(owner[i], f"container-{i + 1}") if owner[i] >= 0 else f"container-{i + 1}",
+                               exit_code=int(code.group(1))) for i, code in enumerate(codes))
     essential = _RELAYED_ESSENTIAL_EXIT.search(reason)
     if essential is not None:
         return (Container(name="essential container", exit_code=int(essential.group(1))),)
     return tuple(Container(name=m.group(1) or m.group(3), exit_code=0 if m.group(4) else int(m.group(2)))
-                 for m in _RELAYED_CONTAINER_EXIT.finditer(reason))
+                 for m in itertools.islice(_RELAYED_CONTAINER_EXIT.finditer(reason), _RELAYED_CONTAINERS_AT_MOST))
+
+
+def _innermost_objects(text: str, positions: list[int]) -> list[int]:
+    """For each position, the offset of the innermost '{' open around it (-1 outside every object); linear."""
+    order = sorted(range(len(positions)), key=positions.__getitem__)
+    owner = [-1] * len(positions)
+    stack: list[int] = []
+    next_index = 0
+    for brace in itertools.chain(_BRACES.finditer(text), (None,)):
+        offset = brace.start() if brace is not None else len(text)
+        while next_index < len(order) and positions[order[next_index]] < offset:
+            owner[order[next_index]] = stack[-1] if stack else -1
+            next_index += 1
+        if brace is None:
+            break
+        if brace.group() == "{":
+            stack.append(offset)
+        elif stack:
+            stack.pop()
+    return owner
+
+
+_BRACES = re.compile(r"[{}]")
 
 
 def _match(texts, rules: Iterable[Rule]):
@@ -485,7 +517,11 @@ def _by_exit_codes(task: Task) -> Classification:
                       logs_may_be_lost=True)
     if completed and not _may_complete(task):
         completed = []  # exit 0 after the scheduler's SIGTERM, or beside words that name a failure: not a finished job
-    killed_app = next((c for c in apps if c.exit_code == 137 and not _is_sidecar(c)), None) if completed else None
+    # Beside only an init container's exit 0, even a sidecar's product (Consul, Telegraf, an OTel gateway) killed with
+    # 137 may have been the application: nothing says the task's work finished.
+    only_init_done = bool(completed) and all(_is_init_like(c) for c in completed)
+    killed_app = next((c for c in apps if c.exit_code == 137 and (only_init_done or not _is_sidecar(c))),
+                      None) if completed else None
     if killed_app is not None:
         # An application container SIGKILLed beside one that exited 0 may have been the essential one, killed
         # from inside (the kernel's OOM killer on a child writes no reason), with the other stopped cleanly after
@@ -545,6 +581,15 @@ _SIDECAR_COMPANION_WORDS = frozenset({w for pair in _SIDECAR_PAIRS for w in pair
     "infrastructure", "nri", "forwarder", "apm", "trace", "tracing", "metrics", "mesh", "aws", "amazon", "ecs", "public",
     "observability", "contrib", "cw", "container"})
 _WORD_BREAKS = re.compile(r"[-_/.:@\s]+")
+_VERSION_OR_SUFFIX = re.compile(r"v?[0-9]+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{5,}")
+# Containers that prepare a task and exit 0 before its application starts (dependsOn SUCCESS or COMPLETE): their exit
+# 0 says nothing about whether the application finished. ("migrate" is not here: a one-off migration task is often
+# the application itself, its telemetry sidecar killed at the end: hyperdxio/aws-ecs-opentelemetry-sidecar#2.)
+_INIT_WORDS = frozenset({"init", "setup", "bootstrap"})
+
+
+def _is_init_like(container: Container) -> bool:
+    return any(w in _INIT_WORDS for w in _WORD_BREAKS.split(container.name.lower()))
 
 
 def _is_sidecar(container: Container) -> bool:
@@ -558,8 +603,9 @@ def _is_sidecar(container: Container) -> bool:
 
 
 def _names_a_sidecar(label: str) -> bool:
-    # a word with a digit is a version or the random suffix ECS gives its own sidecars ("ecs-service-connect-7Yq3Tz")
-    words = [w for w in _WORD_BREAKS.split(label.lower()) if w and not any(c.isdigit() for c in w)]
+    # a version ("v1", "2024") or the random suffix ECS gives its own sidecars ("ecs-service-connect-7Yq3Tz") is not
+    # a word of the name; a short word with a digit ("s3" in "splunk-s3-exporter") is
+    words = [w for w in _WORD_BREAKS.split(label.lower()) if w and not _VERSION_OR_SUFFIX.fullmatch(w)]
     if "sidecar" in words:
         return True
     named = any(w in _SIDECAR_WORDS for w in words) or any(pair in _SIDECAR_PAIRS for pair in zip(words, words[1:]))

@@ -802,6 +802,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # and overlay2 cannot stack more than 125 layers ("max depth exceeded", graphdriver/overlay2/overlay.go):
           # either way the image must be rebuilt
           r"|schema 1 support (?:has been removed|is disabled)|max depth exceeded"
+          # ...and containerd's words for schema 1 (core/transfer/local/pull.go, core/images/image.go)
+          r"|schema 1 image manifests are no longer supported|media-type: schema 1 not supported"
           # containerd extracting a layer it has no decompressor for (zstd on an old host) or whose content does not
           # hash to the image config's diff id (unpacker.go)
           r"|no processor for media-type|wrong diff id calculated"

@@ -154,6 +154,8 @@ _CLASSIFIER_UNITS = (
     "lookup ", "log group: ", "CannotPullContainerError: ", "ResourceInitializationError: ", "fs-0123456789 ",
     "Essential container in task exited ", "InvalidError: ", "123456789012.dkr.ecr.us-east-1.amazonaws.com/a",
     "descriptor matching platform '", "secrets manager ", "env file ", "registry auth ", "kms ",
+    # a paste's relayed exit codes and names (classifier._relayed_containers), with and without objects around them
+    '"exitCode":0,', '{"name":"a","exitCode":0},', '{"containerArn":"x","exitCode":0},', "{{{", "}}}",
 )
 
 

@@ -971,6 +971,8 @@ IMAGE_AND_RELAY_PROBES = [
      "manifest version 2, schema 1 support is disabled by default and will be removed in an upcoming release.",
      "image.invalid"),
     ("CannotPullContainerError: failed to register layer: max depth exceeded", "image.invalid"),
+    ("CannotPullContainerError: pull image manifest has been retried 1 time(s): schema 1 image manifests are no longer "
+     "supported: invalid argument", "image.invalid"),
     # a download that ended early is a failed pull, not a bad image for certain (moby pull_v2.go; docker/docs)
     ("CannotPullContainerError: error pulling image configuration: download failed after attempts=6: unexpected EOF",
      "image.pull_failed"),
@@ -1185,11 +1187,32 @@ def test_an_ordinary_application_killed_beside_an_exit_0_is_never_taken_for_a_si
     # a sidecar's word beside an application's names an application (probe of stops after start, rs3b-030)
     ("xray-report-builder", "123456789012.dkr.ecr.us-east-1.amazonaws.com/xray-report-builder:3"),
     ("x-ray-viewer", "acme/viewer:1"), ("xray_processor", "acme/xp:1"), ("otel-demo", "acme/otel-demo:1"),
-    ("datadog-webhook-relay", "acme/relay:2"),
+    ("datadog-webhook-relay", "acme/relay:2"), ("splunk-s3-exporter", "acme/splunk-s3-exporter:4"),
 ])
 def test_a_sidecars_word_inside_an_applications_name_is_not_a_sidecar(name, image):
     result = classify(_essential_exited(("web", "acme/web:1", 0), (name, image, 137)))
     assert result.is_failure and result.culprit_container == name
+
+
+@pytest.mark.parametrize("pasted", [
+    # adversarial review (helper-79): exit codes given the names of their own objects only; a paste of several tasks;
+    # digits of other scripts
+    '[{"name": "datadog-agent", "exitCode": 0}, {"name": "app", "exitCode": 137}]',
+    "{'containers': [{'name': 'envoy', 'exitCode': 0}, {'name': 'web', 'exitCode': 137}]}",
+    '[{"name":"app","containerArn":"arn:1","exitCode":137},{"name":"datadog-agent","containerArn":"arn:2","exitCode":0}]',
+    '{"tasks":[{"stopCode":"EssentialContainerExited","stoppedReason":"Essential container in task exited","containers":'
+    '[{"name":"job","exitCode":0}]},{"stopCode":"EssentialContainerExited","stoppedReason":"Essential container in task '
+    'exited","containers":[{"name":"worker","exitCode":143}]}]}',
+    '{"containers":[{"containerArn":"a","name":"app","exitCode":\u0660}]}',
+])
+def test_a_pasted_task_is_never_made_benign_by_an_exit_code_that_is_not_its_own(pasted):
+    assert explain(pasted).category not in BENIGN_CATEGORIES
+
+
+def test_an_init_containers_exit_0_does_not_complete_a_task_whose_other_container_was_killed():
+    # a Consul server (a sidecar's product run as the application) killed beside its config init container
+    result = classify(_essential_exited(("config-init", "busybox:1.36", 0), ("consul", "hashicorp/consul:1.17", 137)))
+    assert result.category == "container.crashed" and result.culprit_container == "consul"
 
 
 @pytest.mark.parametrize("stop_code", ["SpotInterruption", "TerminationNotice"])
