@@ -650,8 +650,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "aws/aws-cdk/issues/12720")),
     # The scheduler gave up starting a service's tasks (SERVICE_TASK_START_IMPAIRED): a start failure whose cause is
     # in each stopped task's own reason
-    _rule("service.start_impaired", "task.init_failed", ("unable to consistently start tasks",),
-          r"is unable to consistently start tasks successfully",
+    _rule("service.start_impaired", "task.init_failed", ("unable to consistently start tasks", "no longer maintain"),
+          # ...and the scheduler's role broken under it (service-event-messages.html: "IAM permissions policies / trust
+          # relationship have been misconfigured or changed, and ECS can no longer maintain your service")
+          r"is unable to consistently start tasks successfully|ecs can no longer maintain your service",
           "the service cannot start its tasks: {tail}",
           "Read a stopped task's own stoppedReason (describe-tasks, or this recorder's earlier alerts for the service).",
           sources=(_DOCS + "service-event-messages-list.html",)),
@@ -984,7 +986,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "service_task_placement_failure", "vcpulimitexceeded", "vcpu limit", "spot instance count",
            "requested instance type",
            "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management",
-           "joined the underlying"),
+           "joined the underlying", "action_required", "could not launch"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
           r"|resource:(?:cpu|memory|eni|ports|gpu|fargate)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
@@ -997,7 +999,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|failed to run (?:the )?ecs task: (?:location|attribute|missing|inactive)\b"
           # AWS Batch's blocked-queue reasons: no instance type of the compute environment can fit or be had
           r"|capacity:insufficient_instance_capacity"
-          r"|misconfiguration:(?:job_resource_requirement|(?:compute|service)_environment_max_resource)|quota_management_limit_exceeded"
+          r"|misconfiguration:(?:job_resource_requirement|(?:compute|service)_environment_max_resource"
+          r"|ec2_instance_configuration_unsupported)|quota_management_limit_exceeded"
+          # a queue whose compute environments are all INVALID has nowhere to run a job (ACTION_REQUIRED,
+          # job_stuck_in_runnable_invalid_compute_environment.html)
+          r"|^action_required\b"
+          # a service deployment that could not launch its tasks (service-event-messages.html)
+          r"|could not launch (?:\w{1,10} )?tasks? for deployment"
           # a compute environment whose instances never joined its ECS cluster has nothing to place jobs on
           # (batch/latest/userguide/troubleshooting.html, "INVALID compute environment")
           r"|none of the instances joined the underlying ecs cluster"
@@ -1025,9 +1033,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # AWS Batch's other blocked-queue reasons ("MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS - …"): the compute environment
     # or its roles are misconfigured, so no job can be placed; the ones about size and quotas are capacity, above.
     _rule("batch.misconfiguration", "task.init_failed",
-          ("misconfiguration:", "action_required"),
-          # (ACTION_REQUIRED: every compute environment of the queue is INVALID, job_stuck_in_runnable.html)
-          r"\bmisconfiguration:[a-z0-9_]{3,60}|^action_required\b",
+          ("misconfiguration:",),
+          r"\bmisconfiguration:[a-z0-9_]{3,60}",
           "AWS Batch cannot place the job: {tail}",
           hint="Fix the compute environment named in the reason (its service role, instance role or launch template) "
                "and check the job queue's state in the Batch console.",
@@ -1265,6 +1272,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # ThrottlingException, EC2's RequestLimitExceeded, "Desired count exceeds limit"): no task could be placed, as with
     # the quotas above. Last, after the families: a start failure whose fetch was throttled (a secret, a log stream)
     # stays with its family.
+    # ...but a throttled EC2 call while preparing the task's network interface (its security groups) is that
+    # interface's failure (aws-solutions/distributed-load-testing-on-aws#41)
+    _rule("eni.throttled", "network.interface_failed",
+          ("security group", "network interface"),
+          r"security group|network interface",
+          also=(r"throttl|\brate exceeded|request ?limit ?exceeded",),
+          summary="EC2 throttled the calls that set up the task's network interface: {tail}",
+          hint="Retry with backoff; start fewer awsvpc tasks at once, or ask for a higher EC2 API rate quota.",
+          sources=(_GH + "aws-solutions/distributed-load-testing-on-aws/issues/41",)),
     _rule("capacity.throttled", "capacity.unavailable",
           ("throttl", "rate exceeded", "request limit exceeded", "requestlimitexceeded", "exceeds limit"),
           r"operations are being throttled|throttlingexception|\brate exceeded|request ?limit ?exceeded"

@@ -50,8 +50,8 @@ KNOWN_MISSES = {
 }
 
 # The working part's accuracy may not fall below what the rules reach today (issue #11's goal, >= 97 %, is for
-# the held-aside part and is reported by `make heldout`): rows right, of 271, after batch 7's rules.
-WORKING_RIGHT_FLOOR = 257
+# the held-aside part and is reported by `make heldout`): rows right, of 288, after batch 8's rules.
+WORKING_RIGHT_FLOOR = 274
 
 
 @pytest.mark.parametrize("row", WORKING, ids=[r["id"] for r in WORKING])

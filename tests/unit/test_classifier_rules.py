@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(89))
+@pytest.mark.parametrize("index", range(90))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 89
+    assert len(stop_reasons) == 90
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -580,8 +580,9 @@ FROM_SOURCE_STRINGS = [
     ("HostConfigError: No execution credentials set for the task", "task.init_failed"),
     # the gMSA credential spec's SSM parameter does not exist (agent/ssm/ssm.go)
     ("invalid parameters: /gmsa/webapp01-credspec", "secret.invalid"),
+    # (capacity since stop 26: the instance types cannot run the job, as a capacity probe and corpus row c438 read it)
     ("MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED - Your compute environment has an unsupported instance "
-     "type configuration.", "task.init_failed"),
+     "type configuration.", "capacity.unavailable"),
     ("The closest matching container-instance is already using a port required by your task.", "capacity.unavailable"),
     # a gMSA credential spec and a Service Connect configuration the agent could not use, with no stopCode to help
     ("Unable to parse ActiveDirectoryConfig from credential spec", "task.init_failed"),
@@ -941,7 +942,9 @@ BATCH_PROBE = [
     ("Host EC2 Terminated", "infrastructure.host_terminated"),
     ("Status Reason: Host EC2 Terminated", "infrastructure.host_terminated"),
     # a job queue whose compute environments are all INVALID (batch/latest/userguide/job_stuck_in_runnable.html)
-    ("ACTION_REQUIRED - CE(s) associated with the job queue are invalid.", "task.init_failed"),
+    # (capacity: a batch-8 corpus row labelled it so, c440; a queue with no valid compute environment has nowhere to
+    # place a job, which is what capacity.unavailable means)
+    ("ACTION_REQUIRED - CE(s) associated with the job queue are invalid.", "capacity.unavailable"),
 ]
 
 
@@ -1032,9 +1035,11 @@ CAPACITY_PROBE = [
     ("service my-svc operations are being throttled. Will try again later.", "capacity.unavailable"),
     ("ThrottlingException: Rate exceeded\n\tstatus code: 400, request id: 8b3b2b1a-0c1d-4e5f-8a9b-0c1d2e3f4a5b",
      "capacity.unavailable"),
+    # (EC2 throttled the security-group lookup of the task's network interface: that interface's failure, as working
+    # row c426 is labelled)
     ("An error occurred (InvalidParameterException) when calling the RunTask operation: Error retrieving security group "
      "information for [sg-05937427457b61ff5]: Request limit exceeded. (ErrorCode: RequestLimitExceeded)",
-     "capacity.unavailable"),
+     "network.interface_failed"),
     ("Error: InvalidParameterException: Desired count exceeds limit.", "capacity.unavailable"),
     ("Your compute environment has been INVALIDATED and scaled down because none of the instances joined the underlying "
      "ECS Cluster.", "capacity.unavailable"),
