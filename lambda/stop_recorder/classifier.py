@@ -574,12 +574,13 @@ def _by_exit_codes(task: Task) -> Classification:
 # only if every other word in it is one a sidecar's name uses too.
 _SIDECAR_WORDS = frozenset({"sidecar", "envoy", "appmesh", "datadog", "dogstatsd", "xray", "otel", "opentelemetry",
                             "adot", "cwagent", "newrelic", "splunk", "consul", "linkerd", "istio", "statsd",
-                            "telegraf", "twistlock"})
-_SIDECAR_PAIRS = frozenset({("x", "ray"), ("dd", "agent"), ("cloudwatch", "agent"), ("service", "connect")})
+                            "telegraf", "twistlock", "guardduty"})
+# (GuardDuty Runtime Monitoring adds "aws-gd-agent" to Fargate tasks itself: ecs-guard-duty-troubleshooting.html)
+_SIDECAR_PAIRS = frozenset({("x", "ray"), ("dd", "agent"), ("gd", "agent"), ("cloudwatch", "agent"), ("service", "connect")})
 _SIDECAR_COMPANION_WORDS = frozenset({w for pair in _SIDECAR_PAIRS for w in pair} | {
     "agent", "daemon", "proxy", "collector", "exporter", "client", "dataplane", "control", "plane", "defender", "infra",
     "infrastructure", "nri", "forwarder", "apm", "trace", "tracing", "metrics", "mesh", "aws", "amazon", "ecs", "public",
-    "observability", "contrib", "cw", "container"})
+    "observability", "contrib", "cw", "container", "fargate"})
 _WORD_BREAKS = re.compile(r"[-_/.:@\s]+")
 _VERSION_OR_SUFFIX = re.compile(r"v?[0-9]+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{5,}")
 # Containers that prepare a task and exit 0 before its application starts (dependsOn SUCCESS or COMPLETE): their exit

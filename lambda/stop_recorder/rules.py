@@ -559,6 +559,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the execution role may not use the key, or the key is disabled
           # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html)
           also=(_DENIED + r"|disabled|decryptionfailure|can.t decrypt",),
+          # a KMS key of the task's CloudWatch log group (Fargate checks the log driver first: "failed to validate logger
+          # args: … log group: AccessDeniedException: The specified KMS key …") is the log driver's, not a secret's
+          unless=(r"failed to validate logger args|failed to initialize logging driver|cloudwatch log (?:group|stream)"
+                  r"|arn:aws:logs:",),
           summary="KMS refused to decrypt secret{secret_ref}",
           sources=(_GH + "GiamPy5/terraform-aws-directus/issues/10",
                    "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html")),
@@ -986,7 +990,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "service_task_placement_failure", "vcpulimitexceeded", "vcpu limit", "spot instance count",
            "requested instance type",
            "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management",
-           "joined the underlying", "action_required", "could not launch"),
+           "joined the underlying", "action_required", "could not launch", "task_creation_failed",
+           "no instance types satisfy"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
           r"|resource:(?:cpu|memory|eni|ports|gpu|fargate)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
@@ -1006,6 +1011,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|^action_required\b"
           # a service deployment that could not launch its tasks (service-event-messages.html)
           r"|could not launch (?:\w{1,10} )?tasks? for deployment"
+          # a managed daemon's task that could not be created on its instance (insufficient CPU or memory, managed-daemons-
+          # events.html), and ECS Managed Instances finding no instance type for the capacity provider's requirements
+          r"|task_creation_failed|no instance types satisfy"
           # a compute environment whose instances never joined its ECS cluster has nothing to place jobs on
           # (batch/latest/userguide/troubleshooting.html, "INVALID compute environment")
           r"|none of the instances joined the underlying ecs cluster"
@@ -1075,9 +1083,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- health checks
     _rule("health.load_balancer", "health.load_balancer",
           ("elb health", "load balancer health", "target health", "health checks in (target-group", "health checks in (elb",
-           "unhealthy in", "not healthy in", "target.", "elb.internalerror", "failed with these codes"),
+           "unhealthy in", "not healthy in", "target.", "elb.internalerror", "failed with these codes",
+           "vpc_lattice_target_unhealthy"),
           r"failed (?:elb|alb|nlb|load balancer) health checks?(?: in \((?:target-group (?P<target_group>arn:[^\s)]{1,300})|elb [^)]{0,100})\))?|target health"
           r"|(?:unhealthy|not healthy) in \(?(?:target-group|elb)\b"
+          # a service's VPC Lattice target failing its health check (ecs_service_events.html)
+          r"|vpc_lattice_target_unhealthy"
           # the load balancer's own reason codes and words for a failed target (describe-target-health, quoted alone
           # by ECS's service events or by people), and ECS failing to register the task as a target
           r"|\btarget\.(?:responsecodemismatch|timeout|failedhealthchecks)\b(?![=\w])|\belb\.internalerror\b"
@@ -1115,7 +1126,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement|terminationnotice"
           r"|infrastructure is being retired"
           # AWS Health's notice that Fargate retires tasks on an old platform version revision
-          r"|will retire (?:any |all )?tasks running on|server\.scheduledstop|stopped due to scheduled retirement",
+          r"|will retire (?:any |all )?tasks running on|server\.scheduledstop|stopped due to scheduled retirement"
+          # AWS Health's event code for Fargate tasks retired to patch the platform (fargate-task-retirement.html)
+          r"|aws_ecs_task_patching_retirement",
           "AWS maintenance on the underlying infrastructure stopped the task",
           sources=(_OLD_DOCS + "task-maintenance.md",
                    _GH + "department-of-veterans-affairs/va.gov-team/issues/103806")),
@@ -1144,6 +1157,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # A scheduler stopping a run at the time limit it was given: Batch's attempt duration, a Step Functions
     # state's timeout. It calls StopTask (stopCode UserInitiated) with these words, but the run failed: Batch marks
     # the job FAILED. Before the caller's-words rule, and decided by the text whatever the stop code.
+    # Fluent Bit's own last lines when the log router dies: a fatal signal ("[engine] caught signal (SIGSEGV)") or a
+    # configuration it refuses ("configuration file contains errors, aborting"), pasted from the router's log
+    # (aws/aws-for-fluent-bit issues 659 and 837; fluent-bit src/flb_utils.c, src/fluent-bit.c)
+    _rule("log_router.fluent_bit_fatal", "log_router.crashed",
+          ("caught signal", "contains errors, aborting"),
+          r"\[engine\] caught signal \(sig(?:segv|abrt|fpe|bus|ill)\)|configuration file contains errors, aborting",
+          "the Fluent Bit log router died: {tail}",
+          hint="Read the router's own log lines before the crash (its configuration, the output plugin), pin a known-good "
+               "aws-for-fluent-bit version, and give the router a memory reservation.",
+          sources=(_GH + "aws/aws-for-fluent-bit/issues/659", _GH + "aws/aws-for-fluent-bit/issues/837")),
     # An orchestrator's line that names the containers that exited non-zero but not their codes: Prefect's ECS worker
     # ("The following containers stopped with a non-zero exit code: ['prefect']"). After the health and
     # infrastructure rules: a relayed stop reason beside it (a failed health check) says why. (Dagster's "Container

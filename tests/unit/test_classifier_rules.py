@@ -50,7 +50,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(90))
+@pytest.mark.parametrize("index", range(91))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +60,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 90
+    assert len(stop_reasons) == 91
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1063,6 +1063,23 @@ USERS_STORAGE_AND_SECRETS = [
      "er:us-east-1:1:secret:db from secrets manager: AccessDe", "secret.access_denied"),
 ]
 
+# Probes of logging and health stops and of the newest ECS features' messages (2026-11-23)
+LOGGING_AND_NEWEST_PROBES = [
+    # a KMS refusal of the task's log group in Fargate's logger check is the log driver's, not a secret's
+    # (hashicorp/terraform-provider-aws#29282's KMS sentence in terraform-aws-modules/terraform-aws-ecs#313's wrapper)
+    ("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to "
+     "create Cloudwatch log group: AccessDeniedException: The specified KMS key does not exist or is not allowed to be "
+     "used with Arn 'arn:aws:logs:eu-west-2:123456789012:log-group:/ecs/app' : exit status 1", "logging.setup_failed"),
+    # Fluent Bit's own last lines (aws/aws-for-fluent-bit#659, #837)
+    ("[2024/06/21 08:12:44] [engine] caught signal (SIGSEGV)", "log_router.crashed"),
+    ("[2023/03/02 10:01:12] [error] configuration file contains errors, aborting.", "log_router.crashed"),
+    # service action events and AWS Health codes of newer features (ecs_service_events.html, managed-daemons-events.html,
+    # fargate-task-retirement.html)
+    ("VPC_LATTICE_TARGET_UNHEALTHY", "health.load_balancer"),
+    ("DAEMON_TASK_START_IMPAIRED: TASK_CREATION_FAILED", "capacity.unavailable"),
+    ("AWS_ECS_TASK_PATCHING_RETIREMENT", "infrastructure.maintenance"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1070,7 +1087,8 @@ USERS_STORAGE_AND_SECRETS = [
                          + CUT_AND_START_PROBES + REFUSED_REQUESTS
                          + AGENT_CALLS_AND_VOLUMES + SECOND_REVIEW_OF_THE_STOP + MESH_AND_PLATFORM_PROBES
                          + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE + IMAGE_AND_RELAY_PROBES
-                         + CAPACITY_PROBE + USERS_STORAGE_AND_SECRETS)
+                         + CAPACITY_PROBE + USERS_STORAGE_AND_SECRETS
+                         + LOGGING_AND_NEWEST_PROBES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
@@ -1243,7 +1261,10 @@ def test_a_deployment_rolling_back_is_never_a_benign_scale_in(text):
                                         ("consul-dataplane", "hashicorp/consul-dataplane:1.3"),
                                         ("newrelic-infra", "newrelic/nri-ecs:1.9"),
                                         # ECS names its own Service Connect container with a random suffix
-                                        ("ecs-service-connect-7Yq3Tz", None)])
+                                        ("ecs-service-connect-7Yq3Tz", None),
+                                        # GuardDuty Runtime Monitoring's Fargate sidecar (ecs-guard-duty-troubleshooting)
+                                        ("aws-gd-agent", "593207742271.dkr.ecr.us-east-1.amazonaws.com/aws-guardduty-agent"
+                                                         "-fargate:v1.6.0")])
 def test_a_sidecar_is_known_by_its_image_as_well_as_its_name(name, image):
     assert classify(_essential_exited(("job", "acme/job:1", 0), (name, image, 137))).category == "container.completed"
 
