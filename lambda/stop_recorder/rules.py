@@ -275,12 +275,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("pull.2024_missing", "image.not_found", ("check whether the image exists", "check that the image exists"),
           r"check (?:whether|that) the image exists", "image{image_ref} does not exist",
           sources=(_AGENT + "api/errormessages/error_messages.go",)),
-    _rule("secret.2024_missing", "secret.invalid", ("retrieve the secret with arn", "check whether the secret exists"),
-          _CANT + r" retrieve the secret with arn|check whether the secret exists",
+    _rule("secret.2024_missing", "secret.invalid", ("retrieve the secret with arn", "check whether the secret exi"),
+          _CANT + r" retrieve the secret with arn|check whether the secret exi",
           "secret{secret_ref} does not exist in that Region",
           # The agent writes this sentence for ResourceNotFoundException and goes on "Check whether the secret
           # exists" (agent/asm/asm.go); the same opening followed by anything else (a refusal) is not a missing secret.
-          also=(r"check whether the secret exists|resourcenotfound|not found|does not exist|" + _CANT + " find",),
+          # (ECS may cut the sentence at 255 characters inside "exists")
+          also=(r"check whether the secret exi|resourcenotfound|not found|does not exist|" + _CANT + " find",),
           sources=(_DOCS + "resource-not-found-error.html", _AGENT + "asm/asm.go")),
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
@@ -450,8 +451,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # "no space left on device" from a mkdir under /sys/fs/cgroup is the kernel's cgroup limit (leaked memory cgroups
     # on old kernels), not a full disk: more disk does not help, draining or rebooting the instance does.
     _rule("host.cgroup_exhausted", "host.runtime_error",
-          ("/sys/fs/cgroup", "/cgroup/"),
-          r"(?:mkdir|write) /(?:sys/fs/)?cgroup/\S{1,300}: no space left on device",
+          ("/sys/fs/cgroup", "/cgroup/", "cgroup create"),
+          r"(?:mkdir|write) /(?:sys/fs/)?cgroup/\S{1,300}: no space left on device"
+          # runc's "cgroup create: unable to create controller: v1: mkdir /sys/fs/cgroup/…" with its cause cut at 255
+          r"|cgroup create: unable to create controller",
           "the host ran out of kernel cgroups (not disk) while setting the container up: {tail}",
           hint="Drain and replace or reboot the container instance; move to a current ECS-optimized AMI (kernel with the "
                "memory-cgroup leak fixed).",
@@ -540,9 +543,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
           ("nvidia-container-cli", "error running hook", "could not select device driver", "invalid runtime name",
-           "runtime is not set for gpu", "/dev/nvidia"),
-          # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised
-          r"nvidia-container-cli|error running hook\b|could not select device driver"
+           "runtime is not set for gpu", "/dev/nvidia", "prestart hook"),
+          # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised;
+          # "running prestart hook 1 caused …" / "error running prestart hook #0" survive a cut at 255 that drops the rest
+          r"nvidia-container-cli|error running hook\b|running prestart hook|could not select device driver"
           # the daemon has no nvidia runtime (moby daemon/runtime_unix.go), or the agent was not configured for GPUs
           # (ECS_ENABLE_GPU_SUPPORT; agent/api/task/task.go's HostConfigError)
           r"|unknown or invalid runtime name: nvidia|runtime is not set for gpu containers"
@@ -875,7 +879,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|no such container: \S{0,100}internalecspause"
           # a path of the runtime's own gone from under it: a devicemapper device (moby#34569), the network namespace
           # of a container's process (moby#46490)
-          r"|open /dev/mapper/\S{1,300}: no such file or directory|/proc/\d{1,10}/ns/\w{1,10}\"?: no such file or directory",
+          r"|open /dev/mapper/\S{1,300}: no such file or directory|/proc/\d{1,10}/ns/\w{1,10}\"?: no such file or directory"
+          # runc joining a network namespace the runtime already tore down, its cause cut at 255 ("…: no such")
+          r"|namespace path: lstat /proc/\d{1,10}/ns/",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",

@@ -1080,6 +1080,22 @@ LOGGING_AND_NEWEST_PROBES = [
     ("AWS_ECS_TASK_PATCHING_RETIREMENT", "infrastructure.maintenance"),
 ]
 
+# Every probe message of this stop cut at 255 characters, as ECS keeps it: the cuts that lost a family the words
+# left still name (NVIDIA/nvidia-docker#1451, moby/moby#46490, the agent's cgroup resource, the 2024 secret sentence)
+CUT_PROBE_MESSAGES = [
+    ('CannotStartContainerError: Error response from daemon: OCI runtime create failed: container_linux.go:349: starting '
+     'container process caused "process_linux.go:449: container init caused \\"process_linux.go:432: running prestart '
+     'hook 1 caused \\\\\\"error runni', "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: OCI runtime create failed: runc create failed: unable to create new parent process: namespace path: lstat "
+     "/proc/630422/ns/net: no such ", "host.runtime_error"),
+    ("ResourceInitializationError: resource cannot be initialized for task arn:aws:ecs:us-east-1:123456789012:task/prod-"
+     "cluster/9b8e6d1f2c3a4b5d8e7f6a5b4c3d2e1f: cgroup create: unable to create controller: v1: mkdir /sys/fs/cgroup/"
+     "memory/ecs/9b8e6d1f2c3a4b5d8e7", "host.runtime_error"),
+    ("ResourceInitializationError: The task can't retrieve the secret with ARN 'arn:aws:secretsmanager:us-east-1:11112222"
+     "3333:secret:prod/db-password-AbCdEf' from Secrets Manager. Check whether the secret exi", "secret.invalid"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1088,7 +1104,7 @@ LOGGING_AND_NEWEST_PROBES = [
                          + AGENT_CALLS_AND_VOLUMES + SECOND_REVIEW_OF_THE_STOP + MESH_AND_PLATFORM_PROBES
                          + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE + IMAGE_AND_RELAY_PROBES
                          + CAPACITY_PROBE + USERS_STORAGE_AND_SECRETS
-                         + LOGGING_AND_NEWEST_PROBES)
+                         + LOGGING_AND_NEWEST_PROBES + CUT_PROBE_MESSAGES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
