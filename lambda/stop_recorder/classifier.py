@@ -238,13 +238,17 @@ _RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?
 # prefect_aws/workers/ecs_worker.py). ASCII digits only: int() would read other scripts' digits as numbers too.
 _RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\?["']\s{0,3}:\s{0,3}(-?[0-9]{1,10})(?![0-9])""")
 _RELAYED_NAME = re.compile(r"""["'](?i:name)\\?["']\s{0,3}:\s{0,3}\\?["']([\w.-]{1,255})""")
-_RELAYED_TASK_REASON = re.compile(r"""(?i:stopped_?reason)\\?["']?\s{0,3}[:=]""")
-_RELAYED_ESSENTIAL_EXIT = re.compile(r"essential container in task exited\W{0,4}(?:with )?exit (?:code|status)\W{0,3}"
-                                     r"(-?[0-9]{1,10})(?![0-9])", re.IGNORECASE)
+# (a key in quotes: a relay label such as "stopped_reason=" before one pasted task is not a second task)
+_RELAYED_TASK_REASON = re.compile(r"""["'](?i:stopped_?reason)\\?["']\s{0,3}:""")
+# (ecs-deploy's "Task execution failed with exit code: 1" names no container: silinternational/ecs-deploy)
+_RELAYED_ESSENTIAL_EXIT = re.compile(r"(?:essential container in task exited\W{0,4}(?:with )?|task execution failed with )"
+                                     r"exit (?:code|status)\W{0,3}(-?[0-9]{1,10})(?![0-9])", re.IGNORECASE)
+# ...and Copilot's "container app in task 4082490e exited with status code 1" (internal/pkg/ecs/errors.go) and
+# ecspresso's "container: app, exit code: 1" (ecspresso.go)
 _RELAYED_CONTAINER_EXIT = re.compile(
-    r"""\bcontainer ["'\[]{0,3}([\w.-]{1,255})["'\]]{0,3} (?:exited with (?:non-?zero )?(?:exit )?code|failed - exit code"""
-    r"""|exited with status)\s{0,3}(-?[0-9]{1,10})(?![0-9])|\bcontainer ["']([\w.-]{1,255})["'] (exited successfully)""",
-    re.IGNORECASE)
+    r"""\bcontainer:? ["'\[]{0,3}([\w.-]{1,255})["'\]]{0,3}(?: in task [\w-]{1,64})?,? (?:exited with (?:non-?zero )?"""
+    r"""(?:exit |status )?code|failed - exit code|exited with status|exit code:)\s{0,3}(-?[0-9]{1,10})(?![0-9])"""
+    r"""|\bcontainer ["']([\w.-]{1,255})["'] (exited successfully)""", re.IGNORECASE)
 _RELAYED_CONTAINERS_AT_MOST = 50  # a task has at most 10 containers; a paste with more is not one task
 
 
@@ -520,8 +524,8 @@ def _by_exit_codes(task: Task) -> Classification:
     # Beside only an init container's exit 0, even a sidecar's product (Consul, Telegraf, an OTel gateway) killed with
     # 137 may have been the application: nothing says the task's work finished.
     only_init_done = bool(completed) and all(_is_init_like(c) for c in completed)
-    killed_app = next((c for c in apps if c.exit_code == 137 and (only_init_done or not _is_sidecar(c))),
-                      None) if completed else None
+    killed_app = next((c for c in apps if c.exit_code == 137 and (
+        not _is_sidecar(c) or (only_init_done and _may_be_the_application(c)))), None) if completed else None
     if killed_app is not None:
         # An application container SIGKILLed beside one that exited 0 may have been the essential one, killed
         # from inside (the kernel's OOM killer on a child writes no reason), with the other stopped cleanly after
@@ -584,13 +588,21 @@ _SIDECAR_COMPANION_WORDS = frozenset({w for pair in _SIDECAR_PAIRS for w in pair
 _WORD_BREAKS = re.compile(r"[-_/.:@\s]+")
 _VERSION_OR_SUFFIX = re.compile(r"v?[0-9]+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{5,}")
 # Containers that prepare a task and exit 0 before its application starts (dependsOn SUCCESS or COMPLETE): their exit
-# 0 says nothing about whether the application finished. ("migrate" is not here: a one-off migration task is often
-# the application itself, its telemetry sidecar killed at the end: hyperdxio/aws-ecs-opentelemetry-sidecar#2.)
+# 0 says nothing about whether the application finished when the container killed beside them is a product teams
+# also run as the application itself (a Consul server, Telegraf, Splunk, statsd). An agent sidecar (Datadog, X-Ray,
+# Envoy, GuardDuty) beside a one-off job named "db-init" or "setup" is still that job's helper, so its kill leaves the
+# job complete. ("migrate" is not an init word: a one-off migration task is often the application itself, its telemetry
+# sidecar killed at the end: hyperdxio/aws-ecs-opentelemetry-sidecar#2.)
 _INIT_WORDS = frozenset({"init", "setup", "bootstrap"})
+_RUN_AS_APPLICATIONS = frozenset({"consul", "telegraf", "splunk", "statsd"})
 
 
 def _is_init_like(container: Container) -> bool:
     return any(w in _INIT_WORDS for w in _WORD_BREAKS.split(container.name.lower()))
+
+
+def _may_be_the_application(container: Container) -> bool:
+    return any(w in _RUN_AS_APPLICATIONS for w in _WORD_BREAKS.split(f"{container.name} {container.image or ''}".lower()))
 
 
 def _is_sidecar(container: Container) -> bool:

@@ -451,10 +451,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # "no space left on device" from a mkdir under /sys/fs/cgroup is the kernel's cgroup limit (leaked memory cgroups
     # on old kernels), not a full disk: more disk does not help, draining or rebooting the instance does.
     _rule("host.cgroup_exhausted", "host.runtime_error",
-          ("/sys/fs/cgroup", "/cgroup/", "cgroup create"),
-          r"(?:mkdir|write) /(?:sys/fs/)?cgroup/\S{1,300}: no space left on device"
-          # runc's "cgroup create: unable to create controller: v1: mkdir /sys/fs/cgroup/…" with its cause cut at 255
-          r"|cgroup create: unable to create controller",
+          ("/sys/fs/cgroup", "/cgroup/"),
+          r"(?:mkdir|write) /(?:sys/fs/)?cgroup/\S{1,300}: no space left on device",
           "the host ran out of kernel cgroups (not disk) while setting the container up: {tail}",
           hint="Drain and replace or reboot the container instance; move to a current ECS-optimized AMI (kernel with the "
                "memory-cgroup leak fixed).",
@@ -481,7 +479,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # runc mounting a kernel filesystem into the rootfs (libcontainer/rootfs_linux.go: `error mounting "proc" to
           # rootfs at "/proc"`), or the host's SELinux refusing the key label (go-selinux's attr/keycreate): the
           # host's kernel or security policy, not a bind mount of the task's
-          r"|error mounting \W{0,3}(?:proc|sysfs|cgroup2?|mqueue|devpts|shm)\W{0,3} to rootfs|/proc/self/attr/keycreate",
+          r"|error mounting \W{0,3}(?:proc|sysfs|cgroup2?|mqueue|devpts|shm)\W{0,3} to rootfs|/proc/self/attr/keycreate"
+          # runc's "cgroup create: unable to create controller: v1: mkdir /sys/fs/cgroup/…" whose cause ECS cut off
+          # (a full cgroup tree says "no space left on device" and is the rule above's)
+          r"|cgroup create: unable to create controller",
           "the host's container runtime could not set the container up: {tail}",
           # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
           # limit of the container's own that the kernel refused (memory below current usage, CPU shares above the
@@ -1004,9 +1005,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
           # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
           r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
-          # ...and the same word relayed as a RunTask failure's reason (the response's JSON, a Python dict, the ECS CLI's
-          # "reason=ATTRIBUTE", a tool's "Failed to run ECS task: INACTIVE")
-          r"""|\breason\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(?:location|attribute|missing|inactive)(?=\\?["']|\s*[,;)}\]]|\s*$)"""
+          # ...and the same word in a tool's line ("Failed to run ECS task: INACTIVE"); relayed inside a response, see
+          # capacity.relayed_reason
           r"|failed to run (?:the )?ecs task: (?:location|attribute|missing|inactive)\b"
           # AWS Batch's blocked-queue reasons: no instance type of the compute environment can fit or be had
           r"|capacity:insufficient_instance_capacity"
@@ -1044,6 +1044,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _DOCS + "service-event-messages-list.html",
                    "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html",
                    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/troubleshooting-launch.html#troubleshooting-launch-capacity")),
+    # RunTask's and StartTask's failure reasons relayed inside their response (JSON, a Python dict, the ECS CLI's
+    # "reason=ATTRIBUTE"): capacity, as above. DescribeTasks, DescribeServices and DescribeClusters answer MISSING
+    # for a task, service or cluster that is gone (aws/aws-sdk-ruby#1748), which says nothing of capacity.
+    _rule("capacity.relayed_reason", "capacity.unavailable",
+          ("reason",),
+          r"""\breason\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(?:location|attribute|missing|inactive)(?=\\?["']|\s*[,;)}\]]|\s*$)""",
+          unless=(r":(?:task|service|cluster|task-definition|task-set)/",),
+          summary="RunTask or StartTask could not place the task: its failure reason names the container instance's "
+                  "state, attributes or location",
+          sources=(_DOCS + "api_failures_messages.html",)),
     # AWS Batch's other blocked-queue reasons ("MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS - …"): the compute environment
     # or its roles are misconfigured, so no job can be placed; the ones about size and quotas are capacity, above.
     _rule("batch.misconfiguration", "task.init_failed",
@@ -1160,9 +1170,6 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "the EC2 container instance {instance_or} went away",
           sources=(_OLD_DOCS + "stopped-task-errors.md", "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html",
                    "https://repost.aws/knowledge-center/auto-scaling-instance-how-terminated")),
-    # A scheduler stopping a run at the time limit it was given: Batch's attempt duration, a Step Functions
-    # state's timeout. It calls StopTask (stopCode UserInitiated) with these words, but the run failed: Batch marks
-    # the job FAILED. Before the caller's-words rule, and decided by the text whatever the stop code.
     # Fluent Bit's own last lines when the log router dies: a fatal signal ("[engine] caught signal (SIGSEGV)") or a
     # configuration it refuses ("configuration file contains errors, aborting"), pasted from the router's log
     # (aws/aws-for-fluent-bit issues 659 and 837; fluent-bit src/flb_utils.c, src/fluent-bit.c)
@@ -1183,6 +1190,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "a container exited with an error: {tail}",
           sources=(_GH + "PrefectHQ/prefect/pull/19310",
                    _GH + "PrefectHQ/prefect/blob/ce79dd3d6cfa2b7337265498210dbc4d25bcdc98/src/integrations/prefect-aws/prefect_aws/workers/ecs_worker.py")),
+    # A scheduler stopping a run at the time limit it was given: Batch's attempt duration, a Step Functions
+    # state's timeout. It calls StopTask (stopCode UserInitiated) with these words, but the run failed: Batch marks
+    # the job FAILED. Before the caller's-words rule, and decided by the text whatever the stop code.
     _rule("task.timed_out", "task.timed_out", ("exceeded", "timed out", "timeout"),
           r"attempt duration exceeded|job (?:attempt )?timed out|states\.timeout",
           "stopped at the time limit its scheduler set: {tail}",
@@ -1279,7 +1289,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("family.resource_initialization", "task.init_failed",
           ("resourceinitializationerror", "taskfailedtostart", "task failed to start", "tasks failed to start",
            "resourcenotfoundexception", "hostconfigerror", "dockerclientconfigerror", "unparsableport",
-           "circuit breaker was triggered", "resource cannot be initialized", "fetching secret data from ssm",
+           "resource cannot be initialized", "fetching secret data from ssm",
            "unable to initialize s3 client"),
           # a service's "deployment failed: tasks failed to start" event says the same of its tasks; the agent's
           # HostConfigError and DockerClientConfigError (it could not build a container's config from the task's
@@ -1292,9 +1302,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # (ecs-agent/api/errors/errors.go), its SSM fetch (taskresource/ssmsecret) and its env-file S3 client
           # (taskresource/envFiles)
           r"|resource cannot be initialized for task|fetching secret data from ssm parameter store in [\w-]{1,30}:"
-          r"|unable to initialize s3 client for bucket"
-          # CloudFormation's relay of a deployment whose tasks kept failing (the circuit breaker rolled it back)
-          r"|deployment circuit breaker was triggered",
+          r"|unable to initialize s3 client for bucket",
           "ECS could not prepare the task: {tail}", family=True,
           sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),
     # The API refused the request for its rate or a count quota (ECS's service event "operations are being throttled",
@@ -1314,7 +1322,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("throttl", "rate exceeded", "request limit exceeded", "requestlimitexceeded", "exceeds limit"),
           r"operations are being throttled|throttlingexception|\brate exceeded|request ?limit ?exceeded"
           r"|desired count exceeds limit",
-          "AWS refused the request for a rate or count quota: {tail}",
+          # ...but not a secret or parameter fetch the agent makes on EC2 (its start-failure family is the secret's),
+          # nor an application's own AWS call quoted beside its exit code ("when calling the GetItem operation")
+          unless=(r"secret|parameter store|\bssm\b|asm fetching|exit ?code|exited"
+                  r"|when calling the (?!runtask|starttask|createservice|updateservice)\w{1,60} operation"
+                  r"|for shard|provisionedthroughputexceeded",),
+          summary="AWS refused the request for a rate or count quota: {tail}",
           hint="Retry with backoff (the AWS SDKs' standard retry mode does); for a steady need, raise the quota in "
                "Service Quotas or spread the calls (fewer RunTask calls at once, larger batches).",
           sources=(_DOCS + "service-event-messages.html", _GH + "dask/dask-cloudprovider/issues/56",
@@ -1374,7 +1387,7 @@ TOPIC_RULES: tuple[Rule, ...] = (
            ("capacity", "insufficient", "no container instance", "no available container instance", "not enough",
             "placement"),
            r"capacity|insufficient|no (?:available )?container instances?|not enough (?:cpu|memory|resources|gpus?)"
-           r"|placement", "there was no capacity to run the task"),
+           r"|\bplacement", "there was no capacity to run the task"),  # (not "replacement": CodeDeploy's task sets)
     _topic("volume", "storage.mount_failed", ("volume", "mount", "efs", "ebs", "fsx", "file system", "filesystem"),
            _NAME_START + r"(?:volumes?|mount\w{0,4}|efs|ebs|fsx|file ?systems?)" + _NAME_END, "a volume could not be set up"),
     _topic("secret", "task.init_failed",
@@ -1400,7 +1413,8 @@ TOPIC_RULES: tuple[Rule, ...] = (
            "the host's container runtime or agent failed"),
     _topic("container_start", "container.start_failed",
            ("container", "exec", "entrypoint", "entry point", "command"),
-           r"containers? (?:\S{1,60} )?(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to) (?:be )?start"
+           # ("ECS Container task failed to start" is the task, as digdag words it)
+           r"containers? (?!task\b)(?:\S{1,60} )?(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to) (?:be )?start"
            r"|(?:start|run)(?:ing)? (?:the )?container|\bexec\b|entry ?point|(?<!download )\bcommand\b",
            "a container could not start"),
     _topic("task_start", "task.init_failed", ("start",),
