@@ -254,7 +254,7 @@ _RELAYED_CONTAINERS_AT_MOST = 50  # a task has at most 10 containers; a paste wi
 
 def _relayed_containers(reason: str) -> tuple[Container, ...]:
     """The containers and exit codes a pasted reason relays, or () when it relays none (or several tasks' worth)."""
-    if len(_RELAYED_TASK_REASON.findall(reason, 0, len(reason))[:2]) > 1:
+    if len(list(itertools.islice(_RELAYED_TASK_REASON.finditer(reason), 2))) > 1:
         return ()  # several tasks pasted together: whose containers are whose, the text does not say for certain
     codes = list(itertools.islice(_RELAYED_EXIT_CODE.finditer(reason), _RELAYED_CONTAINERS_AT_MOST + 1))
     if len(codes) > _RELAYED_CONTAINERS_AT_MOST:
@@ -521,8 +521,8 @@ def _by_exit_codes(task: Task) -> Classification:
                       logs_may_be_lost=True)
     if completed and not _may_complete(task):
         completed = []  # exit 0 after the scheduler's SIGTERM, or beside words that name a failure: not a finished job
-    # Beside only an init container's exit 0, even a sidecar's product (Consul, Telegraf, an OTel gateway) killed with
-    # 137 may have been the application: nothing says the task's work finished.
+    # Beside only an init container's exit 0, a sidecar's product also run as the application (Consul, Telegraf) killed
+    # with 137 may have been the application: nothing says the task's work finished (_RUN_AS_APPLICATIONS).
     only_init_done = bool(completed) and all(_is_init_like(c) for c in completed)
     killed_app = next((c for c in apps if c.exit_code == 137 and (
         not _is_sidecar(c) or (only_init_done and _may_be_the_application(c)))), None) if completed else None
