@@ -659,10 +659,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "aws/aws-cdk/issues/12720")),
     # The scheduler gave up starting a service's tasks (SERVICE_TASK_START_IMPAIRED): a start failure whose cause is
     # in each stopped task's own reason
-    _rule("service.start_impaired", "task.init_failed", ("unable to consistently start tasks", "no longer maintain"),
+    _rule("service.start_impaired", "task.init_failed", ("unable to consistently start tasks", "no longer maintain",
+                                                          "service_task_start_impaired"),
           # ...and the scheduler's role broken under it (service-event-messages.html: "IAM permissions policies / trust
           # relationship have been misconfigured or changed, and ECS can no longer maintain your service")
-          r"is unable to consistently start tasks successfully|ecs can no longer maintain your service",
+          r"is unable to consistently start tasks successfully|ecs can no longer maintain your service"
+          r"|service_task_start_impaired",  # the same, as the service action event's name (ecs_service_events.html)
           "the service cannot start its tasks: {tail}",
           "Read a stopped task's own stoppedReason (describe-tasks, or this recorder's earlier alerts for the service).",
           sources=(_DOCS + "service-event-messages-list.html",)),
@@ -998,7 +1000,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "requested instance type",
            "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management",
            "joined the underlying", "action_required", "could not launch", "task_creation_failed",
-           "no instance types satisfy"),
+           "no instance types satisfy", "placement_constraint_violated"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
           r"|resource:(?:cpu|memory|eni|ports|gpu|fargate)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
@@ -1020,6 +1022,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # a managed daemon's task that could not be created on its instance (insufficient CPU or memory, managed-daemons-
           # events.html), and ECS Managed Instances finding no instance type for the capacity provider's requirements
           r"|task_creation_failed|no instance types satisfy"
+          # a daemon service's task that no longer meets its placement constraints (ecs_service_events.html)
+          r"|service_daemon_placement_constraint_violated"
           # a compute environment whose instances never joined its ECS cluster has nothing to place jobs on
           # (batch/latest/userguide/troubleshooting.html, "INVALID compute environment")
           r"|none of the instances joined the underlying ecs cluster"
@@ -1124,7 +1128,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _DOCS + "service-event-messages.html")),
     _rule("health.container", "health.container_check",
           ("container health", "unhealthy"),
-          r"failed container health checks?|container health check|\bunhealthy\b",
+          # (SERVICE_DISCOVERY_INSTANCE_UNHEALTHY: Cloud Map's health of a task, a service action event's name)
+          r"failed container health checks?|container health check|\bunhealthy\b|service_discovery_instance_unhealthy",
           "task failed container health checks{container_part}",
           # the agent refusing a container's health-check configuration ("docker health check is nil while container
           # health check type is DOCKER", agent/api/task/task.go) is the task's preparation, not a failed check
@@ -1237,13 +1242,24 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # in the stopped task's own stoppedReason, which is what the recorder classifies; these lines only reach
     # `explain` when someone pastes describe-services output.
     _rule("service.events", "service.scaling",
-          ("running task", "pending task", "draining connections", "registered", "steady state", "has started"),
-          r"^(?:\(service [^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
+          ("running task", "pending task", "draining connections", "registered", "steady state", "has started",
+           "az balanced", "az rebalancing", "steady_state", "desired_count_updated", "tasks_stopped"),
+          # (the docs write the prefix "service (name)"; the console and the API "(service name)")
+          r"^(?:\(service [^)]{1,300}\)|service \([^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
           r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?"
           r"|registered \d{1,6} targets? in \(target-group [\w:/.-]{1,300}\)\.?$"
           # ...and the lines of a deployment going well (service-event-messages.html), only as the whole text: a
           # paste that goes on after them may quote a failure the benign guard's words do not name
-          r"|has reached a steady state\.?$|has started \d{1,6} tasks?: (?:\(task [\w-]{1,64}\)\s?){1,20}\.?$)",
+          r"|has reached a steady state\.?$|has started \d{1,6} tasks?: (?:\(task [\w-]{1,64}\)\s?){1,20}\.?$"
+          # ...and Availability Zone rebalancing, which the docs call information events
+          # (service-rebalancing-event-messages-list.html)
+          r"|is (?:not )?az balanced with [^.]{1,300}\.?(?: az rebalancing in progress\.?)?$"
+          r"|has started \d{1,6} tasks? in [\w-]{1,30} to az rebalance: (?:\(task [\w-]{1,64}\)\s?){1,20}\.?$"
+          r"|stopped az rebalancing\.?$)"
+          # ...and the INFO service action events' names, pasted alone or in their EventBridge event (ecs_service_events.html)
+          r"|^(?:service_steady_state|taskset_steady_state|capacity_provider_steady_state|service_desired_count_updated"
+          r"|tasks_stopped)$|\"eventname\": ?\"(?:service_steady_state|taskset_steady_state|capacity_provider_steady_state"
+          r"|service_desired_count_updated|tasks_stopped)\"",
           "the service scheduler replaced the task: {tail}",
           sources=(_GH + "michaelrommel/fleetshell/blob/e282003457c07ffba67398a5b1eecbf9c95cdf46/infrastructure/make_gateway_migrate.sh",
                    _DOCS + "service-event-messages.html")),
@@ -1319,8 +1335,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           hint="Retry with backoff; start fewer awsvpc tasks at once, or ask for a higher EC2 API rate quota.",
           sources=(_GH + "aws-solutions/distributed-load-testing-on-aws/issues/41",)),
     _rule("capacity.throttled", "capacity.unavailable",
-          ("throttl", "rate exceeded", "request limit exceeded", "requestlimitexceeded", "exceeds limit"),
+          ("throttl", "rate exceeded", "request limit exceeded", "requestlimitexceeded", "exceeds limit",
+           "operation_throttled"),
           r"operations are being throttled|throttlingexception|\brate exceeded|request ?limit ?exceeded"
+          r"|(?:ecs|service_discovery)_operation_throttled"
           r"|desired count exceeds limit",
           # ...but not a secret or parameter fetch the agent makes on EC2 (its start-failure family is the secret's),
           # nor an application's own AWS call quoted beside its exit code ("when calling the GetItem operation")

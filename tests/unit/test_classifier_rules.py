@@ -1131,6 +1131,30 @@ SECOND_REVIEW_OF_STOP_26 = [
      "'containers': [{'name': 'app', 'exitCode': 1}]}", "container.crashed"),
 ]
 
+# A probe of every documented service event and API failure reason (2026-11-23): the docs' "service (name)" prefix,
+# AZ rebalancing's information events (service-rebalancing-event-messages-list.html) and the service action events'
+# names (ecs_service_events.html), alone or in their EventBridge event
+SERVICE_EVENTS_PROBE = [
+    ("service (checkout-api) has reached a steady state.", "service.scaling"),
+    ("(service checkout-api) is not AZ balanced with 3 tasks in us-east-1a, 1 tasks in us-east-1b, and 1 tasks in "
+     "us-east-1c. AZ Rebalancing in progress.", "service.scaling"),
+    ("(service checkout-api) is AZ balanced with 2 tasks in us-east-1a, 2 tasks in us-east-1b, and 1 tasks in "
+     "us-east-1c.", "service.scaling"),
+    ("(service checkout-api) has started 1 tasks in us-east-1b to AZ Rebalance: (task 9d85800c30b349039d104d52b506b930).",
+     "service.scaling"),
+    ("(service checkout-api) stopped AZ Rebalancing.", "service.scaling"),
+    ("SERVICE_STEADY_STATE", "service.scaling"),
+    ('{"detail-type": "ECS Service Action", "detail": {"eventType": "INFO", "eventName": "TASKSET_STEADY_STATE"}}',
+     "service.scaling"),
+    ("SERVICE_TASK_START_IMPAIRED", "task.init_failed"),
+    ("SERVICE_DISCOVERY_INSTANCE_UNHEALTHY", "health.container_check"),
+    ("ECS_OPERATION_THROTTLED", "capacity.unavailable"),
+    ("SERVICE_DAEMON_PLACEMENT_CONSTRAINT_VIOLATED", "capacity.unavailable"),
+    # a rebalancing line followed by a failure is not claimed by the benign rule
+    ("(service checkout-api) is not AZ balanced with 3 tasks in us-east-1a. AZ Rebalancing in progress. Task failed ELB "
+     "health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/abc)", "health.load_balancer"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1140,7 +1164,8 @@ SECOND_REVIEW_OF_STOP_26 = [
                          + THIRD_REVIEW_OF_THE_STOP + BATCH_PROBE + SECRETS_PROBE + IMAGE_AND_RELAY_PROBES
                          + CAPACITY_PROBE + USERS_STORAGE_AND_SECRETS
                          + LOGGING_AND_NEWEST_PROBES + CUT_PROBE_MESSAGES
-                         + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26)
+                         + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
+                         + SERVICE_EVENTS_PROBE)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
