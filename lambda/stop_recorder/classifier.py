@@ -423,6 +423,9 @@ def _as_ecs_wrote(text: str) -> str:
         label = _RELAY_LABEL.match(text)
         if label is not None and label.end() < len(text):
             text = text[label.end():]
+        elif text.startswith(_CONSOLE_STOPPED) and len(text) > len(_CONSOLE_STOPPED):
+            # the ECS console's last-status column: "STOPPED (CannotCreateContainerError: API error (500): Untar)"
+            text = text[len(_CONSOLE_STOPPED):-1] if text.endswith(")") else text[len(_CONSOLE_STOPPED):]
     return _unwrapped(text) if text and (text[-1] in _WRAP_ENDS or text[0] in _WRAP_ENDS) else text
 
 
@@ -440,6 +443,7 @@ def _one_spaced(text: str) -> str:
 # reports), not ECS's words; rules anchored at the start must still see the start.
 _RELAY_LABEL = re.compile(r"(?i)(?:stopped[ _]?reason|stop[ _]reason|status[ _]?reason|reason)\s{0,3}(?:[:=]|\s-)\s{0,3}")
 _LABEL_STARTS = frozenset("sSrR")
+_CONSOLE_STOPPED = "STOPPED ("
 
 
 # Quotes around a whole message and a sentence's full stop after it are how people relay a reason (a ticket, a

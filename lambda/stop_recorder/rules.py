@@ -286,8 +286,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
           ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace",
+           "pause container namespace",
            "containernetworkingerror", "no ipv6 address found", "container resource provisioning", "cni plugin"),
           r"network interface provision|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
+          # the agent setting up an awsvpc task's pause-container namespace (agent/engine/docker_task_engine.go;
+          # aws/amazon-ecs-agent#1151)
+          r"|unable to configure pause container namespace"
           r"|eni (?:attachment|provisioning)|not have enough free addresses|insufficientfreeaddressesinsubnet"
           r"|networkinterfacelimitexceeded|create network interface|invoke eni plugin|failed to set ?up network namespace"
           r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)"
@@ -807,7 +811,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "docker/docs/blob/85c3c1c3ef7fc6ccf563de253705a3b260bf57b6/content/manuals/engine/security/trust/trust_sandbox.md")),
     _rule("pull.invalid", "image.invalid",
           ("unpack", "media type", "blob", "invalid tar", "archive/tar", "layer", "rootfs", "digest", "unexpected eof", "diffid",
-           "400 bad request", "media-type", "diff id", "manifest invalid", "schema 1", "max depth exceeded"),
+           "400 bad request", "media-type", "diff id", "manifest invalid", "schema 1", "max depth exceeded",
+           "descriptor for platform"),
           r"failed to unpack|unsupported media ?type|unknown media ?type|unknown blob|blob unknown|invalid tar header"
           r"|mismatched image rootfs|digest did not match|unexpected eof|archive/tar"
           r"|layers and diffids don't match|manifest invalid"
@@ -817,6 +822,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|schema 1 support (?:has been removed|is disabled)|max depth exceeded"
           # ...and containerd's words for schema 1 (core/transfer/local/pull.go, core/images/image.go)
           r"|schema 1 image manifests are no longer supported|media-type: schema 1 not supported"
+          # Fargate 1.4's containerd finding no platform descriptor in an image index that ran on EC2 and Fargate 1.3:
+          # the fix was pushing the image again in another format (aws/containers-roadmap#1120)
+          r"|failed to find a descriptor for platform"
           # containerd extracting a layer it has no decompressor for (zstd on an old host) or whose content does not
           # hash to the image config's diff id (unpacker.go)
           r"|no processor for media-type|wrong diff id calculated"
@@ -988,8 +996,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The agent on the instance was disconnected when ECS tried to start the task (RunTask failure reason AGENT).
     _rule("host.agent_disconnected", "host.runtime_error",
           ("agent",),
-          r"^(?:taskfailedtostart: )?agent(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$",
+          r"^(?:taskfailedtostart: )?agent(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
+          # ...and relayed as a RunTask failure's reason in the response (aws/amazon-ecs-agent#375), as
+          # capacity.relayed_reason reads the other codes
+          r"""|\breason\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?agent(?=\\?["']|\s*[,;)}\]]|\s*$)""",
           "the ECS agent on the chosen instance was disconnected",
+          unless=(r":(?:task|service|cluster|task-definition|task-set)/",),
           sources=(_API, "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html")),
     # Placement and quota failures: no instance, capacity provider or account quota could take the task. The
     # RunTask failure reasons (api_failures_messages.html) and the service scheduler's "unable to place" events.

@@ -1155,6 +1155,20 @@ SERVICE_EVENTS_PROBE = [
      "health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/abc)", "health.load_balancer"),
 ]
 
+# Two probes of messages in users' words (2026-11-23): RunTask's AGENT relayed in its response
+# (aws/amazon-ecs-agent#375), the console's "STOPPED (…)" column (aws/amazon-ecs-cli#141, #194), Fargate 1.4's missing
+# platform descriptor (aws/containers-roadmap#1120), the agent's pause-container namespace (aws/amazon-ecs-agent#1151)
+USERS_WORDS_PROBES = [
+    ('{"Failures":[{"Arn":"arn:aws:ecs:us-west-2:763396238289:container-instance/eab7ed01-13fa-4280-a8f9-f5e48855e13e",'
+     '"Reason":"AGENT"}],"Tasks":[]}', "host.runtime_error"),
+    ("STOPPED (CannotCreateContainerError: API error (500): expected integer)", "host.runtime_error"),
+    ("STOPPED (Task stopped by user)", "user.stopped"),
+    ("CannotPullContainerError: failed to find a descriptor for platform {linux/amd64}", "image.invalid"),
+    ("Unable to configure pause container namespace, err: bridge create veth pair: unable to setup veth pair for "
+     "interface: ecs-eth0: container veth name provided (ecs-eth0) already exists, task: arn:aws:ecs:us-west-2:xxxxxx:"
+     "task/xxxxx", "network.interface_failed"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1165,7 +1179,7 @@ SERVICE_EVENTS_PROBE = [
                          + CAPACITY_PROBE + USERS_STORAGE_AND_SECRETS
                          + LOGGING_AND_NEWEST_PROBES + CUT_PROBE_MESSAGES
                          + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
-                         + SERVICE_EVENTS_PROBE)
+                         + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
