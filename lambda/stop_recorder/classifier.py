@@ -152,7 +152,7 @@ def _by_stop_code(task: Task, hit) -> Classification | None:
     if code == "SpotInterruption" or (code == "TerminationNotice" and (hit is None or hit[0].category not in _NOTICE_TEXTS)):
         return _build(task, "infrastructure.spot_interruption", f"stopcode.{code}", "Spot capacity was reclaimed", None,
                       source=task.stopped_reason)
-    if code == "InfrastructureHealth" and hit is None:
+    if code == "InfrastructureHealth" and (hit is None or hit[0].category in BENIGN_CATEGORIES):
         # ECS stopped the task because the infrastructure under it was unhealthy: AWS's stop, not the application's,
         # whatever the containers' exit codes (they were stopped, SIGTERM then SIGKILL); a text that names its own
         # cause (an OOM kill, a missing image, the EC2 host's end) decides instead. The SDK's TaskStopCode enum
@@ -392,11 +392,12 @@ _RULES_BY_NEEDLE = _rules_by_needle(BUILTIN_RULES)
 # deployment: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
 # "killed" and "terminated" are not here: callers write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
 _READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:|(?i:\bexit(?:ed with)? code:? [1-9])"
-                               r"|(?i:\b(?:fail(?:ed|s|ure)?|error|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out of memory|oom"
+                               # (an underscore is a word break here: SERVICE_DEPLOYMENT_FAILED names a failure)
+                               r"|(?i:(?<![a-z0-9])(?:fail(?:ed|s|ure)?|error|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out of memory|oom"
                                r"|circuit breaker|missing|crash(?:ed|es)?|refused|unhealthy|invalid|non-?zero"
                                # a deployment the circuit breaker or an alarm rolled back failed ("(service x) rolling back
                                # to deployment ecs-svc/…", service-event-messages.html): never a scale-in
-                               r"|roll(?:ing|ed)? back|rollback)\b)")
+                               r"|roll(?:ing|ed)? back|rollback)(?![a-z0-9]))")
 
 
 def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
@@ -423,7 +424,7 @@ def _as_ecs_wrote(text: str) -> str:
         label = _RELAY_LABEL.match(text)
         if label is not None and label.end() < len(text):
             text = text[label.end():]
-        elif text.startswith(_CONSOLE_STOPPED) and len(text) > len(_CONSOLE_STOPPED):
+        if text.startswith(_CONSOLE_STOPPED) and len(text) > len(_CONSOLE_STOPPED):
             # the ECS console's last-status column: "STOPPED (CannotCreateContainerError: API error (500): Untar)"
             text = text[len(_CONSOLE_STOPPED):-1] if text.endswith(")") else text[len(_CONSOLE_STOPPED):]
     return _unwrapped(text) if text and (text[-1] in _WRAP_ENDS or text[0] in _WRAP_ENDS) else text

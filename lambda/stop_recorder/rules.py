@@ -1255,7 +1255,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # `explain` when someone pastes describe-services output.
     _rule("service.events", "service.scaling",
           ("running task", "pending task", "draining connections", "registered", "steady state", "has started",
-           "az balanced", "az rebalancing", "steady_state", "desired_count_updated", "tasks_stopped"),
+           "az balanced", "az rebalancing", "steady_state", "desired_count_updated"),
           # (the docs write the prefix "service (name)"; the console and the API "(service name)")
           r"^(?:\(service [^)]{1,300}\)|service \([^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
           r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?"
@@ -1268,10 +1268,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|is (?:not )?az balanced with [^.]{1,300}\.?(?: az rebalancing in progress\.?)?$"
           r"|has started \d{1,6} tasks? in [\w-]{1,30} to az rebalance: (?:\(task [\w-]{1,64}\)\s?){1,20}\.?$"
           r"|stopped az rebalancing\.?$)"
-          # ...and the INFO service action events' names, pasted alone or in their EventBridge event (ecs_service_events.html)
-          r"|^(?:service_steady_state|taskset_steady_state|capacity_provider_steady_state|service_desired_count_updated"
-          r"|tasks_stopped)$|\"eventname\": ?\"(?:service_steady_state|taskset_steady_state|capacity_provider_steady_state"
-          r"|service_desired_count_updated|tasks_stopped)\"",
+          # ...and the INFO service action events' names, pasted alone (ecs_service_events.html): only as the whole
+          # text (a paste of several events may hold a failed task beside one), and not TASKS_STOPPED, which a health
+          # check's stop sends too
+          r"|^(?:service_steady_state|taskset_steady_state|capacity_provider_steady_state|service_desired_count_updated)$",
           "the service scheduler replaced the task: {tail}",
           sources=(_GH + "michaelrommel/fleetshell/blob/e282003457c07ffba67398a5b1eecbf9c95cdf46/infrastructure/make_gateway_migrate.sh",
                    _DOCS + "service-event-messages.html")),

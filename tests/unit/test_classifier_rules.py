@@ -1144,8 +1144,7 @@ SERVICE_EVENTS_PROBE = [
      "service.scaling"),
     ("(service checkout-api) stopped AZ Rebalancing.", "service.scaling"),
     ("SERVICE_STEADY_STATE", "service.scaling"),
-    ('{"detail-type": "ECS Service Action", "detail": {"eventType": "INFO", "eventName": "TASKSET_STEADY_STATE"}}',
-     "service.scaling"),
+    ("TASKSET_STEADY_STATE", "service.scaling"),
     ("SERVICE_TASK_START_IMPAIRED", "task.init_failed"),
     ("SERVICE_DISCOVERY_INSTANCE_UNHEALTHY", "health.container_check"),
     ("ECS_OPERATION_THROTTLED", "capacity.unavailable"),
@@ -1163,6 +1162,7 @@ USERS_WORDS_PROBES = [
      '"Reason":"AGENT"}],"Tasks":[]}', "host.runtime_error"),
     ("STOPPED (CannotCreateContainerError: API error (500): expected integer)", "host.runtime_error"),
     ("STOPPED (Task stopped by user)", "user.stopped"),
+    ("Stopped reason: STOPPED (AGENT)", "host.runtime_error"),
     ("CannotPullContainerError: failed to find a descriptor for platform {linux/amd64}", "image.invalid"),
     ("Unable to configure pause container namespace, err: bridge create veth pair: unable to setup veth pair for "
      "interface: ecs-eth0: container veth name provided (ecs-eth0) already exists, task: arn:aws:ecs:us-west-2:xxxxxx:"
@@ -1335,6 +1335,21 @@ def test_a_one_off_job_named_like_an_init_container_still_completes_beside_an_ag
     # second review (helper-87): Datadog's standard Fargate pattern beside a job called "db-init"
     result = classify(_essential_exited((job, "acme/job:1", 0), (agent, agent_image, 137)))
     assert (result.category, result.logs_may_be_lost) == ("container.completed", True)
+
+
+@pytest.mark.parametrize("pasted", [
+    # third review (helper-92): an INFO service event beside a failed task, a failure's name with underscores, and
+    # TASKS_STOPPED (a health check's stop sends it too) are never benign
+    '{"detail-type": "ECS Service Action", "detail": {"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE"}}\n'
+    '{"detail-type": "ECS Task State Change", "detail": {"stopCode": "EssentialContainerExited", "stoppedReason": '
+    '"Essential container in task exited", "containers": [{"name": "web", "exitCode": 1}]}}',
+    '"eventName": "SERVICE_STEADY_STATE", "eventName": "SERVICE_DEPLOYMENT_FAILED"',
+    '{"detail": {"eventType": "INFO", "eventName": "TASKS_STOPPED"}, "stopCode": "InfrastructureHealth", '
+    '"stoppedReason": "Task stopped by Amazon ECS"}',
+    "TASKS_STOPPED",
+])
+def test_a_paste_holding_an_info_event_is_not_made_benign_by_it(pasted):
+    assert explain(pasted).category not in BENIGN_CATEGORIES
 
 
 @pytest.mark.parametrize("stop_code", ["SpotInterruption", "TerminationNotice"])
