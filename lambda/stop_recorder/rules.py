@@ -1073,8 +1073,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # AWS Batch's other blocked-queue reasons ("MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS - …"): the compute environment
     # or its roles are misconfigured, so no job can be placed; the ones about size and quotas are capacity, above.
     _rule("batch.misconfiguration", "task.init_failed",
-          ("misconfiguration:",),
-          r"\bmisconfiguration:[a-z0-9_]{3,60}",
+          ("misconfiguration:", "client_error - "),
+          # (CLIENT_ERROR - …: the compute environment's own AWS call refused, its role or instance profile wrong:
+          # batch/latest/userguide/troubleshooting.html, "INVALID compute environment")
+          r"\bmisconfiguration:[a-z0-9_]{3,60}|^client_error - ",
           "AWS Batch cannot place the job: {tail}",
           hint="Fix the compute environment named in the reason (its service role, instance role or launch template) "
                "and check the job queue's state in the Batch console.",
@@ -1089,6 +1091,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "platformtaskdefinitionincompatibilityexception", "clusternotfoundexception", "fargate configuration",
            "execution role arn", "launch_type",
            "launch type", "taskdefinition", "task definition", "network configuration", "can not be empty",
+           "container overrides length",
            "cannot be blank", "network mode", "networkmode", "requested capabilities", "platform does not exist",
            "platform version", "' setting", "memoryreservation"),
           r"\b(?:clientexception|invalidparameterexception|platformunknownexception"
@@ -1099,7 +1102,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|fargate only supports network mode|fargate launch type do(?:es)? not support|is not supported on container when networkmode"
           r"|requested capabilities are not supported|specified platform does not exist"
           r"|platform version does ?n[o']?t satisfy|invalid '(?:cpu|memory)' setting"
-          r"|'memory' setting for container '[^']{1,255}' is greater than for the task|at least one of 'memory' or 'memoryreservation'",
+          r"|'memory' setting for container '[^']{1,255}' is greater than for the task|at least one of 'memory' or 'memoryreservation'"
+          # AWS Batch refusing a job whose container overrides are too long (SubmitJob's limit; miniwdl-aws cli_submit.py)
+          r"|container overrides length must be at most \d{1,6}",
           "ECS refused the request, so the task never started: {tail}",
           "Fix the task definition or the RunTask/CreateService/UpdateService parameters the message names (launch "
           "type, network configuration, CPU and memory, platform version), then register or deploy again.",
@@ -1150,7 +1155,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("infrastructure.spot", "infrastructure.spot_interruption",
           ("spot",),
           # ...and EC2's state reasons for a Spot instance it reclaimed (Server.SpotInstanceTermination/Shutdown)
-          r"spot task was interrupted|spot ?interruption|spot capacity|server\.spotinstance(?:termination|shutdown)",
+          r"spot task was interrupted|spot ?interruption|spot capacity|server\.spotinstance(?:termination|shutdown)"
+          # (miniwdl-aws: "AWS Batch job interrupted (likely spot instance termination)")
+          r"|spot instance termination",
           "Spot capacity was reclaimed",
           sources=(_GH + "reproio/wrapbox/pull/53", _OLD_DOCS + "fargate-capacity-providers.md",
                    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html")),
@@ -1219,7 +1226,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("user.stop_task", "user.stopped",
           ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "terminating job",
            "initiated job termination", "abort called", "killed by nf", "received a sigterm", "stack was deleted",
-           "prefect worker"),
+           "prefect worker", "by miniwdl", "by snakemake", "crew.aws.batch monitor", "user cancel"),
           # "user" must end the actor: "terminated by user-data script" names a failure of the instance's script
           r"(?:stopped|stopping|killed|cancell?ed|terminated|aborted) by (?:the )?user(?![-\w])|user ?initiated(?! ?(?:shutdown|hibernate|\())|stoptask"
           r"|^terminating job\.?\s*$"
@@ -1231,7 +1238,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|^job killed by nf$|^airflow executor received a sigterm$"
           r"|^task stopped because the underlying cloudformation stack was deleted$"
           # ...and Prefect's ECS worker's, when a flow run is cancelled (prefect_aws/workers/ecs_worker.py)
-          r"|^stopped by prefect worker$",
+          r"|^stopped by prefect worker$"
+          # ...and the workflow tools that cancel or terminate the Batch jobs they submitted, as the whole reason
+          # (miniwdl-aws batch_job.py "terminated by miniwdl", the Snakemake AWS Batch executor "terminated by
+          # snakemake", crew.aws.batch's "cancelled/terminated by crew.aws.batch monitor", the Amazon Genomics CLI's
+          # WES adapter "User Canceled")
+          r"|^(?:cancell?ed|terminated)(?:/(?:cancell?ed|terminated))? by (?:miniwdl|snakemake|crew\.aws\.batch monitor)$"
+          r"|^user cancell?ed$",
           "stopped on request: {tail}",
           sources=(_GH + "nextflow-io/nextflow/blob/2aad02f65758dd5d0fb0b1c74786ad52f9d06f1a/plugins/nf-amazon/src/main/nextflow/cloud/aws/batch/AwsBatchTaskHandler.groovy",
                    _GH + "apache/airflow/blob/16cca8e019f05a96baef099ad0601dedebb608d3/providers/amazon/src/airflow/providers/amazon/aws/executors/ecs/ecs_executor.py",

@@ -1169,6 +1169,21 @@ USERS_WORDS_PROBES = [
      "task/xxxxx", "network.interface_failed"),
 ]
 
+# A probe of AWS Batch failures in users' and tools' words (2026-11-23): workflow tools cancelling their own jobs
+# (miniwdl-ext/miniwdl-aws batch_job.py, snakemake-executor-plugin-aws-batch, wlandau/crew.aws.batch, the Amazon
+# Genomics CLI's WES adapter), a Spot reclaim in miniwdl's words, a compute environment's CLIENT_ERROR (Batch's
+# troubleshooting guide) and SubmitJob's override limit
+BATCH_USERS_PROBE = [
+    ("User Canceled", "user.stopped"),
+    ("terminated by snakemake", "user.stopped"),
+    ("cancelled/terminated by crew.aws.batch monitor", "user.stopped"),
+    ("terminated by snakemake: job failed", "unknown"),
+    ("AWS Batch job interrupted (likely spot instance termination)", "infrastructure.spot_interruption"),
+    ("CLIENT_ERROR - Not authorized to perform sts:AssumeRole (Service: AWSSecurityTokenService; Status Code: 403; "
+     "Error Code: AccessDenied; Request ID: dc0e2d28-2e99-11e7-b372-7fcc6fb65fe7)", "task.init_failed"),
+    ("Container Overrides length must be at most 8192", "task.init_failed"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1179,7 +1194,8 @@ USERS_WORDS_PROBES = [
                          + CAPACITY_PROBE + USERS_STORAGE_AND_SECRETS
                          + LOGGING_AND_NEWEST_PROBES + CUT_PROBE_MESSAGES
                          + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
-                         + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES)
+                         + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES
+                         + BATCH_USERS_PROBE)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
