@@ -251,7 +251,8 @@ _DENIED = (r"accessdenied|access denied|not authorized|\b403\b|forbidden|not all
 _SECRETS_SERVICE = (r"secret from asm|secrets from asm|secrets manager|asm fetching (?:secret|authorization data|username|password)"
                     r"|secretsmanager")
 _SSM_SERVICE = r"from ssm|parameter store|systems manager|ssm parameter"
-_ENV_FILE = r"env(?:ironment)?(?: variable)? files?|envfiles?"
+# (not a pasted task's "EnvironmentFiles": [] key: a field name says nothing about what failed)
+_ENV_FILE = r"(?:env(?:ironment)?(?: variable)? files?|envfiles?)(?!\\?[\"']\s{0,3}:)"
 _PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
 
 # Tried in order, first match wins. Specific families first, then the prefix families (`family=True`), which
@@ -622,7 +623,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html")),
     _rule("secret.envfile_missing", "secret.invalid",
           ("env file", "environment file", "environment variable file", "envfile", "environmentfile"),
-          r"(?:" + _ENV_FILE + r"|environmentfile)", also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
+          r"(?:" + _ENV_FILE + r"|environmentfile(?!s?\\?[\"']\s{0,3}:))",
+          also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
           summary="environment file is missing or malformed: {tail}",
           sources=(_AGENT + "taskresource/envFiles/envfile.go",)),
     # The agent could not read a Secrets Manager reference in the task definition at all (a bare name where it needs

@@ -1184,6 +1184,16 @@ BATCH_USERS_PROBE = [
     ("Container Overrides length must be at most 8192", "task.init_failed"),
 ]
 
+# A probe of whole pastes (2026-11-23): a pasted task's "EnvironmentFiles": [] key is not an environment file that
+# failed (localstack's recorded Step Functions runTask.sync, tests/aws/services/stepfunctions/v2/services)
+PASTES_PROBE = [
+    ('{"Overrides": {"ContainerOverrides": [{"Command": [], "Environment": [], "EnvironmentFiles": [], "Name": "app"}]}, '
+     '"StopCode": "TaskFailedToStart", "StoppedReason": "CannotPullContainerError: pull image manifest has been retried '
+     '1 time(s): failed to resolve ref docker.io/library/no_such_image:latest: pull access denied, repository does not '
+     'exist or may require authorization: server message: insufficient_scope: authorization failed"}',
+     "image.access_denied"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1195,7 +1205,7 @@ BATCH_USERS_PROBE = [
                          + LOGGING_AND_NEWEST_PROBES + CUT_PROBE_MESSAGES
                          + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
                          + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES
-                         + BATCH_USERS_PROBE)
+                         + BATCH_USERS_PROBE + PASTES_PROBE)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
