@@ -240,6 +240,8 @@ _RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\?["']\s{0,3}:\s{0,3}(-?[0
 _RELAYED_NAME = re.compile(r"""["'](?i:name)\\?["']\s{0,3}:\s{0,3}\\?["']([\w.-]{1,255})""")
 # (a key in quotes: a relay label such as "stopped_reason=" before one pasted task is not a second task)
 _RELAYED_TASK_REASON = re.compile(r"""["'](?i:stopped_?reason)\\?["']\s{0,3}:""")
+# One task repeated is still one task: a Step Functions execution history quotes the task it ran in several events
+_RELAYED_TASK_ARN = re.compile(r"""["'](?i:taskArn)\\?["']\s{0,3}:\s{0,3}\\?["']([^"'\\]{1,300})""")
 # (ecs-deploy's "Task execution failed with exit code: 1" names no container: silinternational/ecs-deploy)
 _RELAYED_ESSENTIAL_EXIT = re.compile(r"(?:essential container in task exited\W{0,4}(?:with )?|task execution failed with )"
                                      r"exit (?:code|status)\W{0,3}(-?[0-9]{1,10})(?![0-9])", re.IGNORECASE)
@@ -254,7 +256,8 @@ _RELAYED_CONTAINERS_AT_MOST = 50  # a task has at most 10 containers; a paste wi
 
 def _relayed_containers(reason: str) -> tuple[Container, ...]:
     """The containers and exit codes a pasted reason relays, or () when it relays none (or several tasks' worth)."""
-    if len(list(itertools.islice(_RELAYED_TASK_REASON.finditer(reason), 2))) > 1:
+    task_arns = {m.group(1) for m in itertools.islice(_RELAYED_TASK_ARN.finditer(reason), _RELAYED_CONTAINERS_AT_MOST)}
+    if len(task_arns) > 1 or (not task_arns and len(list(itertools.islice(_RELAYED_TASK_REASON.finditer(reason), 2))) > 1):
         return ()  # several tasks pasted together: whose containers are whose, the text does not say for certain
     codes = list(itertools.islice(_RELAYED_EXIT_CODE.finditer(reason), _RELAYED_CONTAINERS_AT_MOST + 1))
     if len(codes) > _RELAYED_CONTAINERS_AT_MOST:
@@ -268,8 +271,9 @@ def _relayed_containers(reason: str) -> tuple[Container, ...]:
         for i, name in enumerate(names):
             if name.group(1) != "ExecuteCommandAgent":
                 named.setdefault(owner[len(codes) + i], name.group(1))
-        return tuple(Container(name=named.get(owner[i], f"container-{i + 1}") if owner[i] >= 0 else f"container-{i + 1}",
-                               exit_code=int(code.group(1))) for i, code in enumerate(codes))
+        containers = [Container(name=named.get(owner[i], f"container-{i + 1}") if owner[i] >= 0 else f"container-{i + 1}",
+                                exit_code=int(code.group(1))) for i, code in enumerate(codes)]
+        return tuple(dict.fromkeys(containers))  # one task quoted again repeats its containers
     essential = _RELAYED_ESSENTIAL_EXIT.search(reason)
     if essential is not None:
         return (Container(name="essential container", exit_code=int(essential.group(1))),)

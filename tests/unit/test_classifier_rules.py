@@ -1378,6 +1378,20 @@ def test_a_paste_holding_an_info_event_is_not_made_benign_by_it(pasted):
     assert explain(pasted).category not in BENIGN_CATEGORIES
 
 
+def test_one_task_quoted_in_several_events_is_still_one_task():
+    # a Step Functions execution history quotes the task it ran in TaskSucceeded and again in TaskStateExited
+    # (localstack's recorded runTask.sync, the pastes probe's pa3022); two different tasks relay no containers
+    task = ('"Containers": [{"ContainerArn": "arn:aws:ecs:us-east-1:1:container/c", "ExitCode": 0, "Name": "app"}], '
+            '"StopCode": "EssentialContainerExited", "StoppedReason": "Essential container in task exited", '
+            '"TaskArn": "arn:aws:ecs:us-east-1:1:task/c/TASK"')
+    history = "TaskSucceeded {" + task.replace("TASK", "a1") + "} TaskStateExited {" + task.replace("TASK", "a1") + "}"
+    assert explain(history).category == "container.completed"
+    two_tasks = "{" + task.replace("TASK", "a1") + "} {" + task.replace("TASK", "b2").replace('"ExitCode": 0', '"ExitCode": 1') + "}"
+    assert explain(two_tasks).category not in BENIGN_CATEGORIES
+
+
+
+
 @pytest.mark.parametrize("stop_code", ["SpotInterruption", "TerminationNotice"])
 def test_an_oom_kill_under_a_spot_stop_code_is_still_the_oom(stop_code):
     # as under every other stop code: the kernel's kill is what to fix (benign-stops probe, b3047/b3111)
