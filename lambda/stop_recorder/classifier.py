@@ -240,6 +240,9 @@ _RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\?["']\s{0,3}:\s{0,3}(-?[0
 _RELAYED_NAME = re.compile(r"""["'](?i:name)\\?["']\s{0,3}:\s{0,3}\\?["']([\w.-]{1,255})""")
 # (a key in quotes: a relay label such as "stopped_reason=" before one pasted task is not a second task)
 _RELAYED_TASK_REASON = re.compile(r"""["'](?i:stopped_?reason)\\?["']\s{0,3}:""")
+# ...and a text listing's "exitCode : 2" (AWS ParallelCluster's awsbstat, YAML), read only when it is the listing's one
+# exit code: a listing of several jobs does not say which reason is whose
+_RELAYED_BARE_EXIT_CODE = re.compile(r"""(?<![\w"'])(?i:exitCode)[ \t]{0,40}:[ \t]{0,3}(-?[0-9]{1,10})(?![0-9])""")
 # One task repeated is still one task: a Step Functions execution history quotes the task it ran in several events
 _RELAYED_TASK_ARN = re.compile(r"""["'](?i:taskArn)\\?["']\s{0,3}:\s{0,3}\\?["']([^"'\\]{1,300})""")
 # (ecs-deploy's "Task execution failed with exit code: 1" names no container: silinternational/ecs-deploy)
@@ -274,6 +277,9 @@ def _relayed_containers(reason: str) -> tuple[Container, ...]:
         containers = [Container(name=named.get(owner[i], f"container-{i + 1}") if owner[i] >= 0 else f"container-{i + 1}",
                                 exit_code=int(code.group(1))) for i, code in enumerate(codes)]
         return tuple(dict.fromkeys(containers))  # one task quoted again repeats its containers
+    bare = list(itertools.islice(_RELAYED_BARE_EXIT_CODE.finditer(reason), 2))
+    if len(bare) == 1:
+        return (Container(name="container-1", exit_code=int(bare[0].group(1))),)
     essential = _RELAYED_ESSENTIAL_EXIT.search(reason)
     if essential is not None:
         return (Container(name="essential container", exit_code=int(essential.group(1))),)

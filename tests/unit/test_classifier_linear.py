@@ -156,6 +156,7 @@ _CLASSIFIER_UNITS = (
     "descriptor matching platform '", "secrets manager ", "env file ", "registry auth ", "kms ",
     # a paste's relayed exit codes and names (classifier._relayed_containers), with and without objects around them
     '"exitCode":0,', '{"name":"a","exitCode":0},', '{"containerArn":"x","exitCode":0},', "{{{", "}}}",
+    "exitCode                 : 0\n", '"taskArn": "arn:aws:ecs:us-east-1:1:task/c/a", ',
 )
 
 

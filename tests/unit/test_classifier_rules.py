@@ -1378,6 +1378,20 @@ def test_a_paste_holding_an_info_event_is_not_made_benign_by_it(pasted):
     assert explain(pasted).category not in BENIGN_CATEGORIES
 
 
+@pytest.mark.parametrize("listing,category", [
+    # AWS ParallelCluster's awsbstat detail output (awsbatch-cli/tests/awsbatch/test_awsbstat/TestOutput), key lines
+    ("status                   : FAILED\nstatusReason             : Essential container in task exited\n"
+     "exitCode                 : 2\nreason                   : -", "container.crashed"),
+    ("status                   : SUCCEEDED\nstatusReason             : Essential container in task exited\n"
+     "exitCode                 : 0\nreason                   : -", "container.completed"),
+    # a listing of two jobs: whose exit code is whose, the text does not say
+    ("statusReason : Essential container in task exited\nexitCode : 0\nstatusReason : Essential container in task "
+     "exited\nexitCode : 1", "unknown"),
+])
+def test_a_text_listings_one_exit_code_is_read(listing, category):
+    assert explain(listing).category == category
+
+
 def test_one_task_quoted_in_several_events_is_still_one_task():
     # a Step Functions execution history quotes the task it ran in TaskSucceeded and again in TaskStateExited
     # (localstack's recorded runTask.sync, the pastes probe's pa3022); two different tasks relay no containers
