@@ -549,7 +549,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
           ("nvidia-container-cli", "error running hook", "could not select device driver", "invalid runtime name",
-           "runtime is not set for gpu", "/dev/nvidia", "prestart hook"),
+           "runtime is not set for gpu", "/dev/nvidia", "prestart hook", "/dev/neuron"),
           # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised;
           # "running prestart hook 1 caused …" / "error running prestart hook #0" survive a cut at 255 that drops the rest
           r"nvidia-container-cli|error running hook\b|running prestart hook|could not select device driver"
@@ -557,7 +557,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # (ECS_ENABLE_GPU_SUPPORT; agent/api/task/task.go's HostConfigError)
           r"|unknown or invalid runtime name: nvidia|runtime is not set for gpu containers"
           # the GPU's device node is missing on the instance the task was placed on
-          r"|adding custom device \"?/dev/nvidia",
+          r"|adding custom device \"?/dev/nvidia"
+          # ...or an Inferentia/Trainium device the task asked for (ecs-agent/utils/neuron/neuron_linux.go)
+          r"|/dev/neuron\d{1,3}\W{0,3} (?:not found|no such file)|device file /dev/neuron\d{1,3} not found",
           "a runtime hook on the host (the GPU runtime, a network plugin) failed: {tail}",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/runtime_unix.go", _AGENT + "api/task/task.go")),
@@ -851,6 +853,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # exclude each other, a driver that is not installed (daemon/logger/factory.go, awslogs/cloudwatchlogs.go).
     _rule("logging.setup", "logging.setup_failed",
           ("logger", "logging driver", "log group", "log stream", "logs:", "awslogs", "firelens", "fluentd", "log opt",
+           "s3 config",
            "max-buffer-size", "log driver named"),
           r"failed to validate logger args|failed to initialize logging driver|log group (?:does not exist|not found)"
           r"|logs:create(?:logstream|loggroup)|failed to create cloudwatch log stream|failed to create logger"
@@ -858,6 +861,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|\blog opt '|(?:daemon: |^)logger: |no log driver named|invalid fluentd-address|error parsing option max-buffer-size"
           # the agent could not start or configure the FireLens router (agent/engine/docker_task_engine.go)
           r"|failed to start firelens container|to use for firelens"
+          # ...or could not fetch the router's external configuration from S3 (agent/taskresource/firelens/firelens_unix.go)
+          r"|unable to download s3 config \S{1,300} from bucket"
           # ...or could not write the router's configuration or find its bridge IP, before creating the app's
           # container (agent/engine/docker_task_engine.go: "container uses awsfirelens log driver and we failed to
           # generate the Firelens log config" / "...but we failed to resolve Firelens bridge IP")
@@ -943,18 +948,25 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("executable file not found", "no such file", "permission denied", "exec user process", "unable to find user",
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
-           "cannot start container", "taskdependencyerror", "task dependencies cannot be resolved"),
+           "cannot start container", "taskdependencyerror", "task dependencies cannot be resolved",
+           "recognized transport protocol", "unrecognizedtransportprotocol"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
           r"|oci runtime (?:create|exec|start) failed|runc create failed|starting container process caused|error gathering device information"
           r"|port is already allocated|mount callback failed|cannotstartcontainererror|cannotcreatecontainererror"
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
-          r"|taskdependencyerror|task dependencies cannot be resolved",  # the agent sends the latter without its name too
+          r"|taskdependencyerror|task dependencies cannot be resolved"  # the agent sends the latter without its name too
+          # a port mapping whose protocol the agent cannot use (agent/api/container/transport.go, port_binding.go)
+          r"|is not a recognized transport protocol|unrecognizedtransportprotocol",
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           # ...and runc saying the kernel OOM-killed the container's init is its memory (runc process_linux.go)
-          unless=(r"cannotpull(?:ecr)?containererror|oom-killed|^cannotstopcontainererror",),
+          # ...and the agent's own resource-preparation wrapper ("resource cannot be initialized for task …: open
+          # /var/lib/ecs/data/envfiles/…: no such file or directory", ecs-agent/api/errors/errors.go) is the task's
+          # preparation, not the container's command
+          unless=(r"cannotpull(?:ecr)?containererror|oom-killed|^cannotstopcontainererror"
+                  r"|resource cannot be initialized for task",),
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",

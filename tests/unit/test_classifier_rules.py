@@ -1194,6 +1194,19 @@ PASTES_PROBE = [
      "image.access_denied"),
 ]
 
+# A sweep of the ECS agent's own error strings (aws/amazon-ecs-agent at 8dfceca6, 2026-11-23): the FireLens router's
+# S3 configuration (taskresource/firelens/firelens_unix.go), the resource-init wrapper around an OS error
+# (ecs-agent/api/errors/errors.go), an unrecognised port protocol (api/container/transport.go), a Neuron device
+# (ecs-agent/utils/neuron/neuron_linux.go)
+AGENT_STRINGS_SWEEP = [
+    ("unable to download s3 config fluent-bit/extra.conf from bucket my-logging-config: operation error S3: GetObject, "
+     "https response error StatusCode: 403, RequestID: 1, api error AccessDenied: Access Denied", "logging.setup_failed"),
+    ("ResourceInitializationError: resource cannot be initialized for task arn:aws:ecs:us-east-1:111122223333:task/c/abc:"
+     " open /var/lib/ecs/data/envfiles/abc/prod.env: no such file or directory", "task.init_failed"),
+    ("UnrecognizedTransportProtocol: sctp is not a recognized transport protocol", "container.start_failed"),
+    ("device file /dev/neuron0 not found: stat /dev/neuron0: no such file or directory", "host.runtime_error"),
+]
+
 
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
@@ -1205,7 +1218,8 @@ PASTES_PROBE = [
                          + LOGGING_AND_NEWEST_PROBES + CUT_PROBE_MESSAGES
                          + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
                          + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES
-                         + BATCH_USERS_PROBE + PASTES_PROBE)
+                         + BATCH_USERS_PROBE + PASTES_PROBE
+                         + AGENT_STRINGS_SWEEP)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
