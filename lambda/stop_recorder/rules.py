@@ -252,6 +252,14 @@ _SECRETS_SERVICE = (r"secret from asm|secrets from asm|secrets manager|asm fetch
                     r"|secretsmanager")
 _SSM_SERVICE = r"from ssm|parameter store|systems manager|ssm parameter"
 # (not a pasted task's "EnvironmentFiles": [] key: a field name says nothing about what failed)
+# RunTask's and StartTask's failure reason relayed inside their response ({"reason": "AGENT"}, 'reason': 'ATTRIBUTE',
+# the ECS CLI's "reason=ATTRIBUTE"), the word ending the value; DescribeTasks, DescribeServices and DescribeClusters
+# answer MISSING for a task, service or cluster that is gone (aws/aws-sdk-ruby#1748), which is not a placement failure.
+def _relayed_run_task_reason(words: str) -> str:
+    return r"""\breason\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(?:""" + words + r""")(?=\\?["']|\s*[,;)}\]]|\s*$)"""
+
+
+_NOT_A_RUN_TASK_FAILURE = r":(?:task|service|cluster|task-definition|task-set)/"
 _ENV_FILE = r"(?:env(?:ironment)?(?: variable)? files?|envfiles?)(?!\\?[\"']\s{0,3}:)"
 _PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
 
@@ -1013,9 +1021,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"^(?:taskfailedtostart: )?agent(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
           # ...and relayed as a RunTask failure's reason in the response (aws/amazon-ecs-agent#375), as
           # capacity.relayed_reason reads the other codes
-          r"""|\breason\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?agent(?=\\?["']|\s*[,;)}\]]|\s*$)""",
+          r"|" + _relayed_run_task_reason("agent"),
           "the ECS agent on the chosen instance was disconnected",
-          unless=(r":(?:task|service|cluster|task-definition|task-set)/",),
+          unless=(_NOT_A_RUN_TASK_FAILURE,),
           sources=(_API, "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html")),
     # Placement and quota failures: no instance, capacity provider or account quota could take the task. The
     # RunTask failure reasons (api_failures_messages.html) and the service scheduler's "unable to place" events.
@@ -1074,13 +1082,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _DOCS + "service-event-messages-list.html",
                    "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html",
                    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/troubleshooting-launch.html#troubleshooting-launch-capacity")),
-    # RunTask's and StartTask's failure reasons relayed inside their response (JSON, a Python dict, the ECS CLI's
-    # "reason=ATTRIBUTE"): capacity, as above. DescribeTasks, DescribeServices and DescribeClusters answer MISSING
-    # for a task, service or cluster that is gone (aws/aws-sdk-ruby#1748), which says nothing of capacity.
+    # RunTask's and StartTask's failure reasons relayed inside their response: capacity, as above (not Describe*'s MISSING)
     _rule("capacity.relayed_reason", "capacity.unavailable",
           ("reason",),
-          r"""\breason\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(?:location|attribute|missing|inactive)(?=\\?["']|\s*[,;)}\]]|\s*$)""",
-          unless=(r":(?:task|service|cluster|task-definition|task-set)/",),
+          _relayed_run_task_reason("location|attribute|missing|inactive"),
+          unless=(_NOT_A_RUN_TASK_FAILURE,),
           summary="RunTask or StartTask could not place the task: its failure reason names the container instance's "
                   "state, attributes or location",
           sources=(_DOCS + "api_failures_messages.html",)),
