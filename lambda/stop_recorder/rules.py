@@ -15,6 +15,11 @@ import re._parser as _sre_parser  # CPython's own regex parser (3.11+): reads a 
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+try:  # bundled into the Lambda asset (lambda/requirements.txt): a C Aho-Corasick automaton, see NeedleScanner
+    import ahocorasick
+except ImportError:  # pragma: no cover - the trie regex finds the same needles, slower; never a failure
+    ahocorasick = None
+
 _FLAGS = re.IGNORECASE | re.DOTALL
 
 
@@ -113,19 +118,30 @@ class Rule:
 
 
 class NeedleScanner:
-    """Finds every needle of a rule set in one regex pass, so a text skips the rules that cannot match.
+    """Finds every needle of a rule set in one pass, so a text skips the rules that cannot match.
 
-    Alternatives are tried longest first at each position, and a found needle implies the needles it
-    contains, so overlapping needles ("spot" inside "spot capacity") are never missed.
+    An Aho-Corasick automaton (pyahocorasick) reports every occurrence, overlapping and nested ones too
+    ("spot" inside "spot capacity"). It builds in about 0.3 ms where the trie regex below took about 10 ms
+    to build and compile at every cold start, and scans the corpus about 4x faster (`make bench`). Without
+    the wheel (`automaton=False`, or a platform it has no build for) the trie regex finds the same needles.
     """
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self, rules: Iterable[Rule], *, automaton: bool = True) -> None:
         needles = sorted({n for r in rules for n in r.needles}, key=len, reverse=True)
-        self._pattern = re.compile(_trie_regex(needles)) if needles else None
+        self._automaton = self._pattern = None
+        if needles and automaton and ahocorasick is not None:
+            self._automaton = ahocorasick.Automaton()
+            for needle in needles:
+                self._automaton.add_word(needle, needle)
+            self._automaton.make_automaton()
+        elif needles:
+            self._pattern = re.compile(_trie_regex(needles))
         self._implied = _ImpliedNeedles(needles)
 
     def scan(self, lowered: str) -> frozenset[str]:
         """The needles present in a lowercase text."""
+        if self._automaton is not None:
+            return frozenset([needle for _, needle in self._automaton.iter(lowered)])
         if self._pattern is None:
             return frozenset()
         # The longest needle at each position where one starts: the next search begins one character

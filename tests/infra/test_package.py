@@ -43,6 +43,7 @@ def test_the_wheel_carries_the_asset_license_and_queries(installed):
     asset = installed / "stop_recorder_cdk" / "asset"
     assert (asset / "requirements.txt").read_text() == (ROOT / "lambda" / "requirements.txt").read_text()
     assert [w.name for w in (asset / "wheels").glob("orjson-*cp313*aarch64*.whl")]
+    assert [w.name for w in (asset / "wheels").glob("pyahocorasick-*cp313*aarch64*.whl")]
     assert (installed / "stacks" / "queries" / "stops_by_account.sql").exists()
     assert not (installed / "stop_recorder_cdk" / "app.py").exists() and not (installed / "tests").exists()
     metadata = next(installed.glob("stop_recorder-*.dist-info"))

@@ -188,7 +188,7 @@ def test_tracing_is_opt_in_for_the_alert_lambda(synth):
     assert alert["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_lambda_asset_is_the_runtime_package_plus_the_arm64_orjson_wheel(default_stack):
+def test_lambda_asset_is_the_runtime_package_plus_the_arm64_wheels(default_stack):
     paths = {json.dumps(f["Properties"]["Code"]) for f in default_stack.resources("AWS::Lambda::Function").values()}
     assert len(paths) == 1, "every function deploys the same asset"
     [asset] = [p for p in default_stack.outdir.iterdir() if p.name.startswith("asset.") and (p / "stop_recorder").exists()]
@@ -200,6 +200,8 @@ def test_lambda_asset_is_the_runtime_package_plus_the_arm64_orjson_wheel(default
     assert all(p.name.endswith(".cpython-313.pyc") for p in asset.rglob("__pycache__/*"))
     [compiled] = list((asset / "orjson").glob("*.so"))
     assert "cpython-313-aarch64-linux-gnu" in compiled.name
+    [automaton] = list(asset.glob("ahocorasick*.so"))  # the classifier's needle scan (rules.NeedleScanner)
+    assert "cpython-313-aarch64-linux-gnu" in automaton.name
 
 
 def test_missing_wheel_fails_synth_with_the_fix(monkeypatch, tmp_path):

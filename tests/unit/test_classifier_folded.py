@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stop_recorder.local.corpus import load_corpus
-from stop_recorder.rules import BUILTIN_RULES, case_folded
+from stop_recorder.rules import BUILTIN_RULES, NeedleScanner, case_folded
 
 FOLDED = [rule for rule in BUILTIN_RULES if rule.folded is not None]
 # Words the rules look for, in pieces: hypothesis recombines them so that near-misses are common.
@@ -90,6 +90,8 @@ def test_generated_texts_agree(parts):
 # --- the needle scan and image extraction against their straightforward forms (tests/unit/reference_processor.py)
 
 _NEEDLES = sorted({n for rule in BUILTIN_RULES for n in rule.needles})
+_AUTOMATON = NeedleScanner(BUILTIN_RULES)
+_TRIE_REGEX = NeedleScanner(BUILTIN_RULES, automaton=False)
 
 
 def _overlapping(pair) -> str:
@@ -106,21 +108,29 @@ def _overlapping(pair) -> str:
                           st.text(alphabet="abcdeinorst :/-", max_size=5)), max_size=10))
 def test_the_scan_finds_exactly_the_needles_in_the_text(parts):
     import reference_processor
-    from stop_recorder.rules import BUILTIN_SCANNER
 
     for text in ("".join(parts), " ".join(parts)):
-        found = BUILTIN_SCANNER.scan(text)
-        assert found == frozenset(n for n in _NEEDLES if n in text) == reference_processor.scan(text)
+        present = frozenset(n for n in _NEEDLES if n in text)
+        assert _AUTOMATON.scan(text) == _TRIE_REGEX.scan(text) == present == reference_processor.scan(text)
 
 
 def test_the_scan_finds_needles_that_overlap():
-    from stop_recorder.rules import BUILTIN_SCANNER
-
     overlapping = [(a, b) for a in _NEEDLES for b in _NEEDLES if a != b and _overlapping((a, b)) != a + b and b not in a]
     assert overlapping  # the needle set has such pairs
     for pair in overlapping:
         text = _overlapping(pair)
-        assert set(pair) <= BUILTIN_SCANNER.scan(text), pair
+        assert set(pair) <= _AUTOMATON.scan(text) and set(pair) <= _TRIE_REGEX.scan(text), pair
+
+
+def test_the_built_in_scan_is_the_automaton_and_agrees_with_the_fallback_on_every_public_text(stop_reasons):
+    # The dev venv and the Lambda asset both carry pyahocorasick (requirements-dev.txt, lambda/requirements.txt);
+    # the trie regex is the fallback where the wheel is missing, and must find exactly the same needles.
+    assert _AUTOMATON._automaton is not None and _TRIE_REGEX._pattern is not None
+    texts = [row["text"] for row in load_corpus("working")] + [row["text"] for row in stop_reasons]
+    assert len(texts) > 300
+    for text in texts:
+        lowered = text.lower()
+        assert _AUTOMATON.scan(lowered) == _TRIE_REGEX.scan(lowered) == {n for n in _NEEDLES if n in lowered}
 
 
 _IMAGE_TEXTS = st.lists(st.one_of(
