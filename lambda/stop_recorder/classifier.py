@@ -223,10 +223,12 @@ def _with_relayed_signals(task: Task) -> Task:
 # A pasted reason often carries the stop code beside it, as a tool printed it: Dagster's "Stop code: UserInitiated.",
 # digdag's "stopCode=TaskFailedToStart", a task dumped as JSON ("stopCode": "…") or as a Python dict ('stopCode': '…').
 # The values are the API's (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html, stopCode).
+# A quote may come escaped once or more ("\\\"stopCode\\\"": a task inside a Step Functions cause inside the state's
+# output, as the console shows it), so every relayed key allows up to seven backslashes before its quotes.
 _STOP_CODES = {code.lower(): code for code in ("UserInitiated", "ServiceSchedulerInitiated", "SpotInterruption",
                                                 "TerminationNotice", "TaskFailedToStart", "EssentialContainerExited",
                                                 "InfrastructureHealth")}
-_RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(""" + "|".join(_STOP_CODES.values())
+_RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\{0,7}["']?\s{0,3}[:=]\s{0,3}\\{0,7}["']?(""" + "|".join(_STOP_CODES.values())
                                 + r")\b", re.IGNORECASE)
 
 
@@ -236,15 +238,15 @@ _RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\?["']?\s{0,3}[:=]\s{0,3}\\?
 # orchestrators' lines about one container (Dagster's "Container 'run' failed - exit code 1.", Prefect's "Container
 # 'prefect' exited with non-zero exit code 1." and "… exited successfully.": dagster_aws/ecs/launcher.py,
 # prefect_aws/workers/ecs_worker.py). ASCII digits only: int() would read other scripts' digits as numbers too.
-_RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\?["']\s{0,3}:\s{0,3}(-?[0-9]{1,10})(?![0-9])""")
-_RELAYED_NAME = re.compile(r"""["'](?i:name)\\?["']\s{0,3}:\s{0,3}\\?["']([\w.-]{1,255})""")
+_RELAYED_EXIT_CODE = re.compile(r"""["'](?i:exitCode)\\{0,7}["']\s{0,3}:\s{0,3}(-?[0-9]{1,10})(?![0-9])""")
+_RELAYED_NAME = re.compile(r"""["'](?i:name)\\{0,7}["']\s{0,3}:\s{0,3}\\{0,7}["']([\w.-]{1,255})""")
 # (a key in quotes: a relay label such as "stopped_reason=" before one pasted task is not a second task)
-_RELAYED_TASK_REASON = re.compile(r"""["'](?i:stopped_?reason)\\?["']\s{0,3}:""")
+_RELAYED_TASK_REASON = re.compile(r"""["'](?i:stopped_?reason)\\{0,7}["']\s{0,3}:""")
 # ...and a text listing's "exitCode : 2" (AWS ParallelCluster's awsbstat, YAML), read only when it is the listing's one
 # exit code: a listing of several jobs does not say which reason is whose
 _RELAYED_BARE_EXIT_CODE = re.compile(r"""(?<![\w"'])(?i:exitCode)[ \t]{0,40}:[ \t]{0,3}(-?[0-9]{1,10})(?![0-9])""")
 # One task repeated is still one task: a Step Functions execution history quotes the task it ran in several events
-_RELAYED_TASK_ARN = re.compile(r"""["'](?i:taskArn)\\?["']\s{0,3}:\s{0,3}\\?["']([^"'\\]{1,300})""")
+_RELAYED_TASK_ARN = re.compile(r"""["'](?i:taskArn)\\{0,7}["']\s{0,3}:\s{0,3}\\{0,7}["']([^"'\\]{1,300})""")
 # (ecs-deploy's "Task execution failed with exit code: 1" names no container: silinternational/ecs-deploy)
 _RELAYED_ESSENTIAL_EXIT = re.compile(r"(?:essential container in task exited\W{0,4}(?:with )?|task execution failed with )"
                                      r"exit (?:code|status)\W{0,3}(-?[0-9]{1,10})(?![0-9])", re.IGNORECASE)
@@ -255,6 +257,11 @@ _RELAYED_CONTAINER_EXIT = re.compile(
     r"""(?:exit |status )?code|failed - exit code|exited with status|exit code:)\s{0,3}(-?[0-9]{1,10})(?![0-9])"""
     r"""|\bcontainer ["']([\w.-]{1,255})["'] (exited successfully)""", re.IGNORECASE)
 _RELAYED_CONTAINERS_AT_MOST = 50  # a task has at most 10 containers; a paste with more is not one task
+# ...and a list of "name: code" lines under an exit-code heading, as chat notifiers print a task's containers
+# (fivexl/terraform-aws-ecs-events-to-slack: "Task containers and their exit code:\n - envoy: 0\n - app: 2")
+_RELAYED_EXIT_LIST = re.compile(r"exit codes?\W{0,3}\n((?:[ \t]{0,8}[-*•][ \t]{1,4}[\w.-]{1,255}:[ \t]{0,3}-?[0-9]{1,10}[ \t]*(?:\n|$))"
+                                r"{1,%d})" % _RELAYED_CONTAINERS_AT_MOST, re.IGNORECASE)
+_RELAYED_EXIT_LIST_ITEM = re.compile(r"[-*•][ \t]{1,4}([\w.-]{1,255}):[ \t]{0,3}(-?[0-9]{1,10})")
 
 
 def _relayed_containers(reason: str) -> tuple[Container, ...]:
@@ -277,6 +284,10 @@ def _relayed_containers(reason: str) -> tuple[Container, ...]:
         containers = [Container(name=named.get(owner[i], f"container-{i + 1}") if owner[i] >= 0 else f"container-{i + 1}",
                                 exit_code=int(code.group(1))) for i, code in enumerate(codes)]
         return tuple(dict.fromkeys(containers))  # one task quoted again repeats its containers
+    listed = _RELAYED_EXIT_LIST.search(reason)
+    if listed is not None:
+        return tuple(dict.fromkeys(Container(name=m.group(1), exit_code=int(m.group(2)))
+                                   for m in _RELAYED_EXIT_LIST_ITEM.finditer(listed.group(1))))
     bare = list(itertools.islice(_RELAYED_BARE_EXIT_CODE.finditer(reason), 2))
     if len(bare) == 1:
         return (Container(name="container-1", exit_code=int(bare[0].group(1))),)
@@ -340,7 +351,7 @@ def _match_topic(texts, rules: Iterable[Rule]):
 # "networkInterfaces"). They are blanked with as many underscores, so a match's offsets still fit the text.
 _NAMES = re.compile(r"arn:aws[\w-]*:[^\s\"'\],)]+|\b[a-z][a-z0-9+.-]{1,15}://[^/\s\"'<>)\]]+"
                     r"|\b(?:[\w-]{1,63}\.){1,10}(?:com|io|aws|net|org|cn|dev)(?::\d{1,5})?(?=/)"
-                    r"|(?<=\bbucket )[\w.-]+|(?<=[\"'])[A-Za-z]\w{0,60}(?=\\?[\"']\s{0,3}:)", re.IGNORECASE)
+                    r"|(?<=\bbucket )[\w.-]+|(?<=[\"'])[A-Za-z]\w{0,60}(?=\\{0,7}[\"']\s{0,3}:)", re.IGNORECASE)
 
 
 def _blanked(match: re.Match) -> str:

@@ -245,6 +245,13 @@ def _case_safe(items) -> bool:
 
 
 _GH = "https://github.com/"
+# A caller's stop in its own words (rule user.caller_reason): the verb, what was stopped, and who may not be the caller.
+_CALLER_VERB = r"(?:stop(?:ped|ping)?|kill(?:ed|ing)?|terminat(?:e|ed|ing)|cancell?(?:ed|ing)?|abort(?:ed|ing)?|shut ?down)"
+_STOP_NOUN = r"(?:stop|terminat(?:e|ion)|shut ?down|cancell?ation|cancel|teardown|abort)"
+_NOT_THE_PLATFORM = (r"(?!(?:the |an? )?(?:signal|sig[a-z]{2,6}\b|kernel|oom|out of memory|system|spot|ec2|instance|host|node|health"
+                     r"|scheduler|auto ?scal|agent|docker|daemon|runtime|containerd|user-data|script|time ?out|time limit"
+                     r"|watchdog|limit|exception|error|panic|crash|circuit|alarm|deployment|service)\b"
+                     r"|(?:the )?(?:aws |amazon )?(?:ecs|batch|fargate|ec2)(?: service| scheduler| agent)?$)")
 _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
 _API = _DOCS + "api_failures_messages.html"
 _OLD_DOCS = "https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2ab3bbe78781a45fb1a4c4cf7eee8790a/doc_source/"
@@ -276,7 +283,7 @@ def _relayed_run_task_reason(words: str) -> str:
 
 
 _NOT_A_RUN_TASK_FAILURE = r":(?:task|service|cluster|task-definition|task-set)/"
-_ENV_FILE = r"(?:env(?:ironment)?(?: variable)? files?|envfiles?)(?!\\?[\"']\s{0,3}:)"
+_ENV_FILE = r"(?:env(?:ironment)?(?: variable)? files?|envfiles?)(?!\\{0,7}[\"']\s{0,3}:)"
 _PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
 
 # Tried in order, first match wins. Specific families first, then the prefix families (`family=True`), which
@@ -493,7 +500,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
            "already running container", "shim", "did not start before the specified timeout", "setns process",
-           "runc not installed", "fork/exec", "to rootfs", "keycreate"),
+           "runc not installed", "fork/exec", "to rootfs", "keycreate", "docker-default"),
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot|cgroups?: cgroup deleted"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
@@ -509,6 +516,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # rootfs at "/proc"`), or the host's SELinux refusing the key label (go-selinux's attr/keycreate): the
           # host's kernel or security policy, not a bind mount of the task's
           r"|error mounting \W{0,3}(?:proc|sysfs|cgroup2?|mqueue|devpts|shm)\W{0,3} to rootfs|/proc/self/attr/keycreate"
+          # ...and the same for the /dev mounts runc gives every container (/dev/shm, /dev/mqueue, /dev/pts). (Not its
+          # device nodes: "error creating device nodes: mknod …/rootfs/dev/null: errno 524" came with a task's EFS
+          # volume in both public reports, amazon-ecs-agent#3526 and Infisical/infisical#3040.)
+          r"|mounting \W{0,3}/dev/(?:shm|mqueue|pts)\W{0,3} to rootfs"
+          # the host's AppArmor could not load Docker's own default profile (moby profiles/apparmor)
+          r"|docker-default profile could not be loaded"
           # runc's "cgroup create: unable to create controller: v1: mkdir /sys/fs/cgroup/…" whose cause ECS cut off
           # (a full cgroup tree says "no space left on device" and is the rule above's)
           r"|cgroup create: unable to create controller",
@@ -533,7 +546,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- disk before unpack errors: a full disk breaks the unpack too
     _rule("host.disk_full", "host.disk_full",
           ("no space left", "thin pool", "not enough space", "disk quota"),
-          r"no space left on device|thin pool has \d{1,12} free (?:data|metadata) blocks|not enough space|disk quota exceeded",
+          # (the block counts are often redacted where the message is quoted: "Thin pool has X free data blocks")
+          r"no space left on device|thin pool has \S{1,12} free (?:data|metadata) blocks|not enough space|disk quota exceeded",
           "container instance ran out of disk: {tail}",
           sources=(_OLD_DOCS + "CannotCreateContainerError.md", _DOCS + "task_cannot_pull_image.html")),
     # A write that failed while a layer was extracted, with the cause cut off by ECS's 255 characters: in every
@@ -555,7 +569,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # containerd's snapshotter or Docker's layer store on the host is inconsistent (containerd#9260, unpacker.go)
           r"|failed to prepare extraction snapshot|parent snapshot \S{1,200} does not exist|failed to mount rootfs component"
           r"|layer does not exist|failed to mount /tmp/containerd-mount\S{0,100}: invalid argument"
-          r"|stat /var/lib/docker/overlay2/\S{1,300}: no such file"
+          # Docker's own layer directories failing under a file operation (a full disk is host.disk_full's, above)
+          r"|(?:stat|lstat|mkdir|mount|open|rename|remove|unlinkat) /var/lib/docker/overlay2/\S{1,300}: (?:no such file"
+          r"|invalid argument|input/output error|read-only file system|structure needs cleaning|too many links)"
           r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
           r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed"
           # Windows: the Host Compute Service could not create the container's compute system or prepare its layers
@@ -649,7 +665,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html")),
     _rule("secret.envfile_missing", "secret.invalid",
           ("env file", "environment file", "environment variable file", "envfile", "environmentfile"),
-          r"(?:" + _ENV_FILE + r"|environmentfile(?!s?\\?[\"']\s{0,3}:))",
+          r"(?:" + _ENV_FILE + r"|environmentfile(?!s?\\{0,7}[\"']\s{0,3}:))",
           also=(r"nosuchkey|nosuchbucket|not found|does not exist|invalid|parse",),
           summary="environment file is missing or malformed: {tail}",
           sources=(_AGENT + "taskresource/envFiles/envfile.go",)),
@@ -994,8 +1010,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",
-          ("outofmemory", "memory usage", "oom"),
-          r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill",
+          ("outofmemory", "memory usage", "oom", "out of memory"),
+          r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill"
+          # the same verdict in people's words: "Task killed due to OOM", "exit code 137 (OOM)"
+          r"|\bkilled (?:due to|because of|by) (?:the |an? )?(?:oom|out[ -]of[ -]memory)\b|\(oom\)",
           "container {container} was killed for exceeding its memory{exit_part}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/1187", _GH + "aws/amazon-ecs-agent/issues/2467")),
     # --- an image reference the agent cannot parse (":tag" with the repository missing): no such image exists,
@@ -1050,11 +1068,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "requested instance type",
            "compute strategy", "missing", "inactive", "misconfiguration:", "insufficient", "quota_management",
            "joined the underlying", "action_required", "could not launch", "task_creation_failed",
-           "no instance types satisfy", "placement_constraint_violated"),
+           "no instance types satisfy", "placement_constraint_violated", "contiguous host ports"),
           r"capacity is unavailable|insufficient (?:\w{1,20} )?capacity|no container instances? (?:met|were found)"
           r"|no (?:registered |active |available )container instances?\b"
           r"|resource:(?:cpu|memory|eni|ports|gpu|fargate)|capacity unavailable|unable to place (?:a )?tasks?|no active instances"
-          r"|empty capacity provider|placement constraint unsatisfied|provisioning capacity limit"
+          r"|empty capacity provider|provisioning capacity limit"
+          # no instance met the task's or service's placement constraints, in the scheduler's and in users' words
+          r"|placement constraints? (?:unsatisfied|(?:(?:were|was|are|is|could) )?not (?:be )?(?:satisfied|met)\b)"
           # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
           r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
           # ...and the same word in a tool's line ("Failed to run ECS task: INACTIVE"); relayed inside a response, see
@@ -1083,6 +1103,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # or a Spot request with no capacity), and the closest container instance lacks CPU, memory or GPUs
           r"|insufficientinstancecapacity|(?:do not|don't) have sufficient (?:[\w.-]{1,30} )?capacity|no spot capacity available"
           r"|has insufficient (?:cpu|memory|gpu)|is already using a port required by your task"
+          # the agent found no free range of host ports on the instance for the task's mappings (amazon-ecs-agent#3569)
+          r"|\d{1,5} contiguous host ports unavailable"
           r"|is missing an attribute required by your task|service_task_placement_failure"
           # EC2 could not launch instances for the capacity: the account's vCPU quota, Spot's instance count, a type
           # the Availability Zone does not offer (Auto Scaling activity and Batch compute environments quote them)
@@ -1198,8 +1220,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "reproio/wrapbox/pull/53", _OLD_DOCS + "fargate-capacity-providers.md",
                    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html")),
     _rule("infrastructure.maintenance", "infrastructure.maintenance",
-          ("maintenance", "retire", "retirement", "terminationnotice", "scheduledstop"),
-          r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement|terminationnotice"
+          # (not the stop code's name TerminationNotice: a relayed "Stop Code: TerminationNotice" is read as the stop code,
+          # Spot unless the text names maintenance or the EC2 host's end, as when the event carries it)
+          ("maintenance", "retire", "retirement", "scheduledstop"),
+          r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement"
           r"|infrastructure is being retired"
           # AWS Health's notice that Fargate retires tasks on an old platform version revision
           r"|will retire (?:any |all )?tasks running on|server\.scheduledstop|stopped due to scheduled retirement"
@@ -1291,6 +1315,38 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "Netflix/metaflow/blob/d2dd7f953574369d5b4715822b12377d44ba1cf8/metaflow/plugins/aws/batch/batch_client.py",
                    _GH + "Netflix/metaflow/blob/d2dd7f953574369d5b4715822b12377d44ba1cf8/metaflow/plugins/aws/batch/batch.py",
                    _GH + "broadinstitute/cromwell/blob/c805f3c561326aa645411be97b36a98f3baeb618/supportedBackends/aws/src/main/scala/cromwell/backend/impl/aws/AwsBatchJob.scala")),
+    # The reasons tools and people give StopTask, as the whole reason: "<stopped|killed|terminated…> by|via <a tool or
+    # a person>", a stop someone requested, a teardown that deleted what ran the task. In an event the stop code
+    # (UserInitiated) decides already; this family reads the same stop where only the text arrives (a paste, an
+    # old event, a task with no stop code whose app exited 143 on the stop's SIGTERM). The actor may not be the
+    # platform or a cause (a signal, the kernel, Spot, the instance, a health check, a time limit): those stops
+    # are not a caller's. Like every benign rule it never claims a text with a failure's words.
+    _rule("user.caller_reason", "user.stopped",
+          ("stop", "kill", "terminat", "cancel", "abort", "shut", "request", "teardown", "deletion", "destroy"),
+          r"^(?:(?:the )?(?:task|job|run|flow run|container|worker|runner|session|build)s? )?"
+          r"(?:(?:was|is|has been|being|got) )?(?:manually |forcefully |gracefully )?" + _CALLER_VERB +
+          r"(?: (?:the |this )?(?:task|job|run|container|worker)s?)? (?:by|via|from|through|using) "
+          + _NOT_THE_PLATFORM + r"[\w@(][\w@./:'()+ -]{0,60}$"
+          # a stop someone asked for: "User requested stop", "Request stop task by user action", "Terminate requested
+          # by Mirage", "Teardown requested by the swarun controller"
+          r"|^(?:(?:the )?(?:user|manual|operator|admin|administrator|client|caller|customer)[ -]?)?(?:requested|initiated) "
+          r"(?:an? |the )?" + _STOP_NOUN + r"(?: (?:of )?(?:the |this )?(?:task|job|run)s?)?$"
+          r"|^request(?:ed)? (?:to )?(?:stop|terminate|cancel|shut ?down)(?: (?:the |this )?(?:task|job|run)s?)?"
+          r"(?: (?:by|via|from) [\w@(][\w@./:'()+ -]{0,60})?$"
+          r"|^" + _STOP_NOUN + r" (?:was )?requested(?: by [\w@(][\w@./:'()+ -]{0,60})?$"
+          r"|^(?:the )?user (?:stopped|killed|terminated|cancell?ed|aborted)(?: (?:the |this )?[\w-]{1,30})?$"
+          # the cluster, stack or environment that ran the task was deleted on purpose (cloud-nuke, IaC teardowns)
+          r"|^(?:terminating|stopping|killing) (?:the )?(?:task|job)s? (?:due to|because of|for) (?:the )?"
+          r"(?:cluster|stack|service|environment|tenant|application|app) (?:deletion|teardown|removal)$"
+          r"|^(?:cluster|stack|environment|tenant) (?:deletion|teardown)(?: cleanup| requested)?$|^terraform destroy$",
+          "stopped on request: {tail}",
+          sources=(_GH + "jenkinsci/amazon-ecs-plugin/blob/4d48ab3785efb47c5ee8f6ea05b40a59d9d6ee2a/src/main/java/com/"
+                   "cloudbees/jenkins/plugins/amazonecs/ECSService.java",
+                   _GH + "DataBiosphere/toil/blob/8593a3e155fa1b3c11dd0ab4e55d5037ec637f76/src/toil/batchSystems/awsBatch.py",
+                   _GH + "boltops-tools/ufo/blob/796104fdb89163d09a58fad42add697923c18294/lib/ufo/cli/stop.rb",
+                   _GH + "ubarsc/rios/blob/d8879aac1347802f505eef2ae4bc08cbac219e23/rios/computemanager.py",
+                   _GH + "fujiwara/ecsta/blob/1ca7f2a7285725b0cd39418066aa1b64d7215b10/stop.go",
+                   _GH + "gruntwork-io/cloud-nuke/blob/a17a72a039c344e472e09b158f227b9ee23d0f28/aws/resources/ecs_cluster.go")),
     _rule("service.scaling", "service.scaling",
           ("scaling activity", "deployment", "scheduler", "scale-in", "scale in", "az rebalancing"),
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in"
@@ -1434,9 +1490,9 @@ _NAME_END = r"(?![-\w/]|:\S|\.\w)"  # "env files: …" ends the word; "secret:pr
 
 
 def _topic(id_: str, category: str, needles: Iterable[str], regex: str, summary: str, *, also: Iterable[str] = (),
-           sources: Iterable[str] = ()) -> Rule:
+           unless: Iterable[str] = (), sources: Iterable[str] = ()) -> Rule:
     return _rule("topic." + id_, category, needles, regex, summary + ": {tail}", also=(*also, _FAILURE_WORDS),
-                 sources=(_STOPPED_ERRORS, *sources), family=True)
+                 unless=unless, sources=(_STOPPED_ERRORS, *sources), family=True)
 
 
 TOPIC_RULES: tuple[Rule, ...] = (
@@ -1496,9 +1552,14 @@ TOPIC_RULES: tuple[Rule, ...] = (
            r"containers? (?!task\b)(?:\S{1,60} )?(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to) (?:be )?start"
            r"|(?:start|run)(?:ing)? (?:the )?container|\bexec\b|entry ?point|(?<!download )\bcommand\b",
            "a container could not start"),
-    _topic("task_start", "task.init_failed", ("start",),
-           r"(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to|not) (?:be )?start|never started",
-           "the task never started"),
+    _topic("task_start", "task.init_failed", ("start", "running"),
+           r"(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to|not) (?:be )?start|never started"
+           # ...or never got as far as RUNNING ("Task failed to reach RUNNING state"), or its startup failed
+           r"|(?:could ?n[o'’]t|cannot|failed to|unable to|did ?n[o'’]t|never) reach(?:ed)? (?:the )?running"
+           r"|\bstart ?up (?:failed|failure|error)|failed (?:during|at|on) start ?up",
+           "the task never started",
+           # (a daemon's "Task failed to reach RUNNING status: Essential container in task exited": its container ran)
+           unless=(r"essential container in task exited",)),
     _topic("crash", "container.crashed",
            ("exit", "crash", "segfault", "segmentation", "panic", "non-zero", "nonzero"),
            r"exit(?:ed)? (?:with )?(?:code |status )?[1-9]|exited with (?:an )?error|non-?zero|crash|segfault"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -50,7 +52,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(92))
+@pytest.mark.parametrize("index", range(95))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -60,7 +62,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 92
+    assert len(stop_reasons) == 95
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1208,6 +1210,59 @@ AGENT_STRINGS_SWEEP = [
 ]
 
 
+# Session 27's probes (tests/fixtures/corpus is not where these came from): pages in other languages, re:Post and
+# Q&A pages, the host's runtime against the container's configuration, the reasons tools give StopTask, and relays.
+_STEP_FUNCTIONS_CAUSE = json.dumps({"Attachments": [{"Details": [{"Name": "networkInterfaceId", "Value": "eni-0a1b"}],
+                                                     "Type": "eni", "Status": "DELETED"}],
+                                    "Containers": [{"Name": "sample", "ExitCode": 1, "LastStatus": "STOPPED"}],
+                                    "Overrides": {"ContainerOverrides": [{"EnvironmentFiles": [], "Name": "sample"}]},
+                                    "StopCode": "EssentialContainerExited", "StoppedReason": "Essential container in task exited",
+                                    "TaskArn": "arn:aws:ecs:ap-northeast-1:000000000000:task/sample/7446f4e4ff84"})
+SESSION_27_PROBES = [
+    # a redacted block count ("X") where the page quotes devicemapper's full thin pool
+    ("STOPPED (CannotStartContainerError: API error (500): devmapper: Thin pool has X free data blocks which is less "
+     "than the minimum required X total data blocks)", "host.disk_full"),
+    ("Placement constraints not satisfied", "capacity.unavailable"),
+    ("Task killed due to OOM", "container.out_of_memory"),
+    ("Essential container in task exited: exit code 137 (OOM)", "container.out_of_memory"),
+    ("CannotCreateContainerError: Error response from daemon: mkdir /var/lib/docker/overlay2/2dd2e3b9612ee77dd9c03040d441a16"
+     "ddf5f7edadeb9766086a9ec87dd0b595e-init/merged/dev/shm: invalid argument", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: AppArmor enabled on system but the docker-default profile "
+     "could not be loaded: running `/sbin/apparmor_parser apparmor_parser -Kr /var/lib/docker/tmp/docker-default` failed",
+     "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: OCI runtime create failed: container_linux.go:380: starting "
+     "container process caused: process_linux.go:545: container init caused: rootfs_linux.go:76: mounting \"/dev/shm\" to "
+     "rootfs at \"/dev/shm\" caused: mount through procfd: no such device: unknown", "host.runtime_error"),
+    ("HostConfigError: error retrieving docker port map: 2 contiguous host ports unavailable", "capacity.unavailable"),
+    # the reasons tools give StopTask, as the whole text (each from the tool's source)
+    ("Stopped by Jenkins Amazon ECS PlugIn", "user.stopped"),
+    ("\"Stopped by Jenkins Amazon ECS PlugIn.\"", "user.stopped"),
+    ("stop by ufo", "user.stopped"),
+    ("Request stop task by user action.", "user.stopped"),
+    ("Stopped by shutdown", "user.stopped"),
+    ("Stopped via ECS CLI", "user.stopped"),
+    ("Terminate requested by Mirage", "user.stopped"),
+    ("Teardown requested by swarun controller", "user.stopped"),
+    ("User requested stop", "user.stopped"),
+    ("Manually stopped via Go SDK", "user.stopped"),
+    ("Stack deletion cleanup", "user.stopped"),
+    ("Terraform destroy", "user.stopped"),
+    ("Task failed to reach RUNNING state", "task.init_failed"),
+    ("runner startup failed", "task.init_failed"),
+    # (a daemon's task whose container ran and exited: not a start failure, and no details to say more)
+    ("Task failed to reach RUNNING status: Essential container in task exited", "unknown"),
+    # a stop code relayed in a chat notifier's text is read as the event's own would be
+    (":bangbang: Stop Code: TerminationNotice\n:bangbang: Stop Reason: Host EC2 (instance i-0abcdef1234567890) "
+     "stopped/terminated.", "infrastructure.host_terminated"),
+    ("Stop code: TerminationNotice", "infrastructure.spot_interruption"),
+    (":bangbang: Stop Code: EssentialContainerExited\n:bangbang: Stop Reason: Essential container in task exited\n"
+     "Task containers and their exit code:\n - envoy: 0\n - app: 2", "container.crashed"),
+    # a task inside a Step Functions cause inside the state's output: its quotes escaped twice
+    (json.dumps({"name": "RunTask", "output": json.dumps({"Error": "States.TaskFailed", "Cause": _STEP_FUNCTIONS_CAUSE})},
+                indent=2), "container.crashed"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
                          + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES
@@ -1219,9 +1274,19 @@ AGENT_STRINGS_SWEEP = [
                          + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
                          + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES
                          + BATCH_USERS_PROBE + PASTES_PROBE
-                         + AGENT_STRINGS_SWEEP)
+                         + AGENT_STRINGS_SWEEP + SESSION_27_PROBES)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
+
+
+@pytest.mark.parametrize("text", ["Killed by signal 9", "Terminated by SIGKILL", "Killed by the kernel", "Stopped by ECS",
+                                  "Stopped by the ECS agent", "terminated by user-data script", "Stopped by health check",
+                                  "Task stopped by Spot", "Cancelled by timeout", "Killed by watchdog after 2h",
+                                  "Stopped by host maintenance", "Stopped by user due to error", "Stop requested after failure",
+                                  "Killed by Toil: job failed", "Stopped by deployment circuit breaker"])
+def test_a_stop_by_the_platform_or_for_a_cause_is_not_a_callers(text):
+    # user.caller_reason takes "<stopped> by <a tool or a person>"; a signal, the platform or a cause is no caller
+    assert explain(text).category != "user.stopped"
 
 
 @pytest.mark.parametrize("stop_code", [None, "UserInitiated"])
@@ -1544,3 +1609,10 @@ def test_a_task_its_caller_could_not_start_is_a_start_failure_not_unknown(text):
     assert explain(text).category == "task.init_failed"
 
 
+
+
+@pytest.mark.parametrize("reason", ["Stopped by Jenkins Amazon ECS PlugIn", "Killed by Toil", "Terraform destroy"])
+def test_a_callers_reason_without_a_stop_code_is_not_a_crash_when_the_app_exits_143(reason):
+    # an old event or a pasted task carries no stopCode; the caller's SIGTERM (143) is the stop it asked for
+    task = Task(stopped_reason=reason, containers=(Container(name="jnlp", image="jenkins/inbound-agent", exit_code=143),))
+    assert classify(task).category == "user.stopped"
