@@ -29,6 +29,7 @@ SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SI
 _STOPPED_BY_ECS = (137, 143)
 _STOP_REQUESTS = ("user.stopped", "service.scaling")
 _USER_STOP = next(r for r in BUILTIN_RULES if r.id == "user.stop_task")
+_CALLER_REASON = next(r for r in BUILTIN_RULES if r.id == "user.caller_reason")
 _SECRET = re.compile(r"arn:aws[\w-]*:(?:secretsmanager|ssm):[^\s,\"')\]]+")
 _HOST = re.compile(r"https?://([\w.-]+)|dial tcp (?:\[?[\w.:]*\]?:\d+|[\w.-]+)|lookup ([\w.-]+)")
 _FS = re.compile(r"\bfs-[0-9a-f]{8,17}\b")
@@ -78,6 +79,8 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     task = _with_relayed_signals(task)
     texts = _texts(task)
     hit = (_match(texts, custom_rules) if custom_rules else None) or _oom_first(_match_builtin(texts), texts)
+    if hit is not None and hit[0] is _CALLER_REASON and not _may_be_a_callers_stop(task, hit[1]):
+        hit = None  # the stop code, a container's own reason or a crash's exit code says otherwise
     by_code = _by_stop_code(task, hit)
     if by_code is not None:
         return _by_topic(task, texts, by_code)
@@ -86,6 +89,17 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     if hit[0].id in _TOPIC_MAY_REFINE:
         return _by_topic(task, texts, _by_rule(task, hit))
     return _by_rule(task, hit)
+
+
+def _may_be_a_callers_stop(task: Task, container: Container | None) -> bool:
+    """Whether a tool's StopTask reason read from the text alone (user.caller_reason) can be the stop.
+
+    ECS writes a StopTask caller's reason into the task's stoppedReason with the stop code UserInitiated, so the text
+    speaks for a caller only there, under that code or none (an old event, a paste), and only while no container
+    crashed: SIGTERM (143), SIGKILL (137) and 0 are what a caller's stop leaves; a 1 or a 139 is the application's.
+    """
+    return (container is None and task.stop_code in (None, "UserInitiated")
+            and all(c.exit_code in (None, 0, 137, 143) for c in task.containers))
 
 
 # Verdicts a topic fallback may replace: nothing matched and the signals left the stop unknown, ECS said only that
@@ -212,6 +226,9 @@ def _with_relayed_signals(task: Task) -> Task:
     if stop_code is None:
         # one code, however often repeated; a paste of several tasks with different codes relays none
         codes = {_STOP_CODES[code.lower()] for code in _RELAYED_STOP_CODE.findall(reason)}
+        bare = _BARE_STOP_CODE.match(reason)
+        if bare is not None:
+            codes.add(_STOP_CODES[bare.group(1).lower()])
         stop_code = codes.pop() if len(codes) == 1 else None
     if not containers:
         containers = _relayed_containers(reason)
@@ -228,6 +245,8 @@ def _with_relayed_signals(task: Task) -> Task:
 _STOP_CODES = {code.lower(): code for code in ("UserInitiated", "ServiceSchedulerInitiated", "SpotInterruption",
                                                 "TerminationNotice", "TaskFailedToStart", "EssentialContainerExited",
                                                 "InfrastructureHealth")}
+# ...and the code's name alone as the whole reason ("TerminationNotice", "Task stopped: TerminationNotice")
+_BARE_STOP_CODE = re.compile(r"\W{0,3}(?:task stopped\W{1,3})?(" + "|".join(_STOP_CODES.values()) + r")\W{0,3}$", re.IGNORECASE)
 _RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\{0,7}["']?\s{0,3}[:=]\s{0,3}\\{0,7}["']?(""" + "|".join(_STOP_CODES.values())
                                 + r")\b", re.IGNORECASE)
 
@@ -259,9 +278,12 @@ _RELAYED_CONTAINER_EXIT = re.compile(
 _RELAYED_CONTAINERS_AT_MOST = 50  # a task has at most 10 containers; a paste with more is not one task
 # ...and a list of "name: code" lines under an exit-code heading, as chat notifiers print a task's containers
 # (fivexl/terraform-aws-ecs-events-to-slack: "Task containers and their exit code:\n - envoy: 0\n - app: 2")
-_RELAYED_EXIT_LIST = re.compile(r"exit codes?\W{0,3}\n((?:[ \t]{0,8}[-*•][ \t]{1,4}[\w.-]{1,255}:[ \t]{0,3}-?[0-9]{1,10}[ \t]*(?:\n|$))"
-                                r"{1,%d})" % _RELAYED_CONTAINERS_AT_MOST, re.IGNORECASE)
-_RELAYED_EXIT_LIST_ITEM = re.compile(r"[-*•][ \t]{1,4}([\w.-]{1,255}):[ \t]{0,3}(-?[0-9]{1,10})")
+# (a heading that names the containers, so a list of "exit codes" that are not a task's is not read; "unknown" is what
+# the notifier prints for a container without one; two such lists are two tasks, and relay none)
+_RELAYED_EXIT_LIST = re.compile(r"containers?\b[^\n]{0,80}exit codes?\W{0,3}\n((?:[ \t]{0,8}[-*•][ \t]{1,4}[\w.-]{1,255}:[ \t]{0,3}"
+                                r"(?:-?[0-9]{1,10}|unknown|none|null)[ \t]*(?:\n|$)){1,%d})" % _RELAYED_CONTAINERS_AT_MOST,
+                                re.IGNORECASE)
+_RELAYED_EXIT_LIST_ITEM = re.compile(r"[-*•][ \t]{1,4}([\w.-]{1,255}):[ \t]{0,3}(?:(-?[0-9]{1,10})|\w+)")
 
 
 def _relayed_containers(reason: str) -> tuple[Container, ...]:
@@ -284,10 +306,12 @@ def _relayed_containers(reason: str) -> tuple[Container, ...]:
         containers = [Container(name=named.get(owner[i], f"container-{i + 1}") if owner[i] >= 0 else f"container-{i + 1}",
                                 exit_code=int(code.group(1))) for i, code in enumerate(codes)]
         return tuple(dict.fromkeys(containers))  # one task quoted again repeats its containers
-    listed = _RELAYED_EXIT_LIST.search(reason)
-    if listed is not None:
-        return tuple(dict.fromkeys(Container(name=m.group(1), exit_code=int(m.group(2)))
-                                   for m in _RELAYED_EXIT_LIST_ITEM.finditer(listed.group(1))))
+    lists = list(itertools.islice(_RELAYED_EXIT_LIST.finditer(reason), 2))
+    if len(lists) > 1:
+        return ()
+    if lists:
+        return tuple(dict.fromkeys(Container(name=m.group(1), exit_code=int(m.group(2)) if m.group(2) else None)
+                                   for m in _RELAYED_EXIT_LIST_ITEM.finditer(lists[0].group(1))))
     bare = list(itertools.islice(_RELAYED_BARE_EXIT_CODE.finditer(reason), 2))
     if len(bare) == 1:
         return (Container(name="container-1", exit_code=int(bare[0].group(1))),)
@@ -414,7 +438,7 @@ _RULES_BY_NEEDLE = _rules_by_needle(BUILTIN_RULES)
 # "killed" and "terminated" are not here: callers write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
 _READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:|(?i:\bexit(?:ed with)? code:? [1-9])"
                                # (an underscore is a word break here: SERVICE_DEPLOYMENT_FAILED names a failure)
-                               r"|(?i:(?<![a-z0-9])(?:fail(?:ed|s|ure)?|error|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out of memory|oom"
+                               r"|(?i:(?<![a-z0-9])(?:fail(?:ed|s|ure)?|error|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out[ -]of[ -]memory|oom"
                                r"|circuit breaker|missing|crash(?:ed|es)?|refused|unhealthy|invalid|non-?zero"
                                # a deployment the circuit breaker or an alarm rolled back failed ("(service x) rolling back
                                # to deployment ecs-svc/…", service-event-messages.html): never a scale-in
@@ -445,9 +469,11 @@ def _as_ecs_wrote(text: str) -> str:
         label = _RELAY_LABEL.match(text)
         if label is not None and label.end() < len(text):
             text = text[label.end():]
-        if text.startswith(_CONSOLE_STOPPED) and len(text) > len(_CONSOLE_STOPPED):
-            # the ECS console's last-status column: "STOPPED (CannotCreateContainerError: API error (500): Untar)"
-            text = text[len(_CONSOLE_STOPPED):-1] if text.endswith(")") else text[len(_CONSOLE_STOPPED):]
+        console = _CONSOLE_STOPPED.match(text)
+        if console is not None and console.end() < len(text):
+            # the ECS console's last-status column: "STOPPED (CannotCreateContainerError: API error (500): Untar)", also
+            # copied without its space ("STOPPED(Essential container in task exited)")
+            text = text[console.end():-1] if text.endswith(")") else text[console.end():]
     return _unwrapped(text) if text and (text[-1] in _WRAP_ENDS or text[0] in _WRAP_ENDS) else text
 
 
@@ -465,7 +491,7 @@ def _one_spaced(text: str) -> str:
 # reports), not ECS's words; rules anchored at the start must still see the start.
 _RELAY_LABEL = re.compile(r"(?i)(?:stopped[ _]?reason|stop[ _]reason|status[ _]?reason|reason)\s{0,3}(?:[:=]|\s-)\s{0,3}")
 _LABEL_STARTS = frozenset("sSrR")
-_CONSOLE_STOPPED = "STOPPED ("
+_CONSOLE_STOPPED = re.compile(r"STOPPED ?\(")
 
 
 # Quotes around a whole message and a sentence's full stop after it are how people relay a reason (a ticket, a

@@ -141,7 +141,8 @@ class NeedleScanner:
     def scan(self, lowered: str) -> frozenset[str]:
         """The needles present in a lowercase text."""
         if self._automaton is not None:
-            return frozenset([needle for _, needle in self._automaton.iter(lowered)])
+            # (a set as it goes: a text that repeats a needle a million times holds it once, not a list of them)
+            return frozenset({needle for _, needle in self._automaton.iter(lowered)})
         if self._pattern is None:
             return frozenset()
         # The longest needle at each position where one starts: the next search begins one character
@@ -248,10 +249,17 @@ _GH = "https://github.com/"
 # A caller's stop in its own words (rule user.caller_reason): the verb, what was stopped, and who may not be the caller.
 _CALLER_VERB = r"(?:stop(?:ped|ping)?|kill(?:ed|ing)?|terminat(?:e|ed|ing)|cancell?(?:ed|ing)?|abort(?:ed|ing)?|shut ?down)"
 _STOP_NOUN = r"(?:stop|terminat(?:e|ion)|shut ?down|cancell?ation|cancel|teardown|abort)"
-_NOT_THE_PLATFORM = (r"(?!(?:the |an? )?(?:signal|sig[a-z]{2,6}\b|kernel|oom|out of memory|system|spot|ec2|instance|host|node|health"
-                     r"|scheduler|auto ?scal|agent|docker|daemon|runtime|containerd|user-data|script|time ?out|time limit"
-                     r"|watchdog|limit|exception|error|panic|crash|circuit|alarm|deployment|service)\b"
-                     r"|(?:the )?(?:aws |amazon )?(?:ecs|batch|fargate|ec2)(?: service| scheduler| agent)?$)")
+# The actor named must be a tool or a person: no word of the text may name the platform, a cause or a failure (a signal,
+# the kernel, memory, Spot, the instance, a health check, a time limit, ECS itself…). "Amazon ECS", "AWS" and "ECS" pass
+# only as part of a tool's name ("Jenkins Amazon ECS PlugIn", "ECS CLI", "AWS Tunnel").
+_NOT_A_CALLERS_WORDS = (
+    r"\b(?:sig[a-z]{2,6}|signal|kernel|linux|os|oom|memory|system\w{0,2}|spot|ec2|instances?|host|node|health\w{0,6}"
+    r"|heartbeat|scheduler|scale[ -]?(?:in|out|down)|auto[ -]?scal\w{0,5}|agents?|docker|daemon|runtime|containerd|runc"
+    r"|user-data|script|time[ -]?outs?|timed|time limit|watchdog|limits?|exceptions?|errors?|panic\w{0,3}|crash\w{0,3}"
+    r"|segfault|segmentation|circuit|alarms?|deployments?|service|capacity|retire\w{0,5}|maintenance|exit\w{0,4}|elb|alb"
+    r"|nlb|load ?balancer|target group|platform|fargate|batch|interrupt\w{0,4}|preempt\w{0,4}|evict\w{0,4}|quota"
+    r"|out[ -]of[ -]memory|\d{2,3})\b|initiated[ -]shut ?down"
+    r"|\b(?:aws|amazon|ecs)\b(?!(?: ecs)? (?:plug-?in|cli|tunnel|sdk|console|api|exec|tool|copilot|cdk)\b)")
 _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
 _API = _DOCS + "api_failures_messages.html"
 _OLD_DOCS = "https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2ab3bbe78781a45fb1a4c4cf7eee8790a/doc_source/"
@@ -516,10 +524,6 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # rootfs at "/proc"`), or the host's SELinux refusing the key label (go-selinux's attr/keycreate): the
           # host's kernel or security policy, not a bind mount of the task's
           r"|error mounting \W{0,3}(?:proc|sysfs|cgroup2?|mqueue|devpts|shm)\W{0,3} to rootfs|/proc/self/attr/keycreate"
-          # ...and the same for the /dev mounts runc gives every container (/dev/shm, /dev/mqueue, /dev/pts). (Not its
-          # device nodes: "error creating device nodes: mknod …/rootfs/dev/null: errno 524" came with a task's EFS
-          # volume in both public reports, amazon-ecs-agent#3526 and Infisical/infisical#3040.)
-          r"|mounting \W{0,3}/dev/(?:shm|mqueue|pts)\W{0,3} to rootfs"
           # the host's AppArmor could not load Docker's own default profile (moby profiles/apparmor)
           r"|docker-default profile could not be loaded"
           # runc's "cgroup create: unable to create controller: v1: mkdir /sys/fs/cgroup/…" whose cause ECS cut off
@@ -569,9 +573,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # containerd's snapshotter or Docker's layer store on the host is inconsistent (containerd#9260, unpacker.go)
           r"|failed to prepare extraction snapshot|parent snapshot \S{1,200} does not exist|failed to mount rootfs component"
           r"|layer does not exist|failed to mount /tmp/containerd-mount\S{0,100}: invalid argument"
-          # Docker's own layer directories failing under a file operation (a full disk is host.disk_full's, above)
-          r"|(?:stat|lstat|mkdir|mount|open|rename|remove|unlinkat) /var/lib/docker/overlay2/\S{1,300}: (?:no such file"
-          r"|invalid argument|input/output error|read-only file system|structure needs cleaning|too many links)"
+          r"|stat /var/lib/docker/overlay2/\S{1,300}: no such file"
+          # Docker's own layer directories failing under a file operation (a full disk is host.disk_full's, above): the
+          # layer's own dirs and its init layer's /dev, not a path inside the container's merged filesystem (its files)
+          r"|(?:stat|lstat|mkdir|mount|open|rename|remove|unlinkat) /var/lib/docker/overlay2/[0-9a-f]{12,64}"
+          r"(?:-init(?:/merged/dev/\S{0,100})?|/(?:diff|work|link|lower|merged))?: (?:invalid argument|input/output error"
+          r"|read-only file system|structure needs cleaning|too many links)"
           r"|is the docker daemon running|error during connect: in the default daemon configuration|hcsshim::importlayer"
           r"|failed to register layer: re-exec error|could not find bridge|to bridge \w{1,20} failed"
           # Windows: the Host Compute Service could not create the container's compute system or prepare its layers
@@ -989,7 +996,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
            "cannot start container", "taskdependencyerror", "task dependencies cannot be resolved",
-           "recognized transport protocol", "unrecognizedtransportprotocol"),
+           "recognized transport protocol", "unrecognizedtransportprotocol", "cannot link to"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
@@ -998,7 +1005,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
           r"|taskdependencyerror|task dependencies cannot be resolved"  # the agent sends the latter without its name too
           # a port mapping whose protocol the agent cannot use (agent/api/container/transport.go, port_binding.go)
-          r"|is not a recognized transport protocol|unrecognizedtransportprotocol",
+          r"|is not a recognized transport protocol|unrecognizedtransportprotocol"
+          # Docker's own start error quoted without the agent's prefix: a container linked to one that is not running
+          # (amazon-ecs-agent#33)
+          r"|cannot link to a non running container",
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           # ...and runc saying the kernel OOM-killed the container's init is its memory (runc process_linux.go)
@@ -1010,10 +1020,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/amazon-ecs-cli/issues/78", _GH + "aws/amazon-ecs-cli/issues/1136", _OLD_DOCS + "ecs-vt1.md",
                    _GH + "aws-samples/net-modernization/issues/13")),
     _rule("container.oom", "container.out_of_memory",
-          ("outofmemory", "memory usage", "oom", "out of memory"),
+          ("outofmemory", "memory usage", "oom", "out of memory", "out-of-memory"),
           r"outofmemoryerror|killed due to memory usage|\boom[ -]?kill"
-          # the same verdict in people's words: "Task killed due to OOM", "exit code 137 (OOM)"
-          r"|\bkilled (?:due to|because of|by) (?:the |an? )?(?:oom|out[ -]of[ -]memory)\b|\(oom\)",
+          # the same verdict in people's words: "Task killed due to OOM", "killed by the out-of-memory killer", "exit
+          # code 137 (OOM)"
+          r"|\bkilled (?:due to|because of|by) (?:the |an? )?(?:oom|out[ -]of[ -]memory)\b|\b(?:137|killed)\W{0,3}\(oom\)",
           "container {container} was killed for exceeding its memory{exit_part}",
           sources=(_GH + "aws/amazon-ecs-agent/issues/1187", _GH + "aws/amazon-ecs-agent/issues/2467")),
     # --- an image reference the agent cannot parse (":tag" with the repository missing): no such image exists,
@@ -1224,7 +1235,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # Spot unless the text names maintenance or the EC2 host's end, as when the event carries it)
           ("maintenance", "retire", "retirement", "scheduledstop"),
           r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement"
-          r"|infrastructure is being retired"
+          r"|infrastructure is being retired|(?:infrastructure|host|instance) is undergoing maintenance"
           # AWS Health's notice that Fargate retires tasks on an old platform version revision
           r"|will retire (?:any |all )?tasks running on|server\.scheduledstop|stopped due to scheduled retirement"
           # AWS Health's event code for Fargate tasks retired to patch the platform (fargate-task-retirement.html)
@@ -1326,20 +1337,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"^(?:(?:the )?(?:task|job|run|flow run|container|worker|runner|session|build)s? )?"
           r"(?:(?:was|is|has been|being|got) )?(?:manually |forcefully |gracefully )?" + _CALLER_VERB +
           r"(?: (?:the |this )?(?:task|job|run|container|worker)s?)? (?:by|via|from|through|using) "
-          + _NOT_THE_PLATFORM + r"[\w@(][\w@./:'()+ -]{0,60}$"
+          r"[A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60}$"
           # a stop someone asked for: "User requested stop", "Request stop task by user action", "Terminate requested
           # by Mirage", "Teardown requested by the swarun controller"
           r"|^(?:(?:the )?(?:user|manual|operator|admin|administrator|client|caller|customer)[ -]?)?(?:requested|initiated) "
           r"(?:an? |the )?" + _STOP_NOUN + r"(?: (?:of )?(?:the |this )?(?:task|job|run)s?)?$"
           r"|^request(?:ed)? (?:to )?(?:stop|terminate|cancel|shut ?down)(?: (?:the |this )?(?:task|job|run)s?)?"
-          r"(?: (?:by|via|from) [\w@(][\w@./:'()+ -]{0,60})?$"
-          r"|^" + _STOP_NOUN + r" (?:was )?requested(?: by [\w@(][\w@./:'()+ -]{0,60})?$"
-          r"|^(?:the )?user (?:stopped|killed|terminated|cancell?ed|aborted)(?: (?:the |this )?[\w-]{1,30})?$"
+          r"(?: (?:by|via|from) [A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60})?$"
+          r"|^" + _STOP_NOUN + r" (?:was )?requested(?: by [A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60})?$"
+          r"|^(?:the )?user (?:stopped|killed|terminated|cancell?ed|aborted)(?: (?:the |this )?[A-Za-z0-9_-]{1,30})?$"
           # the cluster, stack or environment that ran the task was deleted on purpose (cloud-nuke, IaC teardowns)
           r"|^(?:terminating|stopping|killing) (?:the )?(?:task|job)s? (?:due to|because of|for) (?:the )?"
           r"(?:cluster|stack|service|environment|tenant|application|app) (?:deletion|teardown|removal)$"
           r"|^(?:cluster|stack|environment|tenant) (?:deletion|teardown)(?: cleanup| requested)?$|^terraform destroy$",
           "stopped on request: {tail}",
+          unless=(_NOT_A_CALLERS_WORDS,),
           sources=(_GH + "jenkinsci/amazon-ecs-plugin/blob/4d48ab3785efb47c5ee8f6ea05b40a59d9d6ee2a/src/main/java/com/"
                    "cloudbees/jenkins/plugins/amazonecs/ECSService.java",
                    _GH + "DataBiosphere/toil/blob/8593a3e155fa1b3c11dd0ab4e55d5037ec637f76/src/toil/batchSystems/awsBatch.py",
@@ -1558,8 +1570,10 @@ TOPIC_RULES: tuple[Rule, ...] = (
            r"|(?:could ?n[o'’]t|cannot|failed to|unable to|did ?n[o'’]t|never) reach(?:ed)? (?:the )?running"
            r"|\bstart ?up (?:failed|failure|error)|failed (?:during|at|on) start ?up",
            "the task never started",
-           # (a daemon's "Task failed to reach RUNNING status: Essential container in task exited": its container ran)
-           unless=(r"essential container in task exited",)),
+           # (not when its container ran and exited or crashed: a daemon's "Task failed to reach RUNNING status: Essential
+           # container in task exited", "… container exited with exit code 139")
+           unless=(r"essential container in task exited|exit(?:ed)? (?:with )?(?:exit )?(?:code|status)|crash|segfault"
+                   r"|segmentation fault",)),
     _topic("crash", "container.crashed",
            ("exit", "crash", "segfault", "segmentation", "panic", "non-zero", "nonzero"),
            r"exit(?:ed)? (?:with )?(?:code |status )?[1-9]|exited with (?:an )?error|non-?zero|crash|segfault"

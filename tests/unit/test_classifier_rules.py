@@ -1230,9 +1230,18 @@ SESSION_27_PROBES = [
     ("CannotStartContainerError: Error response from daemon: AppArmor enabled on system but the docker-default profile "
      "could not be loaded: running `/sbin/apparmor_parser apparmor_parser -Kr /var/lib/docker/tmp/docker-default` failed",
      "host.runtime_error"),
-    ("CannotStartContainerError: Error response from daemon: OCI runtime create failed: container_linux.go:380: starting "
-     "container process caused: process_linux.go:545: container init caused: rootfs_linux.go:76: mounting \"/dev/shm\" to "
-     "rootfs at \"/dev/shm\" caused: mount through procfd: no such device: unknown", "host.runtime_error"),
+    # ...but a path inside the container's merged filesystem is the container's own file
+    ("CannotStartContainerError: Error response from daemon: open /var/lib/docker/overlay2/abc123def4567890abc123def456"
+     "7890/merged/etc/app/config.yaml: no such file or directory", "container.start_failed"),
+    ("Cannot link to a non running container: /ecs-xxx-19-mongodb-aaf0 AS /ecs-xxx-19-web-b0c4/mongodb",
+     "container.start_failed"),
+    ("STOPPED(Stopped by Jenkins Amazon ECS PlugIn)", "user.stopped"),  # the console's column copied without its space
+    ("Killed by the out-of-memory killer", "container.out_of_memory"),
+    ("Task killed due to out-of-memory", "container.out_of_memory"),
+    ("Task did not reach RUNNING: container exited with exit code 139", "container.crashed"),
+    ("TerminationNotice", "infrastructure.spot_interruption"),
+    ("Stop Code: TerminationNotice. Stopped reason: the underlying host is undergoing maintenance",
+     "infrastructure.maintenance"),
     ("HostConfigError: error retrieving docker port map: 2 contiguous host ports unavailable", "capacity.unavailable"),
     # the reasons tools give StopTask, as the whole text (each from the tool's source)
     ("Stopped by Jenkins Amazon ECS PlugIn", "user.stopped"),
@@ -1257,6 +1266,16 @@ SESSION_27_PROBES = [
     ("Stop code: TerminationNotice", "infrastructure.spot_interruption"),
     (":bangbang: Stop Code: EssentialContainerExited\n:bangbang: Stop Reason: Essential container in task exited\n"
      "Task containers and their exit code:\n - envoy: 0\n - app: 2", "container.crashed"),
+    # (the notifier prints "unknown" for a container without an exit code: the list goes on past it)
+    (":bangbang: Stop Code: EssentialContainerExited\n:bangbang: Stop Reason: Essential container in task exited\n"
+     "Task containers and their exit code:\n - migrate: 0\n - app: unknown\n - worker: 139", "container.crashed"),
+    # ...two notifications pasted together are two tasks: whose exit code is whose, the text does not say
+    (("*Task:* arn:aws:ecs:us-east-1:123456789012:task/prod/0123abcd\n:bangbang: Stop Reason: Essential container in task "
+      "exited\nTask containers and their exit code:\n - app: 0\n\n") + ("*Task:* arn:aws:ecs:us-east-1:123456789012:task/"
+      "prod/4567ef01\n:bangbang: Stop Reason: Essential container in task exited\nTask containers and their exit code:\n"
+      " - app: 139\n"), "unknown"),
+    # ...and a list of exit codes that are not a task's containers is not read as one
+    ("Essential container in task exited\nCommon exit codes:\n - SIGKILL: 137\n - SIGTERM: 143", "unknown"),
     # a task inside a Step Functions cause inside the state's output: its quotes escaped twice
     (json.dumps({"name": "RunTask", "output": json.dumps({"Error": "States.TaskFailed", "Cause": _STEP_FUNCTIONS_CAUSE})},
                 indent=2), "container.crashed"),
@@ -1283,7 +1302,20 @@ def test_a_message_gets_its_familys_category(text, category):
                                   "Stopped by the ECS agent", "terminated by user-data script", "Stopped by health check",
                                   "Task stopped by Spot", "Cancelled by timeout", "Killed by watchdog after 2h",
                                   "Stopped by host maintenance", "Stopped by user due to error", "Stop requested after failure",
-                                  "Killed by Toil: job failed", "Stopped by deployment circuit breaker"])
+                                  "Killed by Toil: job failed", "Stopped by deployment circuit breaker",
+                                  # (adversarial review: the actor's later words, and platform actors in other words)
+                                  "Stopped by ECS: health check timed out", "Stopped by ECS: secret not found",
+                                  "Killed by AWS Batch due to timeout", "Stopped by Airflow because the task timed out",
+                                  "Stopped by AWS: instance retirement", "Stopped by Jenkins. Segmentation fault (core dumped)",
+                                  "Stopped by Jenkins Amazon ECS PlugIn (exit 139)", "Terminated by AWS", "Stopped by ecs-agent",
+                                  "Stopped by the ECS container agent", "Killed by the Linux kernel", "Killed by healthcheck",
+                                  "Stopped by ELB health checks", "Stopped by the load balancer", "Killed by systemd",
+                                  "Stopped by Fargate platform", "Terminated by AWS Spot", "Killed by the OS",
+                                  "Stopped by memory pressure", "Stopped by segfault", "Stopped by heartbeat timeout",
+                                  "Stopped by ЅIGKILL", "Killed by the out-of-memory killer", "Stop requested by Spot",
+                                  "Termination requested by EC2 Spot", "Shutdown requested by the host",
+                                  "Abort requested by the kernel", "Requested stop by ECS health check",
+                                  "Request to terminate by SIGKILL", "user-initiated shutdown"])
 def test_a_stop_by_the_platform_or_for_a_cause_is_not_a_callers(text):
     # user.caller_reason takes "<stopped> by <a tool or a person>"; a signal, the platform or a cause is no caller
     assert explain(text).category != "user.stopped"
@@ -1616,3 +1648,15 @@ def test_a_callers_reason_without_a_stop_code_is_not_a_crash_when_the_app_exits_
     # an old event or a pasted task carries no stopCode; the caller's SIGTERM (143) is the stop it asked for
     task = Task(stopped_reason=reason, containers=(Container(name="jnlp", image="jenkins/inbound-agent", exit_code=143),))
     assert classify(task).category == "user.stopped"
+
+
+@pytest.mark.parametrize("stop_code,exit_code,container_reason", [
+    (None, 139, None), (None, 1, None), ("EssentialContainerExited", 139, None), ("TaskFailedToStart", None, None),
+    ("EssentialContainerExited", 1, "Killed by Toil")])
+def test_a_callers_reason_in_the_text_never_hides_a_crash_or_another_stop_code(stop_code, exit_code, container_reason):
+    # ECS writes a StopTask caller's reason into stoppedReason under UserInitiated: the text speaks for a caller only
+    # there, under that code or none, and only while no container crashed
+    task = Task(stopped_reason="Essential container in task exited" if container_reason else "Stopped by Jenkins Amazon ECS PlugIn",
+                stop_code=stop_code, containers=(Container(name="app", image="acme/app:1", exit_code=exit_code,
+                                                           reason=container_reason),))
+    assert classify(task).category not in BENIGN_CATEGORIES
