@@ -392,6 +392,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
                    _DOCS + "cannot-create-volume.html",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/volume/mounts/validate.go")),
+    # The agent or the host out of file descriptors or socket buffers: the dial, the DNS lookup or the docker.sock
+    # call fails on the instance before any packet leaves it, so the task's route is not at fault (the agent's own
+    # descriptor limit and leaks, amazon-ecs-agent#362, #488, #2336). Before the network and logging rules.
+    _rule("host.descriptors_exhausted", "host.runtime_error",
+          ("too many open files", "no buffer space available"),
+          r"too many open files|no buffer space available",
+          "the container instance ran out of file descriptors or socket buffers: {tail}",
+          hint="Drain and replace the container instance; check the ECS agent's and Docker's open files (/proc/<pid>/limits, "
+               "/proc/sys/fs/file-nr) and update the agent and AMI (old agents leaked descriptors).",
+          sources=(_GH + "aws/amazon-ecs-agent/issues/362", _GH + "aws/amazon-ecs-agent/issues/488",
+                   _GH + "aws/amazon-ecs-agent/issues/2336")),
     # --- a log driver that cannot start fails the container even when the cause is a refused connection to its
     # endpoint (fluentd/syslog address): the fix is in the logConfiguration, so it decides before transport errors
     # ...unless it failed reaching an AWS endpoint (CloudWatch Logs): that is the task's network, as below

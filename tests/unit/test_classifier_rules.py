@@ -52,7 +52,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(95))
+@pytest.mark.parametrize("index", range(96))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -62,7 +62,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 95
+    assert len(stop_reasons) == 96
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1233,6 +1233,8 @@ SESSION_27_PROBES = [
     # ...but a path inside the container's merged filesystem is the container's own file
     ("CannotStartContainerError: Error response from daemon: open /var/lib/docker/overlay2/abc123def4567890abc123def456"
      "7890/merged/etc/app/config.yaml: no such file or directory", "container.start_failed"),
+    # the agent out of file descriptors: the lookup fails on the instance, not on the task's route
+    ("CannotPullContainerError: dial unix /var/run/docker.sock: too many open files", "host.runtime_error"),
     ("Cannot link to a non running container: /ecs-xxx-19-mongodb-aaf0 AS /ecs-xxx-19-web-b0c4/mongodb",
      "container.start_failed"),
     ("STOPPED(Stopped by Jenkins Amazon ECS PlugIn)", "user.stopped"),  # the console's column copied without its space
