@@ -1400,7 +1400,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # text (a paste of several events may hold a failed task beside one), and not TASKS_STOPPED, which a health
           # check's stop sends too
           r"|^(?:service_steady_state|taskset_steady_state|capacity_provider_steady_state|service_desired_count_updated)$",
-          "the service scheduler replaced the task: {tail}",
+          "a service scheduler event (a deployment, a scale-in or the service settling): {tail}",
           sources=(_GH + "michaelrommel/fleetshell/blob/e282003457c07ffba67398a5b1eecbf9c95cdf46/infrastructure/make_gateway_migrate.sh",
                    _DOCS + "service-event-messages.html")),
     # Several retries and then nothing: the SDK kept getting transient errors and ECS cut the cause off.

@@ -1662,3 +1662,9 @@ def test_a_callers_reason_in_the_text_never_hides_a_crash_or_another_stop_code(s
                 stop_code=stop_code, containers=(Container(name="app", image="acme/app:1", exit_code=exit_code,
                                                            reason=container_reason),))
     assert classify(task).category not in BENIGN_CATEGORIES
+
+
+def test_a_service_event_line_is_summarised_as_an_event_not_as_a_replaced_task():
+    # "has reached a steady state" replaced nothing (a docs sweep found the old summary saying so)
+    summary = explain("(service my-svc) has reached a steady state.").summary
+    assert "replaced" not in summary and summary.startswith("a service scheduler event")
