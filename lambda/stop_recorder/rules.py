@@ -579,7 +579,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("devicemapper", "devmapper", "dm_task", "overlay mount", "aufs mount", "docker daemon", "error during connect", "hcsshim::",
            "extraction snapshot", "parent snapshot", "rootfs component", "layer does not exist", "containerd-mount",
            "/var/lib/docker/overlay2/",
-           "hcs::", "re-exec error", "bridge"),
+           "hcs::", "re-exec error", "bridge", "windows system call", "syscall did not complete", "attach namespace",
+           "unix.sock/", "docker.sock/"),
           r"devicemapper|devmapper|dm_task_run|error creating (?:overlay|aufs) mount|cannot connect to the docker daemon"
           # containerd's snapshotter or Docker's layer store on the host is inconsistent (containerd#9260, unpacker.go)
           r"|failed to prepare extraction snapshot|parent snapshot \S{1,200} does not exist|failed to mount rootfs component"
@@ -598,7 +599,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # memory); other causes ("The request is not supported", "The directory name is invalid") come from the
           # task's volumes and paths and stay the start rules'
           r"|hcs(?:shim)?::createcomputesystem [^:]{0,80}: (?:the virtual machine could not be started"
-          r"|the paging file is too small|insufficient system resources)",
+          r"|the paging file is too small|insufficient system resources)"
+          # ...the compute system dying under the container, HNS failing to attach its network namespace, or a
+          # Windows syscall stuck past the platform's timeout: the host's, whatever the task (hcsshim#598, #1822,
+          # moby#40320 on the ECS Windows AMI)
+          r"|failure in a windows system call: the compute system exited unexpectedly|attach namespace failed"
+          r"|syscall did not complete within operation timeout"
+          # the agent's own call to the local daemon dropped (EOF) as quoted without the agent's error type
+          # (amazon-ecs-agent#1708: "Post http://unix.sock/v1.19/containers/…/start EOF")
+          r"|\b(?:post|get|delete) http://(?:unix\.sock|%2fvar%2frun%2fdocker\.sock|docker\.sock)/\S{1,300}:? eof\b",
           "the host's container runtime failed: {tail}",
           # ...unless HCS said the image's Windows version does not fit the host: the platform rules decide that
           unless=(r"operating system does not match|is incompatible with",),
@@ -607,7 +616,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
           ("nvidia-container-cli", "error running hook", "could not select device driver", "invalid runtime name",
-           "runtime is not set for gpu", "/dev/nvidia", "prestart hook", "/dev/neuron"),
+           "runtime is not set for gpu", "/dev/nvidia", "prestart hook", "/dev/neuron", "nvidia gpu manager", "nvidia nvml"),
           # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised;
           # "running prestart hook 1 caused …" / "error running prestart hook #0" survive a cut at 255 that drops the rest
           r"nvidia-container-cli|error running hook\b|running prestart hook|could not select device driver"
@@ -617,7 +626,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the GPU's device node is missing on the instance the task was placed on
           r"|adding custom device \"?/dev/nvidia"
           # ...or an Inferentia/Trainium device the task asked for (ecs-agent/utils/neuron/neuron_linux.go)
-          r"|/dev/neuron\d{1,3}\W{0,3} (?:not found|no such file)|device file /dev/neuron\d{1,3} not found",
+          r"|/dev/neuron\d{1,3}\W{0,3} (?:not found|no such file)|device file /dev/neuron\d{1,3} not found"
+          # ecs-init's GPU manager could not load the driver (a GPU AMI on an instance without one: amazon-ecs-agent#2424)
+          r"|nvidia gpu manager: setup failed|error initializing nvidia nvml",
           "a runtime hook on the host (the GPU runtime, a network plugin) failed: {tail}",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/runtime_unix.go", _AGENT + "api/task/task.go")),

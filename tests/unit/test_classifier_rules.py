@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given
@@ -1235,6 +1236,16 @@ SESSION_27_PROBES = [
      "7890/merged/etc/app/config.yaml: no such file or directory", "container.start_failed"),
     # the agent out of file descriptors: the lookup fails on the instance, not on the task's route
     ("CannotPullContainerError: dial unix /var/run/docker.sock: too many open files", "host.runtime_error"),
+    # the Windows host's compute service and syscalls, the agent's dropped daemon call without its prefix, ecs-init's GPU
+    ("CannotStartContainerError: Error response from daemon: container 3f1e encountered an error during Start: failure "
+     "in a Windows system call: The compute system exited unexpectedly. (0xc0370106)", "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim "
+     "task: hcs::CreateComputeSystem 7741aa979c8a: The requested operation for attach namespace failed.: unknown",
+     "host.runtime_error"),
+    ("Syscall did not complete within operation timeout. This may indicate a platform issue. [cid=88f33b444ddf "
+     "timeout=4m0s]", "host.runtime_error"),
+    ("Post http://unix.sock/v1.19/containers/ecs-app-1-app-ce93b6eacdcaeac4e901/start EOF", "host.runtime_error"),
+    ("Nvidia GPU Manager: setup failed: error initializing nvidia nvml: nvml: Driver Not Loaded", "host.runtime_error"),
     ("Cannot link to a non running container: /ecs-xxx-19-mongodb-aaf0 AS /ecs-xxx-19-web-b0c4/mongodb",
      "container.start_failed"),
     ("STOPPED(Stopped by Jenkins Amazon ECS PlugIn)", "user.stopped"),  # the console's column copied without its space
@@ -1668,3 +1679,11 @@ def test_a_service_event_line_is_summarised_as_an_event_not_as_a_replaced_task()
     # "has reached a steady state" replaced nothing (a docs sweep found the old summary saying so)
     summary = explain("(service my-svc) has reached a steady state.").summary
     assert "replaced" not in summary and summary.startswith("a service scheduler event")
+
+
+@pytest.mark.parametrize("rule", BUILTIN_RULES, ids=lambda rule: rule.id)
+def test_no_pattern_text_ran_on_into_a_rules_summary_or_hint(rule):
+    # Python joins adjacent string literals: a comma misplaced after a rule's pattern makes the next pattern lines
+    # part of the summary, silently (a host rule's did, stop 27). A summary or hint is prose, never regex syntax.
+    for prose in (rule.summary, rule.hint or ""):
+        assert not re.search(r"\(\?[:=!<]|\\[bdsSwW]|\{\d{1,3},\d{1,3}\}|^\|", prose), prose[:120]
