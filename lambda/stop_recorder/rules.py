@@ -292,7 +292,9 @@ def _relayed_run_task_reason(words: str) -> str:
 
 _NOT_A_RUN_TASK_FAILURE = r":(?:task|service|cluster|task-definition|task-set)/"
 _ENV_FILE = r"(?:env(?:ironment)?(?: variable)? files?|envfiles?)(?!\\{0,7}[\"']\s{0,3}:)"
-_PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository"
+# (ECR's GetAuthorizationToken is the pull's first call: "ThrottlingException when calling the GetAuthorizationToken
+# operation: Rate exceeded")
+_PULL_CONTEXT = r"pull|image|registry|manifest|\bref\b|repository|getauthorizationtoken"
 
 # Tried in order, first match wins. Specific families first, then the prefix families (`family=True`), which
 # give a sound category to a message nobody has seen before. Summaries use named groups and the context fields
@@ -326,6 +328,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
           ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace",
+           "sufficient free ipv", "insufficientcidrblocks",
            "pause container namespace",
            "containernetworkingerror", "no ipv6 address found", "container resource provisioning", "cni plugin"),
           r"network interface provision|failed to (?:configure|set ?up|attach|provision|create) (?:the )?eni"
@@ -333,6 +336,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # aws/amazon-ecs-agent#1151)
           r"|unable to configure pause container namespace"
           r"|eni (?:attachment|provisioning)|not have enough free addresses|insufficientfreeaddressesinsubnet"
+          # EC2's own words for a subnet out of addresses or prefixes (InvalidParameterValue, InsufficientCidrBlocks)
+          r"|(?:aren't|are not) sufficient free ipv[46] addresses|insufficientcidrblocks"
           r"|networkinterfacelimitexceeded|create network interface|invoke eni plugin|failed to set ?up network namespace"
           r"|attach(?:ing)? (?:the )?network interface|network interface (?:attachment|could not|cannot|failed)"
           r"|containernetworkingerror"  # the agent's error type for a task network namespace it could not set up

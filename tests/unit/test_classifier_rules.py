@@ -1246,6 +1246,9 @@ SESSION_27_PROBES = [
      "timeout=4m0s]", "host.runtime_error"),
     ("Post http://unix.sock/v1.19/containers/ecs-app-1-app-ce93b6eacdcaeac4e901/start EOF", "host.runtime_error"),
     ("Nvidia GPU Manager: setup failed: error initializing nvidia nvml: nvml: Driver Not Loaded", "host.runtime_error"),
+    ("Client.InvalidParameterValue : There aren't sufficient free Ipv4 addresses or prefixes", "network.interface_failed"),
+    ("An error occurred (ThrottlingException) when calling the GetAuthorizationToken operation: Rate exceeded",
+     "image.rate_limited"),
     ("Cannot link to a non running container: /ecs-xxx-19-mongodb-aaf0 AS /ecs-xxx-19-web-b0c4/mongodb",
      "container.start_failed"),
     ("STOPPED(Stopped by Jenkins Amazon ECS PlugIn)", "user.stopped"),  # the console's column copied without its space
