@@ -384,7 +384,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # Server volume, whose credentialsParameter must be an SSM or Secrets Manager ARN (fsxwindowsfileserver_windows.go)
           r"|error while creating mount source path|bind source path does not exist|fsxwindowsfileserver|unsupported credentialsparameter"
           # Docker copying the image's files into a new task volume (/var/lib/ecs/volumes/…) before start
-          r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror",
+          r"|(?:copy file info for|chown) /var/lib/(?:ecs|docker)/volumes/|invalidvolumeerror"
+          # the agent refusing a task's volume before any mount: FSx for Windows File Server on a Linux instance, or a
+          # shared Docker volume already on the host with other options or labels (agent/api/task/task.go and
+          # task_linux.go, whose "intialize" is spelled so)
+          r"|volumes is only supported on windows container instance"
+          r"|non-autoprovisioned volume does not match existing volume",
           "volume could not be mounted{fs_part}: {tail}",
           # a full disk on the host breaks the mount's mkdir too, and more disk is its fix (the disk rules, below);
           # runc mounting the container's own filesystems (proc, sysfs, cgroup, devpts: a type, not a path, as the
@@ -396,7 +401,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _AGENT + "taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
                    _GH + "aws-samples/cost-effective-aws-deployment-of-comfyui/issues/7", _GH + "cloudstax/firecamp/issues/46",
                    _DOCS + "cannot-create-volume.html",
-                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/volume/mounts/validate.go")),
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/volume/mounts/validate.go",
+                   _AGENT + "api/task/task.go", _AGENT + "api/task/task_linux.go")),
     # The agent or the host out of file descriptors or socket buffers: the dial, the DNS lookup or the docker.sock
     # call fails on the instance before any packet leaves it, so the task's route is not at fault (the agent's own
     # descriptor limit and leaks, amazon-ecs-agent#362, #488, #2336). Before the network and logging rules.

@@ -1249,6 +1249,10 @@ SESSION_27_PROBES = [
     ("Client.InvalidParameterValue : There aren't sufficient free Ipv4 addresses or prefixes", "network.interface_failed"),
     ("An error occurred (ThrottlingException) when calling the GetAuthorizationToken operation: Rate exceeded",
      "image.rate_limited"),
+    ("task with FSx for Windows File Server volumes is only supported on Windows container instance",
+     "storage.mount_failed"),
+    ("intialize volume: non-autoprovisioned volume does not match existing volume labels: existing: map[a:b], expected: "
+     "map[]", "storage.mount_failed"),
     ("Cannot link to a non running container: /ecs-xxx-19-mongodb-aaf0 AS /ecs-xxx-19-web-b0c4/mongodb",
      "container.start_failed"),
     ("STOPPED(Stopped by Jenkins Amazon ECS PlugIn)", "user.stopped"),  # the console's column copied without its space
