@@ -684,12 +684,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                   r"|ecr registry auth",),
           sources=("https://pkg.go.dev/encoding/json#SyntaxError", _AGENT + "asm/asm.go")),
     _rule("secret.asm_missing", "secret.invalid",
-          ("secret from asm", "secrets from asm", "secrets manager", "asm fetching"),
-          _SECRETS_SERVICE,
+          ("secret from asm", "secrets from asm", "secrets manager", "asm fetching", "did not contain json key",
+           "find the specified secret"),
+          # (Secrets Manager's own words and the agent's JSON-key check name the service without its name)
+          _SECRETS_SERVICE + r"|did not contain json key|can.t find the specified secret",
           # the agent's own checks of what the task definition names: an ARN it cannot parse, a value that is not
           # the JSON it expects (agent/taskresource/asmsecret/asmsecret.go, agent/asm/asm.go)
           also=(r"resourcenotfound|can't find|can.t find|not found|does not exist|did not contain json key"
                 r"|invalidrequestexception|unmarshal|invalid character|looking for beginning of value|invalid arn\b"
+                # the service refusing the reference itself (a name with characters it does not allow)
+                r"|validationexception: invalid name"
                 # a private registry's credentials secret without its username or password (agent/asm/asm.go)
                 r"|invalid schema|is malformed, empty field|empty secrets value",),
           summary="secret{secret_ref} is missing or malformed",
@@ -698,6 +702,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("ssm", "parameter"),
           r"invalid ssm parameters?:?\s{0,4}(?P<parameter>[\w/.:-]{1,200})?|parameters? (?:not found|does not exist)"
           r"|parameternotfound|^invalid parameters?: /"
+          # SSM refusing the parameter's name itself (a name prefixed "ssm", a malformed path)
+          r"|validationexception: parameter name\b"
           # The agent names the service first and passes on GetParameters' InvalidParameters (names that do not exist)
           r"|(?:from ssm|parameter store)[^:]{0,60}: invalid parameters?:?\s{0,4}(?P<parameter_2>[\w/.:,-]{1,200})?",
           "SSM parameter {parameter_or} does not exist",

@@ -1253,6 +1253,13 @@ SESSION_27_PROBES = [
      "storage.mount_failed"),
     ("intialize volume: non-autoprovisioned volume does not match existing volume labels: existing: map[a:b], expected: "
      "map[]", "storage.mount_failed"),
+    ("ResourceInitializationError: unable to retrieve secret from asm: failed to fetch secret arn:aws:secretsmanager:us-east-1:"
+     "123456789012:secret:investment-tracker/db-connection-KMHXlO api error ValidationException: Invalid name. Must be a "
+     "valid name containing alphanumeric characters", "secret.invalid"),
+    ("ResourceInitializationError: unable to pull secrets... did not contain json key UI_USERNAME", "secret.invalid"),
+    ("ResourceInitializationError … can't find the specified secret value for staging label: AWSCURRENT", "secret.invalid"),
+    ("Failed to decrypt secret due to failed to retrieve decrypted secret from arn:aws:ssm:eu-west-1:123456789012:parameter/"
+     "first_part/DB_HOST due to ValidationException: Parameter name: can't be prefixed with \"ssm\"", "secret.invalid"),
     ("Cannot link to a non running container: /ecs-xxx-19-mongodb-aaf0 AS /ecs-xxx-19-web-b0c4/mongodb",
      "container.start_failed"),
     ("STOPPED(Stopped by Jenkins Amazon ECS PlugIn)", "user.stopped"),  # the console's column copied without its space
