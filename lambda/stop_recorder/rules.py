@@ -409,9 +409,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("host.descriptors_exhausted", "host.runtime_error",
           ("too many open files", "no buffer space available"),
           r"too many open files|no buffer space available",
-          "the container instance ran out of file descriptors or socket buffers: {tail}",
-          hint="Drain and replace the container instance; check the ECS agent's and Docker's open files (/proc/<pid>/limits, "
-               "/proc/sys/fs/file-nr) and update the agent and AMI (old agents leaked descriptors).",
+          "the host ran out of file descriptors or socket buffers: {tail}",
+          hint="On EC2, drain and replace the container instance, check the ECS agent's and Docker's open files "
+               "(/proc/<pid>/limits, /proc/sys/fs/file-nr) and update the agent and AMI (old agents leaked descriptors); "
+               "on Fargate, retry the task and report it to AWS if it repeats. If the message is the application's own, "
+               "raise the container's nofile ulimit.",
           sources=(_GH + "aws/amazon-ecs-agent/issues/362", _GH + "aws/amazon-ecs-agent/issues/488",
                    _GH + "aws/amazon-ecs-agent/issues/2336")),
     # --- a log driver that cannot start fails the container even when the cause is a refused connection to its
@@ -1035,7 +1037,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "oci runtime", "runc create failed", "starting container process", "port is already allocated", "device",
            "mount callback failed", "cannotstartcontainer", "cannotcreatecontainer", "failed to create endpoint",
            "cannot start container", "taskdependencyerror", "task dependencies cannot be resolved",
-           "recognized transport protocol", "unrecognizedtransportprotocol", "cannot link to"),
+           "recognized transport protocol", "unrecognizedtransportprotocol"),
           # The CannotStartContainerError / CannotCreateContainerError prefix decides when no finer rule above matched
           # (disk, volume, log driver, GPU runtime and platform rules come first).
           r"executable file not found|no such file or directory|permission denied|exec user process caused|unable to find user"
@@ -1044,10 +1046,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|failed to create endpoint \S{1,100} on network|cannot start container"
           r"|taskdependencyerror|task dependencies cannot be resolved"  # the agent sends the latter without its name too
           # a port mapping whose protocol the agent cannot use (agent/api/container/transport.go, port_binding.go)
-          r"|is not a recognized transport protocol|unrecognizedtransportprotocol"
-          # Docker's own start error quoted without the agent's prefix: a container linked to one that is not running
-          # (amazon-ecs-agent#33)
-          r"|cannot link to a non running container",
+          r"|is not a recognized transport protocol|unrecognizedtransportprotocol",
           "container {container} could not start: {tail}",
           # An error of the image pull (a credential helper the agent could not exec) is the pull family's.
           # ...and runc saying the kernel OOM-killed the container's init is its memory (runc process_linux.go)
@@ -1274,7 +1273,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # Spot unless the text names maintenance or the EC2 host's end, as when the event carries it)
           ("maintenance", "retire", "retirement", "scheduledstop"),
           r"performing maintenance|maintenance on the underlying|scheduled for retirement|task retirement"
-          r"|infrastructure is being retired|(?:infrastructure|host|instance) is undergoing maintenance"
+          r"|infrastructure is being retired"
           # AWS Health's notice that Fargate retires tasks on an old platform version revision
           r"|will retire (?:any |all )?tasks running on|server\.scheduledstop|stopped due to scheduled retirement"
           # AWS Health's event code for Fargate tasks retired to patch the platform (fargate-task-retirement.html)
@@ -1605,14 +1604,14 @@ TOPIC_RULES: tuple[Rule, ...] = (
            "a container could not start"),
     _topic("task_start", "task.init_failed", ("start", "running"),
            r"(?:could ?n[o'’]t|cannot|can't|can’t|failed to|unable to|not) (?:be )?start|never started"
-           # ...or never got as far as RUNNING ("Task failed to reach RUNNING state"), or its startup failed
-           r"|(?:could ?n[o'’]t|cannot|failed to|unable to|did ?n[o'’]t|never) reach(?:ed)? (?:the )?running"
-           r"|\bstart ?up (?:failed|failure|error)|failed (?:during|at|on) start ?up",
+           # ...or never got as far as RUNNING ("Task failed to reach RUNNING state", a controller's StopTask reason).
+           # (Not "startup failed": an application's own log line, "Application startup failed", says that too.)
+           r"|(?:could ?n[o'’]t|cannot|failed to|unable to|did ?n[o'’]t|never) reach(?:ed)? (?:the )?running",
            "the task never started",
            # (not when its container ran and exited or crashed: a daemon's "Task failed to reach RUNNING status: Essential
            # container in task exited", "… container exited with exit code 139")
-           unless=(r"essential container in task exited|exit(?:ed)? (?:with )?(?:exit )?(?:code|status)|crash|segfault"
-                   r"|segmentation fault",)),
+           unless=(r"essential container in task exited|exit(?:ed)? (?:with )?(?:exit )?(?:code|status)|exited \d|crash|segfault"
+                   r"|segmentation fault|terminated with (?:exit )?status|non-?zero|not in success state",)),
     _topic("crash", "container.crashed",
            ("exit", "crash", "segfault", "segmentation", "panic", "non-zero", "nonzero"),
            r"exit(?:ed)? (?:with )?(?:code |status )?[1-9]|exited with (?:an )?error|non-?zero|crash|segfault"

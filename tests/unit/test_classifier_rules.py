@@ -1260,15 +1260,18 @@ SESSION_27_PROBES = [
     ("ResourceInitializationError … can't find the specified secret value for staging label: AWSCURRENT", "secret.invalid"),
     ("Failed to decrypt secret due to failed to retrieve decrypted secret from arn:aws:ssm:eu-west-1:123456789012:parameter/"
      "first_part/DB_HOST due to ValidationException: Parameter name: can't be prefixed with \"ssm\"", "secret.invalid"),
-    ("Cannot link to a non running container: /ecs-xxx-19-mongodb-aaf0 AS /ecs-xxx-19-web-b0c4/mongodb",
-     "container.start_failed"),
     ("STOPPED(Stopped by Jenkins Amazon ECS PlugIn)", "user.stopped"),  # the console's column copied without its space
     ("Killed by the out-of-memory killer", "container.out_of_memory"),
     ("Task killed due to out-of-memory", "container.out_of_memory"),
     ("Task did not reach RUNNING: container exited with exit code 139", "container.crashed"),
+    # (second review: an application's own "startup failed" and "undergoing maintenance" lines are not the task's)
+    ("This task is not in success state - last 10 logs from Cloudwatch:\n2024-05-01 12:00:01 ERROR [main] Application "
+     "startup failed\norg.springframework.beans.factory.BeanCreationException: Error creating bean with name 'dataSource'",
+     "unknown"),
+    ("ECS task failed to reach RUNNING: container app exited 1", "container.crashed"),
+    ("Essential container in task exited. Exit code: 1. psycopg2.OperationalError: the database instance is undergoing "
+     "maintenance", "container.crashed"),
     ("TerminationNotice", "infrastructure.spot_interruption"),
-    ("Stop Code: TerminationNotice. Stopped reason: the underlying host is undergoing maintenance",
-     "infrastructure.maintenance"),
     ("HostConfigError: error retrieving docker port map: 2 contiguous host ports unavailable", "capacity.unavailable"),
     # the reasons tools give StopTask, as the whole text (each from the tool's source)
     ("Stopped by Jenkins Amazon ECS PlugIn", "user.stopped"),
@@ -1284,7 +1287,6 @@ SESSION_27_PROBES = [
     ("Stack deletion cleanup", "user.stopped"),
     ("Terraform destroy", "user.stopped"),
     ("Task failed to reach RUNNING state", "task.init_failed"),
-    ("runner startup failed", "task.init_failed"),
     # (a daemon's task whose container ran and exited: not a start failure, and no details to say more)
     ("Task failed to reach RUNNING status: Essential container in task exited", "unknown"),
     # a stop code relayed in a chat notifier's text is read as the event's own would be
@@ -1701,3 +1703,13 @@ def test_no_pattern_text_ran_on_into_a_rules_summary_or_hint(rule):
     # part of the summary, silently (a host rule's did, stop 27). A summary or hint is prose, never regex syntax.
     for prose in (rule.summary, rule.hint or ""):
         assert not re.search(r"\(\?[:=!<]|\\[bdsSwW]|\{\d{1,3},\d{1,3}\}|^\|", prose), prose[:120]
+
+
+def test_a_linked_containers_crash_is_the_cause_not_the_link_that_then_failed():
+    # second review: Docker's "Cannot link to a non running container" in the linking container's reason follows the
+    # linked container's own exit (amazon-ecs-agent#33); the crash is what to fix
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container(name="mongodb", image="mongo:4", exit_code=100),
+                            Container(name="web", image="acme/web:1", reason="Cannot link to a non running container: "
+                                      "/ecs-x-19-mongodb-aaf0 AS /ecs-x-19-web-b0c4/mongodb")))
+    assert classify(task).category == "container.crashed"
