@@ -107,7 +107,9 @@ CATEGORIES: dict[str, Category] = {
            "stopped-task-error-codes.html"),
         _c("capacity.unavailable", "error", "aws", True,
            "no capacity to place or start the task",
-           "Retry, allow more subnets/AZs, or add a fallback capacity provider (FARGATE next to FARGATE_SPOT).",
+           "Retry, allow more subnets/AZs, or add a fallback capacity provider (FARGATE next to FARGATE_SPOT); if the "
+           "task's placement constraints or host ports can never fit the cluster (distinctInstance with more tasks than "
+           "instances, a static port already used), change the task definition or the service instead.",
            "stopped-task-error-codes.html"),
         _c("container.out_of_memory", "error", "application", False,
            "essential container killed for exceeding its memory",
