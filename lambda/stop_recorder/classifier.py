@@ -246,9 +246,10 @@ _STOP_CODES = {code.lower(): code for code in ("UserInitiated", "ServiceSchedule
                                                 "TerminationNotice", "TaskFailedToStart", "EssentialContainerExited",
                                                 "InfrastructureHealth")}
 # ...and the code's name alone as the whole reason ("TerminationNotice", "Task stopped: TerminationNotice")
-_BARE_STOP_CODE = re.compile(r"\W{0,3}(?:task stopped\W{1,3})?(" + "|".join(_STOP_CODES.values()) + r")\W{0,3}$", re.IGNORECASE)
-_RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\{0,7}["']?\s{0,3}[:=]\s{0,3}\\{0,7}["']?(""" + "|".join(_STOP_CODES.values())
-                                + r")\b", re.IGNORECASE)
+_STOP_CODE_NAMES = "(" + "|".join(_STOP_CODES.values()) + ")"
+_BARE_STOP_CODE = re.compile(r"\W{0,3}(?:task stopped\W{1,3})?" + _STOP_CODE_NAMES + r"\W{0,3}$", re.IGNORECASE)
+_RELAYED_STOP_CODE = re.compile(r"""\bstop[ _]?code\\{0,7}["']?\s{0,3}[:=]\s{0,3}\\{0,7}["']?""" + _STOP_CODE_NAMES + r"\b",
+                                re.IGNORECASE)
 
 
 # ...and the containers' exit codes: a task dumped as JSON or a Python dict (Airflow's "This task is not in success

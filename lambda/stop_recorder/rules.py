@@ -136,7 +136,7 @@ class NeedleScanner:
             self._automaton.make_automaton()
         elif needles:
             self._pattern = re.compile(_trie_regex(needles))
-        self._implied = _ImpliedNeedles(needles)
+            self._implied = _ImpliedNeedles(needles)  # the trie regex finds one needle per position, not those inside it
 
     def scan(self, lowered: str) -> frozenset[str]:
         """The needles present in a lowercase text."""
@@ -249,6 +249,8 @@ _GH = "https://github.com/"
 # A caller's stop in its own words (rule user.caller_reason): the verb, what was stopped, and who may not be the caller.
 _CALLER_VERB = r"(?:stop(?:ped|ping)?|kill(?:ed|ing)?|terminat(?:e|ed|ing)|cancell?(?:ed|ing)?|abort(?:ed|ing)?|shut ?down)"
 _STOP_NOUN = r"(?:stop|terminat(?:e|ion)|shut ?down|cancell?ation|cancel|teardown|abort)"
+# ...and who: a tool's or a person's name in ASCII words (no ':' or '.' that starts another clause)
+_CALLER_ACTOR = r"[A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60}"
 # The actor named must be a tool or a person: no word of the text may name the platform, a cause or a failure (a signal,
 # the kernel, memory, Spot, the instance, a health check, a time limit, ECS itself…). "Amazon ECS", "AWS" and "ECS" pass
 # only as part of a tool's name ("Jenkins Amazon ECS PlugIn", "ECS CLI", "AWS Tunnel").
@@ -1375,14 +1377,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"^(?:(?:the )?(?:task|job|run|flow run|container|worker|runner|session|build)s? )?"
           r"(?:(?:was|is|has been|being|got) )?(?:manually |forcefully |gracefully )?" + _CALLER_VERB +
           r"(?: (?:the |this )?(?:task|job|run|container|worker)s?)? (?:by|via|from|through|using) "
-          r"[A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60}$"
+          + _CALLER_ACTOR + r"$"
           # a stop someone asked for: "User requested stop", "Request stop task by user action", "Terminate requested
           # by Mirage", "Teardown requested by the swarun controller"
           r"|^(?:(?:the )?(?:user|manual|operator|admin|administrator|client|caller|customer)[ -]?)?(?:requested|initiated) "
           r"(?:an? |the )?" + _STOP_NOUN + r"(?: (?:of )?(?:the |this )?(?:task|job|run)s?)?$"
           r"|^request(?:ed)? (?:to )?(?:stop|terminate|cancel|shut ?down)(?: (?:the |this )?(?:task|job|run)s?)?"
-          r"(?: (?:by|via|from) [A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60})?$"
-          r"|^" + _STOP_NOUN + r" (?:was )?requested(?: by [A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60})?$"
+          r"(?: (?:by|via|from) " + _CALLER_ACTOR + r")?$"
+          r"|^" + _STOP_NOUN + r" (?:was )?requested(?: by " + _CALLER_ACTOR + r")?$"
           r"|^(?:the )?user (?:stopped|killed|terminated|cancell?ed|aborted)(?: (?:the |this )?[A-Za-z0-9_-]{1,30})?$"
           # the cluster, stack or environment that ran the task was deleted on purpose (cloud-nuke, IaC teardowns)
           r"|^(?:terminating|stopping|killing) (?:the )?(?:task|job)s? (?:due to|because of|for) (?:the )?"
