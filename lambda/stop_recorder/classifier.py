@@ -29,7 +29,8 @@ SIGNALS = {129: "SIGHUP", 130: "SIGINT", 131: "SIGQUIT", 132: "SIGILL", 134: "SI
 _STOPPED_BY_ECS = (137, 143)
 _STOP_REQUESTS = ("user.stopped", "service.scaling")
 _USER_STOP = next(r for r in BUILTIN_RULES if r.id == "user.stop_task")
-_CALLER_REASON = next(r for r in BUILTIN_RULES if r.id == "user.caller_reason")
+# Rules that read a StopTask caller's own words, so speak only where a caller may have stopped the task.
+_CALLERS_WORDS = frozenset(r for r in BUILTIN_RULES if r.id in ("user.caller_reason", "task.caller_time_limit"))
 _SECRET = re.compile(r"arn:aws[\w-]*:(?:secretsmanager|ssm):[^\s,\"')\]]+")
 _HOST = re.compile(r"https?://([\w.-]+)|dial tcp (?:\[?[\w.:]*\]?:\d+|[\w.-]+)|lookup ([\w.-]+)")
 _FS = re.compile(r"\bfs-[0-9a-f]{8,17}\b")
@@ -79,7 +80,7 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     task = _with_relayed_signals(task)
     texts = _texts(task)
     hit = (_match(texts, custom_rules) if custom_rules else None) or _oom_first(_match_builtin(texts), texts)
-    if hit is not None and hit[0] is _CALLER_REASON and not _may_be_a_callers_stop(task, hit[1]):
+    if hit is not None and hit[0] in _CALLERS_WORDS and not _may_be_a_callers_stop(task, hit[1]):
         hit = None  # the stop code, a container's own reason or a crash's exit code says otherwise
     by_code = _by_stop_code(task, hit)
     if by_code is not None:
@@ -604,6 +605,15 @@ def _by_exit_codes(task: Task) -> Classification:
                         "so its last log lines may be lost")
         return _build(task, "container.completed", "exit.zero", summary, culprit, logs_may_be_lost=bool(killed))
     signalled = [c for c in apps if c.exit_code in _STOPPED_BY_ECS]
+    if signalled and task.stop_code == "ServiceSchedulerInitiated":
+        # The scheduler asked for the stop (SIGTERM, then SIGKILL after stopTimeout), though no text says why: a 143
+        # obeyed it, and a 137 did not exit in time. Neither is a crash "without a stop request".
+        killed = next((c for c in signalled if c.exit_code == 137 and not _oom(c)), None)
+        if killed is not None:
+            return _build(task, "container.stop_timeout", "stopcode.ServiceSchedulerInitiated+exit.137",
+                          f"container {killed.name} did not exit within stopTimeout after the service scheduler's SIGTERM "
+                          "and was killed (exit 137); its last log lines may be lost", killed, logs_may_be_lost=True)
+        signalled = []
     if signalled:
         culprit = signalled[0]
         signal = signal_name(culprit.exit_code)

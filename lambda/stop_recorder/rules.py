@@ -1333,6 +1333,28 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           "stopped at the time limit its scheduler set: {tail}",
           sources=("https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html",
                    "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html")),
+    # Any other tool's StopTask reason that names the time limit it stopped the run at ("Migration step exceeded 720s
+    # timeout", "Database job timeout", "Task exceeded its maximum runtime", "Killing task due to old age"). Only the
+    # task's own stoppedReason under UserInitiated or no stop code, with no crash's exit code, speaks for a caller
+    # (classifier._may_be_a_callers_stop), and never with a failure's or a network's words: "Task failed to start:
+    # the task timed out" and "dial tcp …: i/o timeout" are not a caller's limit. An idle shutdown is a stop request.
+    _rule("task.caller_time_limit", "task.timed_out",
+          ("timeout", "timed out", "time limit", "timelimit", "runtime", "run time", "duration", "old age", "max age"),
+          r"\b(?:jobs?|tasks?|runs?|steps?|executions?|flow(?: run)?s?|workflows?|migrations?|builds?|pipelines?"
+          r"|scripts?|commands?|process(?:es)?) (?:has |have |was |were )?(?:timeout|timed out|time ?limit)\b"
+          r"|\b(?:exceeded|exceeds|exceeding|reached|over|past)(?: (?:its|the|their|a|allowed|configured|max(?:imum)?)){0,3}"
+          r"(?: [\d.]{1,9} ?(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?))?(?: of)?"
+          r" (?:time ?limit|timeout|max(?:imum)?[ _-]?(?:run ?time|duration|age|lifetime)|(?:run ?time|duration) limit)\b"
+          r"|\b(?:time ?limit|timeout|max(?:imum)?[ _-]?(?:run ?time|duration|age|lifetime)|(?:run ?time|duration) limit)"
+          r"(?: of [\w.]{1,12}(?: [a-z]{1,8})?)? (?:was |has been )?(?:exceeded|reached|expired)\b"
+          r"|\bdue to (?:its )?(?:old|max(?:imum)?) age\b",
+          "stopped by its caller at a time limit: {tail}",
+          unless=(r"\b(?:fail\w{0,4}|errors?|unable|cannot|can[’']t|could ?n[o’']t|denied|refused|invalid|crash\w{0,3}"
+                  r"|exceptions?|unhealthy|oom|memory|sig[a-z]{3,6}|idle|inactiv\w{0,4}|i/o|dial|connect\w{0,5}|handshake|tls"
+                  r"|dns|headers|deadline|https?|health\w{0,6}|heartbeat|pull\w{0,3}|image|docker\w{0,3}|transition|agent|lock|lease)\b"
+                  r"|not found|[A-Z]\w{0,60}(?:Error|Exception):",),
+          sources=("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html",
+                   _GH + "Signiant/task-cleanup/blob/e32c99a965850f6a03dde72abd263412b7dcf24d/task_cleanup.py")),
     # A caller's own words: whole reasons of the tools that stop the tasks they started, and "by user" phrasings.
     _rule("user.stop_task", "user.stopped",
           ("by user", "by the user", "user initiated", "userinitiated", "stoptask", "terminating job",

@@ -22,8 +22,10 @@ ROUTER_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.2"
 def as_task(fixture: dict) -> Task:
     """Put a public message where ECS puts it: the task's stoppedReason or a container's reason."""
     if fixture["where"] == "task":
-        # a benign stop is not a start failure: ECS gives it no TaskFailedToStart
-        code = None if fixture["category"] in BENIGN_CATEGORIES else "TaskFailedToStart"
+        # a benign stop is not a start failure: ECS gives it no TaskFailedToStart; a run stopped at its time limit was
+        # stopped by its caller (StopTask: UserInitiated)
+        code = (None if fixture["category"] in BENIGN_CATEGORIES else
+                "UserInitiated" if fixture["category"] == "task.timed_out" else "TaskFailedToStart")
         return Task(stopped_reason=fixture["text"], stop_code=code)
     return Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
                 containers=(Container(name="app", image="111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1",
@@ -53,7 +55,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(96))
+@pytest.mark.parametrize("index", range(97))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -63,7 +65,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 96
+    assert len(stop_reasons) == 97
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1360,6 +1362,60 @@ def test_a_batch_job_stopped_at_its_timeout_is_a_failed_run(stop_code, exit_code
     result = classify(task)
     assert (result.category, result.is_failure) == ("task.timed_out", True)
     assert "CloudTrail" not in (result.hint or "")
+
+
+# A tool's StopTask reason that names the time limit it stopped the run at fails the run, like Batch's (stop 28's
+# fixtures probe, fx8-051; a Terraform job runner's "Database job timeout" and a cleanup script's "Killing task due to
+# old age", found by the stoppers probe): task.caller_time_limit.
+@pytest.mark.parametrize("reason", ["Migration step exceeded 720s timeout (deploy-pipeline/portal-api#2291)",
+                                    "Database job timeout", "Killing task due to old age", "Max runtime exceeded",
+                                    "Task exceeded its maximum runtime of 2 hours", "Timeout exceeded",
+                                    "Run timed out after 3600 seconds", "time limit of 2 hours reached"])
+@pytest.mark.parametrize("stop_code,exit_code", [("UserInitiated", 143), ("UserInitiated", 137), (None, None)])
+def test_a_callers_time_limit_fails_the_run(reason, stop_code, exit_code):
+    task = Task(stopped_reason=reason, stop_code=stop_code, containers=(Container(name="job", exit_code=exit_code),))
+    assert (classify(task).category, classify(task).rule) == ("task.timed_out", "task.caller_time_limit")
+
+
+@pytest.mark.parametrize("reason,stop_code,exit_code,category", [
+    # an idle shutdown is a stop someone set up, not a run that failed
+    ("Inactivity timeout", "UserInitiated", 143, "user.stopped"),
+    ("Stopped due to idle timeout", "UserInitiated", 143, "user.stopped"),
+    # the platform's and the network's timeouts keep their own categories
+    ("Task failed to start: the task timed out", "TaskFailedToStart", None, "task.init_failed"),
+    ("DockerTimeoutError: Could not transition to started; timed out after waiting 4m0s", None, None,
+     "host.runtime_error"),
+    ("CannotPullContainerError: Get https://registry-1.docker.io/v2/: net/http: request canceled while waiting for "
+     "connection (Client.Timeout exceeded while awaiting headers)", None, None, "network.unreachable"),
+    ("Health check timed out", None, None, "health.container_check"),
+    # a caller speaks only for its own stop: not under the scheduler's stop code, nor beside a crash's exit code
+    ("Database job timeout", None, 1, "container.crashed"),
+    ("Run timed out", "ServiceSchedulerInitiated", 143, "unknown"),
+])
+def test_a_timeout_that_is_no_callers_limit_keeps_its_category(reason, stop_code, exit_code, category):
+    task = Task(stopped_reason=reason, stop_code=stop_code, containers=(Container(name="job", exit_code=exit_code),))
+    assert classify(task).category == category
+
+
+@pytest.mark.parametrize("reason", [None, "", "A scheduler wording no rule knows"])
+def test_a_scheduler_stop_without_a_reason_is_no_crash(reason):
+    # ServiceSchedulerInitiated is a stop request (SIGTERM, then SIGKILL after stopTimeout) whatever the text says; with
+    # no reason a 137 did not exit in time and a 143 obeyed. Neither is "killed without a stop request" (stop 28's
+    # fixtures probe, fx8-042: Prefect's ECS diagnostics fixture; the agent sends "reason": "" (amazon-ecs-agent#5135)).
+    killed = classify(Task(stopped_reason=reason, stop_code="ServiceSchedulerInitiated",
+                           containers=(Container(name="web", exit_code=137),)))
+    assert (killed.category, killed.culprit_container, killed.logs_may_be_lost) == ("container.stop_timeout", "web", True)
+    obeyed = classify(Task(stopped_reason=reason, stop_code="ServiceSchedulerInitiated",
+                           containers=(Container(name="web", exit_code=143),)))
+    assert obeyed.category == "unknown" and "without a stop request" not in obeyed.summary
+    # ...an OOM kill and an application's own exit code are still the news
+    oom = classify(Task(stopped_reason=reason, stop_code="ServiceSchedulerInitiated",
+                        containers=(Container(name="web", exit_code=137, reason="OutOfMemoryError: Container killed due "
+                                                                                 "to memory usage"),)))
+    assert oom.category == "container.out_of_memory"
+    crashed = classify(Task(stopped_reason=reason, stop_code="ServiceSchedulerInitiated",
+                            containers=(Container(name="web", exit_code=1),)))
+    assert crashed.category == "container.crashed"
 
 
 # The agent's "resource cannot be initialized for task <ARN>: …" (ecs-agent/api/errors/errors.go) cut at 255
