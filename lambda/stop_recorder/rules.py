@@ -397,7 +397,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # runc mounting the container's own filesystems (proc, sysfs, cgroup, devpts: a type, not a path, as the
           # source), or the NVIDIA hook's mounts, are not a task volume
           unless=(r"mkdir \S{1,300}: no space left on device"
-                  r"|error mounting \"?(?:proc|sysfs|cgroup2?|mqueue|devpts|shm|tmpfs)\"? to rootfs|nvidia-container-cli: mount error",),
+                  r"|error mounting \"?(?:proc|sysfs|cgroup2?|mqueue|devpts|shm|tmpfs)\"? to rootfs|nvidia-container-cli: mount error"
+                  # ...nor the files Docker writes for each container (resolv.conf, hosts, hostname) or the agent's own
+                  # binaries (ECS Exec's, under /var/lib/ecs/deps/execute-command): the host's (runc rootfs_linux.go)
+                  r"|error mounting \W{0,3}/var/lib/(?:docker/containers|ecs/deps/execute-command)/",),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _AGENT + "taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
@@ -534,7 +537,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("host.oci_runtime", "host.runtime_error",
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
            "already running container", "shim", "did not start before the specified timeout", "setns process",
-           "runc not installed", "fork/exec", "to rootfs", "keycreate", "docker-default"),
+           "runc not installed", "fork/exec", "to rootfs", "keycreate", "docker-default", "cgroupspath", "cgroup-parent",
+           "jailing process", "pivot_root", "your kernel", "apply capabilities", "apparmor", "seccomp filter rule",
+           "non-shareable ipc", "host-gateway", "/dev/shm is not mounted"),
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot|cgroups?: cgroup deleted"
           r"|(?:applying|apply|setting|set) cgroup config(?:uration)?"
@@ -554,7 +559,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|docker-default profile could not be loaded"
           # runc's "cgroup create: unable to create controller: v1: mkdir /sys/fs/cgroup/…" whose cause ECS cut off
           # (a full cgroup tree says "no space left on device" and is the rule above's)
-          r"|cgroup create: unable to create controller",
+          r"|cgroup create: unable to create controller"
+          # the agent's cgroup parent in a form the host's cgroup driver does not take (the systemd driver wants
+          # "slice:prefix:name": runc specconv/spec_linux.go, moby daemon_unix.go), or runc unable to pivot into the
+          # rootfs (a host booted from a ramdisk: rootfs_linux.go)
+          r"|expected cgroupspath to be of format|cgroup-parent for systemd cgroup|error jailing process inside rootfs"
+          # a kernel feature or security module the host lacks or refuses: seccomp or CFS missing from the kernel, a
+          # libseccomp too old for a syscall, AppArmor not loaded, capabilities the runtime may not apply (moby
+          # daemon/seccomp_linux.go, daemon_unix.go; runc init_linux.go, seccomp_linux.go, apparmor_linux.go)
+          r"|not enabled in your kernel|your kernel does not support|error adding seccomp filter rule for syscall"
+          r"|apparmor failed to apply profile|can.t apply capabilities"
+          # Docker's own plumbing on the host: the IPC donor (ECS's pause container under ipcMode task), the host's
+          # /dev/shm for ipcMode host, the host-gateway address (moby container_operations*.go)
+          r"|non-shareable ipc|/dev/shm is not mounted|unable to derive the ip value for host-gateway"
+          # ...and the files Docker writes for each container or the agent's own binaries, mounted into the rootfs
+          r"|error mounting \W{0,3}/var/lib/(?:docker/containers|ecs/deps/execute-command)/\S{1,300} to rootfs",
           "the host's container runtime could not set the container up: {tail}",
           # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
           # limit of the container's own that the kernel refused (memory below current usage, CPU shares above the
@@ -572,7 +591,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "nicolasbock/ebuildtester/issues/103", _GH + "berezhinskiy/ecoflow_exporter/issues/76",
                    _GH + "ccarney16/pterodactyl-containers/issues/118",
                    _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/libcontainer/rootfs_linux.go",
-                   _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/vendor/github.com/opencontainers/selinux/go-selinux/selinux_linux.go")),
+                   _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/vendor/github.com/opencontainers/selinux/go-selinux/selinux_linux.go",
+                   _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/libcontainer/specconv/spec_linux.go",
+                   _GH + "opencontainers/runc/blob/76d9cf5da5683ff449ae967db58fa8c5927ca54b/libcontainer/seccomp/seccomp_linux.go",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/seccomp_linux.go",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/daemon_unix.go",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/container_operations_unix.go",
+                   _GH + "aws/amazon-ecs-agent/pull/1140")),
     # --- disk before unpack errors: a full disk breaks the unpack too
     _rule("host.disk_full", "host.disk_full",
           ("no space left", "thin pool", "not enough space", "disk quota"),
@@ -595,7 +620,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "extraction snapshot", "parent snapshot", "rootfs component", "layer does not exist", "containerd-mount",
            "/var/lib/docker/overlay2/",
            "hcs::", "re-exec error", "bridge", "windows system call", "syscall did not complete", "attach namespace",
-           "unix.sock/", "docker.sock/"),
+           "unix.sock/", "docker.sock/", "timeout waiting for notification", "hns failed"),
           r"devicemapper|devmapper|dm_task_run|error creating (?:overlay|aufs) mount|cannot connect to the docker daemon"
           # containerd's snapshotter or Docker's layer store on the host is inconsistent (containerd#9260, unpacker.go)
           r"|failed to prepare extraction snapshot|parent snapshot \S{1,200} does not exist|failed to mount rootfs component"
@@ -615,6 +640,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # task's volumes and paths and stay the start rules'
           r"|hcs(?:shim)?::createcomputesystem [^:]{0,80}: (?:the virtual machine could not be started"
           r"|the paging file is too small|insufficient system resources)"
+          # ...and any HCS operation failing for the host's memory or paging file, timing out on its own notification,
+          # or the host's network service (HNS) failing (hcsshim internal/hcs/errors.go, moby's Windows network driver)
+          r"|hcs(?:shim)?::\S{1,40}[^:]{0,80}: failure in a windows system call: (?:insufficient system resources"
+          r"|the paging file is too small)|hcsshim: timeout waiting for notification|\bhns failed with error"
           # ...the compute system dying under the container, HNS failing to attach its network namespace, or a
           # Windows syscall stuck past the platform's timeout: the host's, whatever the task (hcsshim#598, #1822,
           # moby#40320 on the ECS Windows AMI)
@@ -631,7 +660,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The host's GPU runtime hook failed: the container never ran, but the application is not at fault.
     _rule("host.gpu_runtime", "host.runtime_error",
           ("nvidia-container-cli", "error running hook", "could not select device driver", "invalid runtime name",
-           "runtime is not set for gpu", "/dev/nvidia", "prestart hook", "/dev/neuron", "nvidia gpu manager", "nvidia nvml"),
+           "runtime is not set for gpu", "/dev/nvidia", "prestart hook", "/dev/neuron", "nvidia gpu manager", "nvidia nvml",
+           "cdi devices"),
           # runc prints "error running hook #0: …" (newer) and "error running hook: …" (older): no space is promised;
           # "running prestart hook 1 caused …" / "error running prestart hook #0" survive a cut at 255 that drops the rest
           r"nvidia-container-cli|error running hook\b|running prestart hook|could not select device driver"
@@ -643,7 +673,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # ...or an Inferentia/Trainium device the task asked for (ecs-agent/utils/neuron/neuron_linux.go)
           r"|/dev/neuron\d{1,3}\W{0,3} (?:not found|no such file)|device file /dev/neuron\d{1,3} not found"
           # ecs-init's GPU manager could not load the driver (a GPU AMI on an instance without one: amazon-ecs-agent#2424)
-          r"|nvidia gpu manager: setup failed|error initializing nvidia nvml",
+          r"|nvidia gpu manager: setup failed|error initializing nvidia nvml"
+          # the NVIDIA Container Toolkit in CDI mode could not inject the GPU devices the host should provide
+          r"|failed to inject cdi devices|unresolvable cdi devices",
           "a runtime hook on the host (the GPU runtime, a network plugin) failed: {tail}",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3513", _GH + "bottlerocket-os/bottlerocket/issues/3960",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/runtime_unix.go", _AGENT + "api/task/task.go")),
@@ -935,6 +967,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|unexpected status code 404\b",  # the registry's HTTP answer without its reason phrase
           also=(r"cannotpullcontainer|pull|manifest|failed to resolve|image|repository",),
           summary="image{image_ref} does not exist",
+          # the ECS agent's own pause image (loaded from the AMI, never pulled) gone from the host is the host's
+          unless=(r"amazon-ecs-pause",),
           sources=(_GH + "aws/amazon-ecs-agent/issues/337", _GH + "aws/containers-roadmap/issues/2687",
                    _GH + "aws/amazon-ecs-agent/issues/943", _DOCS + "task_cannot_pull_image.html")),
     # --- log driver
@@ -970,7 +1004,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "marked for removal", "cannot join network namespace", "ttrpc: closed", "unable to retrieve oci runtime error",
            "transport is closing", "client connection is closing", "container not started", "already exists", "fork/exec",
            "too many open files", "iptables", "seccomp filter", "internalecspause",
-           "containerd.sock", "/dev/mapper/", "/ns/"),
+           "containerd.sock", "/dev/mapper/", "/ns/", "daemon is shutting down", "paused container", "id already in use",
+           "namespace of container", "network mode", "amazon-ecs-pause"),
           r"is already in use by container|<=> sandbox \(?\w{0,30}\)? pair interfaces|unable to freeze"
           r"|grpc: the connection is unavailable|is marked for removal and cannot be started"
           # the task's network (pause) container already exited (moby daemon/container_operations.go), containerd lost
@@ -989,7 +1024,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # of a container's process (moby#46490)
           r"|open /dev/mapper/\S{1,300}: no such file or directory|/proc/\d{1,10}/ns/\w{1,10}\"?: no such file or directory"
           # runc joining a network namespace the runtime already tore down, its cause cut at 255 ("…: no such")
-          r"|namespace path: lstat /proc/\d{1,10}/ns/",
+          r"|namespace path: lstat /proc/\d{1,10}/ns/"
+          # the daemon shutting down, a container it left paused, containerd still holding the id (moby daemon/start.go,
+          # volumes_unix.go, libcontainerd/remote/client.go), a namespace donor gone (ECS's pause container), Docker's
+          # default network missing, or the agent's pause image gone from the host (amazon-ecs-agent#2193)
+          r"|while the daemon is shutting down|cannot start a paused container|\bid already in use"
+          r"|joining (?:network|ipc|pid) namespace of container: no such container"
+          r"|could not find a network matching network mode|no such image: \S{0,80}amazon-ecs-pause",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
@@ -998,7 +1039,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "aws/amazon-ecs-agent/issues/1430",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/container_operations.go",
                    _GH + "containerd/containerd/blob/301026e58c619e63d09c0ec411012e54c0124b03/cmd/containerd-shim-runc-v2/process/init.go",
-                   _GH + "balena-os/balena-supervisor/pull/2029", _GH + "kubernetes/kubernetes/issues/131087")),
+                   _GH + "balena-os/balena-supervisor/pull/2029", _GH + "kubernetes/kubernetes/issues/131087",
+                   _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/start.go",
+                   _GH + "aws/amazon-ecs-agent/issues/2193")),
     # The daemon answered the agent's create request with an internal server error (HTTP 500) and a cause of a
     # word or two ("Untar", a JSON type error "expected integer"): a fault of the daemon on that host, reported fixed
     # by retrying elsewhere. A longer cause (a thin pool, a full disk, a missing file, a bad setting) is left to the

@@ -1313,6 +1313,69 @@ SESSION_27_PROBES = [
 ]
 
 
+# Stop 28's sweep of the container runtimes' own error strings (moby, runc, containerd, hcsshim, the NVIDIA toolkit,
+# enumerated from their source by a probe that never read the rules): the host's faults that the CannotStart/CannotCreate family had
+# blamed on the task. Daemon state (shutting down, paused, id in use), namespace donors and Docker's default networks,
+# the cgroup driver and pivot_root, kernel features (seccomp, CFS, AppArmor, capabilities), Docker's own per-container
+# files and ECS Exec's binaries mounted into the rootfs, the agent's pause image gone, GPU CDI injection, and Windows
+# HCS/HNS resource failures.
+SESSION_28_RUNTIME_SWEEP = [
+    ('CannotStartContainerError: Error response from daemon: Could not mount "/mnt/efs/data" to container while the daemon is shutting down',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: cannot start a paused container, try unpause instead',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: id already in use',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: joining network namespace of container: No such container: 7d3f0c2a9b1e',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: /dev/shm is not mounted, but must be for --ipc=host',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: could not find a network matching network mode bridge: network bridge not found',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "/ecs/5d2b8e1c7f3a4e0b9c6d/0f3e" instead: unknown',
+     "host.runtime_error"),
+    ('CannotCreateContainerError: Error response from daemon: cgroup-parent for systemd cgroup should be a valid slice named as "xxx.slice"',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error jailing process inside rootfs: pivot_root .: invalid argument: unknown',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting "/var/lib/docker/containers/4c1f9e2a7b3d/resolv.conf" to rootfs at "/etc/resolv.conf": open /var/lib/docker/containers/4c1f9e2a7b3d/resolv.conf: no such file or directory: unknown',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting "/var/lib/ecs/deps/execute-command/bin/3.2.582.0/amazon-ssm-agent" to rootfs at "/ecs-execute-command-4c1f9e2a/amazon-ssm-agent": stat /var/lib/ecs/deps/execute-command/bin/3.2.582.0/amazon-ssm-agent: no such file or directory: unknown',
+     "host.runtime_error"),
+    ('CannotCreateContainerError: Error response from daemon: No such image: amazon/amazon-ecs-pause:0.1.0',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: could not apply required modification to OCI specification: error modifying OCI spec: failed to inject CDI devices: unresolvable CDI devices nvidia.com/gpu=all: unknown',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: container 3f1e9a7c2b10 encountered an error during hcsshim::System::Start: failure in a Windows system call: Insufficient system resources exist to complete the requested service. (0x5aa)',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: container 3f1e9a7c2b10 encountered an error during hcsshim::System::CreateProcess: failure in a Windows system call: The paging file is too small for this operation to complete. (0x5af)',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: hcsshim::System::Start 3f1e9a7c2b10: hcsshim: timeout waiting for notification extra info: {"SystemType":"Container","Name":"3f1e9a7c2b10"}',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create endpoint ecs-iis-2-iis-b8c7d6e5f4a3 on network nat: HNS failed with error : The object already exists.',
+     "host.runtime_error"),
+    ('CannotCreateContainerError: Error response from daemon: seccomp is not enabled in your kernel, cannot run a custom seccomp profile',
+     "host.runtime_error"),
+    ('CannotCreateContainerError: Error response from daemon: NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted',
+     "host.runtime_error"),
+    ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: unable to apply caps: can't apply capabilities: operation not permitted: unknown",
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: unable to apply apparmor profile: apparmor failed to apply profile: write /proc/self/attr/apparmor/exec: no such file or directory: unknown',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error adding seccomp filter rule for syscall clone3: permission denied: unknown',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: container 4f1c9e2a7b3d: non-shareable IPC (hint: use IpcMode:shareable for the donor container)',
+     "host.runtime_error"),
+    ('CannotStartContainerError: Error response from daemon: unable to derive the IP value for host-gateway',
+     "host.runtime_error"),
+    # ...while a bind mount of the task's own file under /var/lib/ecs/deps, and an application image gone at create
+    # time, keep the task's categories
+    ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting "/var/lib/ecs/deps/nginx/nginx.conf" to rootfs at "/etc/nginx/nginx.conf": mount /var/lib/ecs/deps/nginx/nginx.conf:/etc/nginx/nginx.conf (via /proc/self/fd/6), flags: 0x5000: not a directory: unknown: Are you trying to mount a directory onto a file (or vice-versa)?',
+     "storage.mount_failed"),
+    ('CannotCreateContainerError: Error response from daemon: No such image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.4.2', "image.not_found"),
+]
+
+
 # Every table above in one test: each message, wherever it came from, gets its family's category.
 @pytest.mark.parametrize("text,category", REWORDED + RELAYED + FROM_SOURCE_STRINGS + REVIEW_FINDINGS + OLDER_WORDINGS
                          + NEWEST_WORDINGS + SECOND_REVIEW_FINDINGS + PLACEMENT_WORDINGS + HOST_FAILURES
@@ -1324,7 +1387,7 @@ SESSION_27_PROBES = [
                          + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
                          + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES
                          + BATCH_USERS_PROBE + PASTES_PROBE
-                         + AGENT_STRINGS_SWEEP + SESSION_27_PROBES)
+                         + AGENT_STRINGS_SWEEP + SESSION_27_PROBES + SESSION_28_RUNTIME_SWEEP)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
