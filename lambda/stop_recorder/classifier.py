@@ -79,9 +79,8 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify one stopped task; custom rules are tried before the built-in ones."""
     task = _with_relayed_signals(task)
     texts = _texts(task)
-    hit = (_match(texts, custom_rules) if custom_rules else None) or _oom_first(_match_builtin(texts), texts)
-    if hit is not None and hit[0] in _CALLERS_WORDS and not _may_be_a_callers_stop(task, hit[1]):
-        hit = None  # the stop code, a container's own reason or a crash's exit code says otherwise
+    hit = ((_match(texts, custom_rules) if custom_rules else None)
+           or _oom_first(_match_builtin(texts, callers_may_speak=_callers_may_speak(task)), texts))
     by_code = _by_stop_code(task, hit)
     if by_code is not None:
         return _by_topic(task, texts, by_code)
@@ -92,14 +91,15 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     return _by_rule(task, hit)
 
 
-def _may_be_a_callers_stop(task: Task, container: Container | None) -> bool:
-    """Whether a tool's StopTask reason read from the text alone (user.caller_reason) can be the stop.
+def _callers_may_speak(task: Task) -> bool:
+    """Whether a StopTask caller's own words (user.caller_reason, task.caller_time_limit) can say why the task stopped.
 
-    ECS writes a StopTask caller's reason into the task's stoppedReason with the stop code UserInitiated, so the text
-    speaks for a caller only there, under that code or none (an old event, a paste), and only while no container
-    crashed: SIGTERM (143), SIGKILL (137) and 0 are what a caller's stop leaves; a 1 or a 139 is the application's.
+    ECS writes a StopTask caller's reason into the task's stoppedReason with the stop code UserInitiated, so those rules
+    read only the stoppedReason (never a container's reason: _match_builtin), under that code or none (an old event, a
+    paste), and only while no container crashed: SIGTERM (143), SIGKILL (137) and 0 are what a caller's stop leaves; a
+    1 or a 139 is the application's. Where they may not speak, the search reads on to the rules after them.
     """
-    return (container is None and task.stop_code in (None, "UserInitiated")
+    return (task.stop_code in (None, "UserInitiated")
             and all(c.exit_code in (None, 0, 137, 143) for c in task.containers))
 
 
@@ -108,6 +108,7 @@ def _may_be_a_callers_stop(task: Task, container: Container | None) -> bool:
 # "Task failed to start: …"): the words after such a prefix name what could not be prepared (a volume, the capacity,
 # a secret), and that topic's category says more than the family's.
 _TOPIC_MAY_REFINE = frozenset({"none", "essential.no_details", "stopcode.ServiceSchedulerInitiated",
+                               "stopcode.ServiceSchedulerInitiated+exit.137",
                                "stopcode.TaskFailedToStart", "family.resource_initialization"})
 _NEVER_STARTED = frozenset({"stopcode.TaskFailedToStart", "family.resource_initialization"})
 
@@ -384,14 +385,15 @@ def _blanked(match: re.Match) -> str:
     return "_" * (match.end() - match.start())
 
 
-def _match_builtin(texts):
+def _match_builtin(texts, *, callers_may_speak: bool = True):
     """Built-in rules in order, skipping every rule none of whose needles occur in the text.
 
     A benign verdict must be certain, because a failure called benign never alerts. So a benign rule (a stop
     request, a scale-in) never claims a text that reads as a failure (an error type such as
     "CannotStartContainerError:", or words such as "failed", "unable", "denied"), and it yields to any failure
     rule that matches, even one ordered after it (a prefix family): "Task failed to start: the task timed out"
-    is a start failure, not a caller's timeout.
+    is a start failure, not a caller's timeout. The rules that read a StopTask caller's own words read only the task's
+    stoppedReason, and only where a caller may have stopped it (_callers_may_speak).
     """
     found = [BUILTIN_SCANNER.scan(lowered) for _, _, lowered in texts]
     if not any(found):
@@ -403,11 +405,14 @@ def _match_builtin(texts):
     benign_hit = None
     for i in candidates:
         rule = BUILTIN_RULES[i]
+        callers_words = rule in _CALLERS_WORDS
+        if callers_words and not callers_may_speak:
+            continue
         benign = rule.category in BENIGN_CATEGORIES
         if benign and benign_hit is not None:
             continue
         for index, ((container, original, lowered), present) in enumerate(zip(texts, found)):
-            if rule.needles.isdisjoint(present):
+            if rule.needles.isdisjoint(present) or (callers_words and container is not None):
                 continue
             if benign:
                 if failure_like[index] is None:

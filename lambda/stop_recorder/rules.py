@@ -249,6 +249,9 @@ _GH = "https://github.com/"
 # A caller's stop in its own words (rule user.caller_reason): the verb, what was stopped, and who may not be the caller.
 _CALLER_VERB = r"(?:stop(?:ped|ping)?|kill(?:ed|ing)?|terminat(?:e|ed|ing)|cancell?(?:ed|ing)?|abort(?:ed|ing)?|shut ?down)"
 _STOP_NOUN = r"(?:stop|terminat(?:e|ion)|shut ?down|cancell?ation|cancel|teardown|abort)"
+# ...and the run a tool stops at its time limit (task.caller_time_limit)
+_RUN_NOUN = (r"(?:jobs?|tasks?|runs?|steps?|executions?|flow(?: run)?s?|workflows?|migrations?|builds?|pipelines?|scripts?"
+             r"|commands?|process(?:es)?)")
 # ...and who: a tool's or a person's name in ASCII words (no ':' or '.' that starts another clause)
 _CALLER_ACTOR = r"[A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60}"
 # The actor named must be a tool or a person: no word of the text may name the platform, a cause or a failure (a signal,
@@ -263,6 +266,13 @@ _NOT_A_CALLERS_WORDS = (
     r"|out[ -]of[ -]memory|\d{2,3})\b|initiated[ -]shut ?down"
     r"|\b(?:aws|amazon|ecs)\b(?!(?: ecs)? (?:plug-?in|cli|tunnel|sdk|console|api|exec|tool|copilot|cdk)\b)")
 _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
+# the ECS agent's own pause image, loaded from the AMI and never pulled (not a user's image named like it)
+_AGENTS_PAUSE_IMAGE = r"(?<![\w/.-])amazon/amazon-ecs-pause:"
+# runc could not mount a file that Docker writes for each container (resolv.conf, hosts, hostname) or the agent's ECS
+# Exec binaries because the file is missing from the host (runc libcontainer/rootfs_linux.go)
+_HOST_FILE_MISSING = (r"error mounting \W{0,3}/var/lib/(?:docker/containers|ecs/deps/execute-command)/\S{1,300} to rootfs"
+                      r" at \S{1,300} (?:open|stat|lstat) /var/lib/(?:docker/containers|ecs/deps/execute-command)/\S{1,300}"
+                      r": no such file")
 _API = _DOCS + "api_failures_messages.html"
 _OLD_DOCS = "https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2ab3bbe78781a45fb1a4c4cf7eee8790a/doc_source/"
 _ECS_AGENT = "https://github.com/aws/amazon-ecs-agent/blob/8dfceca6cf380a83c3007349317566f2862f0673/"
@@ -399,8 +409,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           unless=(r"mkdir \S{1,300}: no space left on device"
                   r"|error mounting \"?(?:proc|sysfs|cgroup2?|mqueue|devpts|shm|tmpfs)\"? to rootfs|nvidia-container-cli: mount error"
                   # ...nor the files Docker writes for each container (resolv.conf, hosts, hostname) or the agent's own
-                  # binaries (ECS Exec's, under /var/lib/ecs/deps/execute-command): the host's (runc rootfs_linux.go)
-                  r"|error mounting \W{0,3}/var/lib/(?:docker/containers|ecs/deps/execute-command)/",),
+                  # binaries (ECS Exec's) missing from the host (runc rootfs_linux.go)
+                  r"|" + _HOST_FILE_MISSING,),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _AGENT + "taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
@@ -538,7 +548,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           ("session key", "cgroup", "final child's pid", "runc did not terminate",
            "already running container", "shim", "did not start before the specified timeout", "setns process",
            "runc not installed", "fork/exec", "to rootfs", "keycreate", "docker-default", "cgroupspath", "cgroup-parent",
-           "jailing process", "pivot_root", "your kernel", "apply capabilities", "apparmor", "seccomp filter rule",
+           "jailing process", "pivot_root", "your kernel", "apply capabilities", "seccomp filter rule",
            "non-shareable ipc", "host-gateway", "/dev/shm is not mounted"),
           r"session keyring|create session key"
           r"|mountpoint for cgroup|cgroup mount(?:point| destination)|cgroups?: cannot|cgroups?: cgroup deleted"
@@ -564,16 +574,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # "slice:prefix:name": runc specconv/spec_linux.go, moby daemon_unix.go), or runc unable to pivot into the
           # rootfs (a host booted from a ramdisk: rootfs_linux.go)
           r"|expected cgroupspath to be of format|cgroup-parent for systemd cgroup|error jailing process inside rootfs"
-          # a kernel feature or security module the host lacks or refuses: seccomp or CFS missing from the kernel, a
-          # libseccomp too old for a syscall, AppArmor not loaded, capabilities the runtime may not apply (moby
-          # daemon/seccomp_linux.go, daemon_unix.go; runc init_linux.go, seccomp_linux.go, apparmor_linux.go)
+          # a kernel feature the host lacks or refuses: seccomp or CFS missing from the kernel, a libseccomp too old for
+          # a syscall, capabilities the runtime may not apply (moby daemon/seccomp_linux.go, daemon_unix.go; runc
+          # init_linux.go, seccomp_linux.go). (AppArmor failing to apply a profile is not here: the task may name a
+          # profile the host never loaded, docker/docs#23381.)
           r"|not enabled in your kernel|your kernel does not support|error adding seccomp filter rule for syscall"
-          r"|apparmor failed to apply profile|can.t apply capabilities"
+          r"|can.t apply capabilities"
           # Docker's own plumbing on the host: the IPC donor (ECS's pause container under ipcMode task), the host's
           # /dev/shm for ipcMode host, the host-gateway address (moby container_operations*.go)
           r"|non-shareable ipc|/dev/shm is not mounted|unable to derive the ip value for host-gateway"
-          # ...and the files Docker writes for each container or the agent's own binaries, mounted into the rootfs
-          r"|error mounting \W{0,3}/var/lib/(?:docker/containers|ecs/deps/execute-command)/\S{1,300} to rootfs",
+          # ...and the files Docker writes for each container or the agent's own binaries missing from the host (a
+          # read-only or existing target in the image or a task volume is the task's: the mount rules decide those)
+          r"|" + _HOST_FILE_MISSING,
           "the host's container runtime could not set the container up: {tail}",
           # A full disk is the disk rules' (a keyring quota says "disk quota exceeded", never "no space left"), and a
           # limit of the container's own that the kernel refused (memory below current usage, CPU shares above the
@@ -968,7 +980,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           also=(r"cannotpullcontainer|pull|manifest|failed to resolve|image|repository",),
           summary="image{image_ref} does not exist",
           # the ECS agent's own pause image (loaded from the AMI, never pulled) gone from the host is the host's
-          unless=(r"amazon-ecs-pause",),
+          unless=(_AGENTS_PAUSE_IMAGE,),
           sources=(_GH + "aws/amazon-ecs-agent/issues/337", _GH + "aws/containers-roadmap/issues/2687",
                    _GH + "aws/amazon-ecs-agent/issues/943", _DOCS + "task_cannot_pull_image.html")),
     # --- log driver
@@ -1030,7 +1042,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # default network missing, or the agent's pause image gone from the host (amazon-ecs-agent#2193)
           r"|while the daemon is shutting down|cannot start a paused container|\bid already in use"
           r"|joining (?:network|ipc|pid) namespace of container: no such container"
-          r"|could not find a network matching network mode|no such image: \S{0,80}amazon-ecs-pause",
+          r"|could not find a network matching network mode|no such image: " + _AGENTS_PAUSE_IMAGE,
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
@@ -1379,22 +1391,24 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # Any other tool's StopTask reason that names the time limit it stopped the run at ("Migration step exceeded 720s
     # timeout", "Database job timeout", "Task exceeded its maximum runtime", "Killing task due to old age"). Only the
     # task's own stoppedReason under UserInitiated or no stop code, with no crash's exit code, speaks for a caller
-    # (classifier._may_be_a_callers_stop), and never with a failure's or a network's words: "Task failed to start:
-    # the task timed out" and "dial tcp …: i/o timeout" are not a caller's limit. An idle shutdown is a stop request.
+    # (classifier._callers_may_speak). The limit must be the run's own: a session's, an idle or drain policy's, a
+    # shutdown's or a network call's timeout is no run that ran too long, nor is a limit the text says was not reached.
     _rule("task.caller_time_limit", "task.timed_out",
-          ("timeout", "timed out", "time limit", "timelimit", "runtime", "run time", "duration", "old age", "max age"),
-          r"\b(?:jobs?|tasks?|runs?|steps?|executions?|flow(?: run)?s?|workflows?|migrations?|builds?|pipelines?"
-          r"|scripts?|commands?|process(?:es)?) (?:has |have |was |were )?(?:timeout|timed out|time ?limit)\b"
-          r"|\b(?:exceeded|exceeds|exceeding|reached|over|past)(?: (?:its|the|their|a|allowed|configured|max(?:imum)?)){0,3}"
+          ("timeout", "timed out", "time limit", "timelimit", "runtime", "run time", "old age"),
+          r"\b" + _RUN_NOUN + r" (?:has |have |was |were )?(?:timeout|timed out|time ?limit)\b"
+          r"|\b" + _RUN_NOUN + r"\b[^.;:]{0,40}\b(?:exceeded|exceeds|exceeding|reached|hit|ran (?:past|over))"
+          r"(?: (?:its|the|their|a|allowed|configured|max(?:imum)?)){0,3}"
           r"(?: [\d.]{1,9} ?(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?))?(?: of)?"
-          r" (?:time ?limit|timeout|max(?:imum)?[ _-]?(?:run ?time|duration|age|lifetime)|(?:run ?time|duration) limit)\b"
-          r"|\b(?:time ?limit|timeout|max(?:imum)?[ _-]?(?:run ?time|duration|age|lifetime)|(?:run ?time|duration) limit)"
-          r"(?: of [\w.]{1,12}(?: [a-z]{1,8})?)? (?:was |has been )?(?:exceeded|reached|expired)\b"
-          r"|\bdue to (?:its )?(?:old|max(?:imum)?) age\b",
+          r" (?:time ?limit|timeout|max(?:imum)?[ _-]?run ?time|run ?time limit)\b"
+          r"|\bmax(?:imum)?[ _-]?run ?time (?:was |has been )?(?:exceeded|reached)\b"
+          r"|\bdue to (?:its )?old age\b",
           "stopped by its caller at a time limit: {tail}",
           unless=(r"\b(?:fail\w{0,4}|errors?|unable|cannot|can[’']t|could ?n[o’']t|denied|refused|invalid|crash\w{0,3}"
-                  r"|exceptions?|unhealthy|oom|memory|sig[a-z]{3,6}|idle|inactiv\w{0,4}|i/o|dial|connect\w{0,5}|handshake|tls"
-                  r"|dns|headers|deadline|https?|health\w{0,6}|heartbeat|pull\w{0,3}|image|docker\w{0,3}|transition|agent|lock|lease)\b"
+                  r"|exceptions?|unhealthy|oom|memory|sig[a-z]{3,6}|idle|inactiv\w{0,4}|activity|session|keep-?alive"
+                  r"|drain\w{0,3}|deregistration|lifecycle|graceful|shut ?down|maintenance|window|scal\w{1,4}|traffic"
+                  r"|i/o|dial|connect\w{0,5}|handshake|tls|dns|headers|deadline|https?|socket|read|write|request|response"
+                  r"|gateway|proxy|upstream|rpc|health\w{0,6}|heartbeat|pull\w{0,3}|image|docker\w{0,3}|transition"
+                  r"|agent|lock|lease|no|not|never|before|within|without)\b"
                   r"|not found|[A-Z]\w{0,60}(?:Error|Exception):",),
           sources=("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html",
                    _GH + "Signiant/task-cleanup/blob/e32c99a965850f6a03dde72abd263412b7dcf24d/task_cleanup.py")),

@@ -1360,19 +1360,30 @@ SESSION_28_RUNTIME_SWEEP = [
      "host.runtime_error"),
     ("CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: unable to apply caps: can't apply capabilities: operation not permitted: unknown",
      "host.runtime_error"),
-    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: unable to apply apparmor profile: apparmor failed to apply profile: write /proc/self/attr/apparmor/exec: no such file or directory: unknown',
-     "host.runtime_error"),
     ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error adding seccomp filter rule for syscall clone3: permission denied: unknown',
      "host.runtime_error"),
     ('CannotStartContainerError: Error response from daemon: container 4f1c9e2a7b3d: non-shareable IPC (hint: use IpcMode:shareable for the donor container)',
      "host.runtime_error"),
     ('CannotStartContainerError: Error response from daemon: unable to derive the IP value for host-gateway',
      "host.runtime_error"),
-    # ...while a bind mount of the task's own file under /var/lib/ecs/deps, and an application image gone at create
-    # time, keep the task's categories
+    # ...while a bind mount of the task's own file under /var/lib/ecs/deps, an application image gone at create time
+    # (even one named like the agent's pause image), a read-only /etc or an existing file in the image over Docker's
+    # own files, and an AppArmor profile the task may have named, keep the task's categories (adversarial review)
     ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting "/var/lib/ecs/deps/nginx/nginx.conf" to rootfs at "/etc/nginx/nginx.conf": mount /var/lib/ecs/deps/nginx/nginx.conf:/etc/nginx/nginx.conf (via /proc/self/fd/6), flags: 0x5000: not a directory: unknown: Are you trying to mount a directory onto a file (or vice-versa)?',
      "storage.mount_failed"),
     ('CannotCreateContainerError: Error response from daemon: No such image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.4.2', "image.not_found"),
+    ("CannotCreateContainerError: Error response from daemon: No such image: myorg/amazon-ecs-pause-exporter:latest",
+     "image.not_found"),
+    ("CannotPullContainerError: Error response from daemon: manifest for 123456789012.dkr.ecr.us-east-1.amazonaws.com/"
+     "amazon-ecs-pause-fork:latest not found: manifest unknown", "image.not_found"),
+    ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc '
+     'create failed: unable to start container process: error during container init: error mounting "/var/lib/docker/'
+     'containers/0a1b2c3d4e5f/hostname" to rootfs at "/etc/hostname": mknod regular file /var/lib/docker/overlay2/9f8e7d/'
+     'merged/etc/hostname: read-only file system: unknown', "storage.mount_failed"),
+    ('CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim '
+     'task: OCI runtime create failed: runc create failed: unable to start container process: error during container '
+     'init: unable to apply apparmor profile: apparmor failed to apply profile: write /proc/self/attr/apparmor/exec: no '
+     'such file or directory: unknown', "container.start_failed"),
 ]
 
 
@@ -1432,8 +1443,8 @@ def test_a_batch_job_stopped_at_its_timeout_is_a_failed_run(stop_code, exit_code
 # old age", found by the stoppers probe): task.caller_time_limit.
 @pytest.mark.parametrize("reason", ["Migration step exceeded 720s timeout (deploy-pipeline/portal-api#2291)",
                                     "Database job timeout", "Killing task due to old age", "Max runtime exceeded",
-                                    "Task exceeded its maximum runtime of 2 hours", "Timeout exceeded",
-                                    "Run timed out after 3600 seconds", "time limit of 2 hours reached"])
+                                    "Task exceeded its maximum runtime of 2 hours", "Run timed out after 3600 seconds",
+                                    "Build exceeded the 45 minute time limit"])
 @pytest.mark.parametrize("stop_code,exit_code", [("UserInitiated", 143), ("UserInitiated", 137), (None, None)])
 def test_a_callers_time_limit_fails_the_run(reason, stop_code, exit_code):
     task = Task(stopped_reason=reason, stop_code=stop_code, containers=(Container(name="job", exit_code=exit_code),))
@@ -1454,10 +1465,41 @@ def test_a_callers_time_limit_fails_the_run(reason, stop_code, exit_code):
     # a caller speaks only for its own stop: not under the scheduler's stop code, nor beside a crash's exit code
     ("Database job timeout", None, 1, "container.crashed"),
     ("Run timed out", "ServiceSchedulerInitiated", 143, "unknown"),
+    # (adversarial review) a session's, an idle or drain policy's, a shutdown's or a network call's timeout is no run
+    # that ran too long, nor is a limit the text says was not reached
+    ("Stopped after 30 minutes with no activity (timeout reached)", "UserInitiated", 143, "user.stopped"),
+    ("Session timeout reached, stopping dev environment", "UserInitiated", 137, "container.stop_timeout"),
+    ("Auto-stop: session max duration reached", "UserInitiated", 143, "user.stopped"),
+    ("Drain timeout exceeded; stopping task before instance termination", "UserInitiated", 143, "user.stopped"),
+    ("Lifecycle hook timeout reached", "UserInitiated", 143, "user.stopped"),
+    ("Graceful shutdown timeout exceeded, forcing stop", "UserInitiated", 143, "user.stopped"),
+    ("Scheduled shutdown: maintenance window time limit reached", "UserInitiated", 143, "user.stopped"),
+    ("Runner stopped: job completed before the timeout expired", "UserInitiated", 143, "user.stopped"),
+    ("Task ended normally (no timeout reached)", "UserInitiated", 143, "user.stopped"),
+    ("Read timeout exceeded", "UserInitiated", 143, "user.stopped"),
+    ("Gateway timeout reached", "UserInitiated", 143, "user.stopped"),
+    ("Timeout exceeded", "UserInitiated", 143, "user.stopped"),
+    ("Request timeout exceeded while waiting for ECS", None, None, "unknown"),
 ])
 def test_a_timeout_that_is_no_callers_limit_keeps_its_category(reason, stop_code, exit_code, category):
     task = Task(stopped_reason=reason, stop_code=stop_code, containers=(Container(name="job", exit_code=exit_code),))
     assert classify(task).category == category
+
+
+def test_a_callers_words_in_a_containers_reason_do_not_hide_the_callers_stop():
+    # (adversarial review) the caller's rules read only the task's stoppedReason; a container's "Command timed out"
+    # must not stop the search before the caller's own reason is read
+    task = Task(stopped_reason="Stopped by Jenkins Amazon ECS PlugIn",
+                containers=(Container(name="app", exit_code=143, reason="Process timed out"),))
+    assert classify(task).category == "user.stopped"
+
+
+def test_a_scheduler_stop_that_names_a_failure_keeps_it_when_a_container_needed_sigkill():
+    # (adversarial review) a health failure no rule knows by name is still read by the topic fallback under 137
+    for exit_code in (137, 143):
+        task = Task(stopped_reason="Task failed VPC Lattice health checks", stop_code="ServiceSchedulerInitiated",
+                    containers=(Container(name="web", exit_code=exit_code),))
+        assert classify(task).category == "health.container_check"
 
 
 @pytest.mark.parametrize("reason", [None, "", "A scheduler wording no rule knows"])
