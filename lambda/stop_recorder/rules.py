@@ -1017,7 +1017,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "transport is closing", "client connection is closing", "container not started", "already exists", "fork/exec",
            "too many open files", "iptables", "seccomp filter", "internalecspause",
            "containerd.sock", "/dev/mapper/", "/ns/", "daemon is shutting down", "paused container", "id already in use",
-           "namespace of container", "network mode", "amazon-ecs-pause"),
+           "namespace of container", "network mode", "amazon-ecs-pause", "find pause container"),
           r"is already in use by container|<=> sandbox \(?\w{0,30}\)? pair interfaces|unable to freeze"
           r"|grpc: the connection is unavailable|is marked for removal and cannot be started"
           # the task's network (pause) container already exited (moby daemon/container_operations.go), containerd lost
@@ -1042,7 +1042,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # default network missing, or the agent's pause image gone from the host (amazon-ecs-agent#2193)
           r"|while the daemon is shutting down|cannot start a paused container|\bid already in use"
           r"|joining (?:network|ipc|pid) namespace of container: no such container"
-          r"|could not find a network matching network mode|no such image: " + _AGENTS_PAUSE_IMAGE,
+          r"|could not find a network matching network mode|no such image: " + _AGENTS_PAUSE_IMAGE
+          # ...or the agent itself lost the task's pause container (agent/api/task/task.go)
+          + r"|could not find pause container",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
@@ -1053,7 +1055,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                    _GH + "containerd/containerd/blob/301026e58c619e63d09c0ec411012e54c0124b03/cmd/containerd-shim-runc-v2/process/init.go",
                    _GH + "balena-os/balena-supervisor/pull/2029", _GH + "kubernetes/kubernetes/issues/131087",
                    _GH + "moby/moby/blob/b985e2313a8676e18072b442911fc8f64f17d440/daemon/start.go",
-                   _GH + "aws/amazon-ecs-agent/issues/2193")),
+                   _GH + "aws/amazon-ecs-agent/issues/2193", _AGENT + "api/task/task.go")),
     # The daemon answered the agent's create request with an internal server error (HTTP 500) and a cause of a
     # word or two ("Untar", a JSON type error "expected integer"): a fault of the daemon on that host, reported fixed
     # by retrying elsewhere. A longer cause (a thin pool, a full disk, a missing file, a bad setting) is left to the

@@ -1366,6 +1366,8 @@ SESSION_28_RUNTIME_SWEEP = [
      "host.runtime_error"),
     ('CannotStartContainerError: Error response from daemon: unable to derive the IP value for host-gateway',
      "host.runtime_error"),
+    # the agent losing the task's pause container (agent/api/task/task.go; the agent/runtime probe's ag042)
+    ("UnknownError: could not find pause container ~internal~ecs~pause-web for task container web", "host.runtime_error"),
     # ...while a bind mount of the task's own file under /var/lib/ecs/deps, an application image gone at create time
     # (even one named like the agent's pause image), a read-only /etc or an existing file in the image over Docker's
     # own files, and an AppArmor profile the task may have named, keep the task's categories (adversarial review)
