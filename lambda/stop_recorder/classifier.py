@@ -113,9 +113,17 @@ _TOPIC_MAY_REFINE = frozenset({"none", "essential.no_details", "stopcode.Service
 _NEVER_STARTED = frozenset({"stopcode.TaskFailedToStart", "family.resource_initialization"})
 
 
+# An agent's, ecs-init's or a daemon's log line at INFO or DEBUG level, with no ERROR or WARN line beside it, names no
+# failure: its words ("IP Address", "unable to map container id") are routine, so no topic is read from it.
+_ROUTINE_LOG_LINE = re.compile(r"\[(?:INFO|DEBUG)\]|\blevel=(?:info|debug)\b")
+_FAILING_LOG_LINE = re.compile(r"\[(?:ERROR|WARN|CRITICAL|FATAL)\]|\blevel=(?:error|warn\w{0,4}|crit\w{0,4}|fatal)\b")
+
+
 def _by_topic(task: Task, texts, verdict: Classification) -> Classification:
     """The verdict, or, where it says only "unknown" or "failed to start", what the failure's words are about."""
     if verdict.rule not in _TOPIC_MAY_REFINE:
+        return verdict
+    if all(_ROUTINE_LOG_LINE.search(original) and not _FAILING_LOG_LINE.search(original) for _, original, _ in texts):
         return verdict
     rules = _TOPICS_BEFORE_START if verdict.rule in _NEVER_STARTED else TOPIC_RULES
     hit = _match_topic(texts, rules)

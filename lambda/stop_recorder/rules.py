@@ -267,6 +267,8 @@ _NOT_A_CALLERS_WORDS = (
     r"|\b(?:aws|amazon|ecs)\b(?!(?: ecs)? (?:plug-?in|cli|tunnel|sdk|console|api|exec|tool|copilot|cdk)\b)")
 _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
 # the ECS agent's own pause image, loaded from the AMI and never pulled (not a user's image named like it)
+_DRAIN_THE_HOST = ("Check Docker/containerd and the ECS agent on the container instance (systemctl status docker, "
+                   "/var/log/ecs/ecs-agent.log); drain and replace the instance if they do not recover.")
 _AGENTS_PAUSE_IMAGE = r"(?<![\w/.-])amazon/amazon-ecs-pause:"
 # runc could not mount a file that Docker writes for each container (resolv.conf, hosts, hostname) or the agent's ECS
 # Exec binaries because the file is missing from the host (runc libcontainer/rootfs_linux.go)
@@ -513,6 +515,29 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           unless=(r"cannotpull|dial tcp|i/o timeout",),
           hint="Drain and replace the container instance (or restart containerd on it); check its containerd log.",
           sources=(_GH + "bottlerocket-os/bottlerocket/issues/3970",)),
+    # The agent or ecs-init reaching the local Docker or containerd socket, Docker not answering its ping, or Docker's
+    # own network store on the host timing out, as their log lines say it (amazon-ecs-agent#419, #688, #574,
+    # amazon-ecs-init#92; agent/engine/task_manager.go): a refused or missing unix socket is the host's daemon, not a
+    # route. Before the transport errors, which read "connection refused" and "timeout".
+    _rule("host.daemon_socket", "host.runtime_error",
+          ("dial unix", "docker.sock", "containerd.sock", "seems to be unresponsive", "bridge store"),
+          r"dial unix \S{0,100}(?:docker|containerd)[\w.-]{0,40}\.sock\b"
+          r"|(?:docker|containerd)\.sock\W{0,3} ?(?:connect: )?(?:connection refused|no such file)"
+          r"|docker seems to be unresponsive|failed to update bridge store for object type",
+          "the host's container runtime failed: {tail}",
+          hint=_DRAIN_THE_HOST,
+          sources=(_GH + "aws/amazon-ecs-agent/issues/419", _GH + "aws/amazon-ecs-agent/issues/688",
+                   _GH + "aws/amazon-ecs-agent/issues/574", _GH + "aws/amazon-ecs-init/issues/92",
+                   _AGENT + "engine/task_manager.go")),
+    # A Go panic in the agent's or ecs-init's own code (its stack names their packages, whose names, "eni" or "image",
+    # the topic fallbacks would otherwise read: amazon-ecs-agent#2193); a pull command's panic stays the network rule's.
+    _rule("host.agent_panic", "host.runtime_error", ("panic: runtime error",),
+          r"\bpanic: runtime error",
+          "the ECS agent on the host crashed: {tail}",
+          also=(r"github\.com/aws/amazon-ecs-(?:agent|init)",),
+          unless=(r"pull command failed",),
+          hint=_DRAIN_THE_HOST,
+          sources=(_GH + "aws/amazon-ecs-agent/issues/2193",)),
     _rule("network.timeout", "network.unreachable",
           ("i/o timeout", "client.timeout", "deadline exceeded", "no such host", "connection refused",
            "network is unreachable", "handshake timeout", "waiting for connection", "connection timed out",
@@ -783,12 +808,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/copilot-cli/issues/2095",)),
     # --- ECS could not assume the task's role: nothing ran, and no finer category fits
     _rule("task.role_assume", "task.init_failed",
-          ("unable to assume",),
-          # (ECS's service-linked role missing from the account: "Unable to assume the service linked role")
-          r"(?:was )?unable to assume (?:the )?(?:service linked )?role",
+          ("unable to assume", "execution role credentials"),
+          # (ECS's service-linked role missing from the account: "Unable to assume the service linked role"), or the
+          # agent never received the task execution role's credentials from ECS (agent/engine/task_manager.go)
+          r"(?:was )?unable to assume (?:the )?(?:service linked )?role"
+          r"|timed out waiting for (?:the )?execution role credentials",
           "ECS could not assume the task's IAM role: {tail}",
           hint="Check the role's trust policy (ecs-tasks.amazonaws.com) and that the caller may iam:PassRole.",
-          sources=(_GH + "nextflow-io/nextflow/pull/2146", _DOCS + "using-service-linked-roles.html")),
+          sources=(_GH + "nextflow-io/nextflow/pull/2146", _DOCS + "using-service-linked-roles.html",
+                   _AGENT + "engine/task_manager.go")),
     # Whoever asked ECS to start the task (a scheduler's role, a CI user, Step Functions) may not: RunTask or
     # CreateService refused, or passing the task's roles refused. The task never started; the caller's policy is the fix.
     _rule("task.caller_refused", "task.init_failed", ("not authorized to perform",),
@@ -1017,7 +1045,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "transport is closing", "client connection is closing", "container not started", "already exists", "fork/exec",
            "too many open files", "iptables", "seccomp filter", "internalecspause",
            "containerd.sock", "/dev/mapper/", "/ns/", "daemon is shutting down", "paused container", "id already in use",
-           "namespace of container", "network mode", "amazon-ecs-pause", "find pause container"),
+           "namespace of container", "network mode", "amazon-ecs-pause", "find pause container",
+           "pause container not found"),
           r"is already in use by container|<=> sandbox \(?\w{0,30}\)? pair interfaces|unable to freeze"
           r"|grpc: the connection is unavailable|is marked for removal and cannot be started"
           # the task's network (pause) container already exited (moby daemon/container_operations.go), containerd lost
@@ -1044,7 +1073,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|joining (?:network|ipc|pid) namespace of container: no such container"
           r"|could not find a network matching network mode|no such image: " + _AGENTS_PAUSE_IMAGE
           # ...or the agent itself lost the task's pause container (agent/api/task/task.go)
-          + r"|could not find pause container",
+          + r"|could not find pause container|namespace pause container not found",
           "the host's container runtime failed: {tail}",
           hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
                "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",

@@ -55,7 +55,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(97))
+@pytest.mark.parametrize("index", range(99))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -65,7 +65,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 97
+    assert len(stop_reasons) == 99
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1368,6 +1368,28 @@ SESSION_28_RUNTIME_SWEEP = [
      "host.runtime_error"),
     # the agent losing the task's pause container (agent/api/task/task.go; the agent/runtime probe's ag042)
     ("UnknownError: could not find pause container ~internal~ecs~pause-web for task container web", "host.runtime_error"),
+    # Stop 28's probe of the agent's, ecs-init's and the daemons' own log lines pasted as a stop reason: a local
+    # socket refused or missing, Docker not answering, its network store timing out, the agent panicking, the agent
+    # losing the pause container or never receiving the execution role's credentials
+    ("2016-06-06T06:43:06Z [ERROR] dial unix /var/run/docker.sock: connect: connection refused", "host.runtime_error"),
+    ('transport: dial unix /var/run/docker/containerd/docker-containerd.sock: connect: connection refused',
+     "host.runtime_error"),
+    ('level=info time=2017-07-13T18:14:45Z msg="Error stopping the container, but docker seems to be unresponsive; '
+     'ignoring state change" container="rcx-director" ErrorName="DockerTimeoutError" error="Could not transition to '
+     'stopped; timed out after waiting 1m0s" SystemPingError="context deadline exceeded"', "host.runtime_error"),
+    ("failed to update bridge store for object type *bridge.bridgeEndpoint: timeout", "host.runtime_error"),
+    ('level=critical time=2024-03-01T10:00:00Z msg="Namespace Pause container not found; stopping task" '
+     'task="4b6f2c1e9d8a4f0b9c3e7a1d2f5b8c6e"', "host.runtime_error"),
+    ('level=info time=2024-03-01T10:00:00Z msg="Timed out waiting for execution role credentials to arrive from ACS" '
+     'taskARN="arn:aws:ecs:us-east-1:123456789012:task/prod/4b6f2c1e9d8a4f0b9c3e7a1d2f5b8c6e"', "task.init_failed"),
+    # ...a pull command's panic stays the network rule's, an application's own socket path is not the host's daemon,
+    # and a routine INFO or DEBUG line of the agent names no failure
+    ("CannotPullContainerError: pull command failed: panic: runtime error: invalid memory address or nil pointer "
+     "dereference", "network.unreachable"),
+    ("Error: dial unix /run/php/php-fpm.sock: connect: connection refused", "network.unreachable"),
+    ("2019-02-05T23:37:54Z [INFO] CredentialsV2Request: ID not found. Request IP Address: 10.0.100.189:33724", "unknown"),
+    ("May 14 11:30:26 ip-10-10-1-180 ecs-agent[649]: 2019-05-14T11:30:26Z [DEBUG] Task engine: event for container "
+     "[9a29c91210ab] not managed, unable to map container id to task", "unknown"),
     # ...while a bind mount of the task's own file under /var/lib/ecs/deps, an application image gone at create time
     # (even one named like the agent's pause image), a read-only /etc or an existing file in the image over Docker's
     # own files, and an AppArmor profile the task may have named, keep the task's categories (adversarial review)
