@@ -113,10 +113,13 @@ _TOPIC_MAY_REFINE = frozenset({"none", "essential.no_details", "stopcode.Service
 _NEVER_STARTED = frozenset({"stopcode.TaskFailedToStart", "family.resource_initialization"})
 
 
-# An agent's, ecs-init's or a daemon's log line at INFO or DEBUG level, with no ERROR or WARN line beside it, names no
-# failure: its words ("IP Address", "unable to map container id") are routine, so no topic is read from it.
-_ROUTINE_LOG_LINE = re.compile(r"\[(?:INFO|DEBUG)\]|\blevel=(?:info|debug)\b")
-_FAILING_LOG_LINE = re.compile(r"\[(?:ERROR|WARN|CRITICAL|FATAL)\]|\blevel=(?:error|warn\w{0,4}|crit\w{0,4}|fatal)\b")
+# An agent's, ecs-init's or a daemon's log line at INFO or DEBUG level, with no failing line or error field beside it,
+# names no failure: its words ("IP Address", "unable to map container id") are routine, so no topic is read from it.
+# (The agent logs some failures at INFO with an error="…" field, "Error transitioning resource": those are read.)
+_ROUTINE_LOG_LINE = re.compile(r"\[(?:INFO|DEBUG)\]|(?<![-\w])level=(?:info|debug)\b")
+_FAILING_LOG_LINE = re.compile(r"(?i:\[(?:error|err|warn(?:ing)?|crit\w{0,4}|fatal|panic)\]"
+                               r"|\blevel=(?:error|err|warn\w{0,4}|crit\w{0,4}|fatal|panic)\b|\b(?:error|err)=|\bpanic:)"
+                               r"|(?m:^[EFW]\d{4} )|\b(?:ERROR|FATAL|CRITICAL)\b")
 
 
 def _by_topic(task: Task, texts, verdict: Classification) -> Classification:

@@ -521,20 +521,25 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # route. Before the transport errors, which read "connection refused" and "timeout".
     _rule("host.daemon_socket", "host.runtime_error",
           ("dial unix", "docker.sock", "containerd.sock", "seems to be unresponsive", "bridge store"),
-          r"dial unix \S{0,100}(?:docker|containerd)[\w.-]{0,40}\.sock\b"
+          r"dial unix \S{0,100}/(?:docker|containerd)[\w.-]{0,40}\.sock: (?:connect: )?(?:connection refused|no such file)"
           r"|(?:docker|containerd)\.sock\W{0,3} ?(?:connect: )?(?:connection refused|no such file)"
           r"|docker seems to be unresponsive|failed to update bridge store for object type",
           "the host's container runtime failed: {tail}",
+          # ...but a client inside a task (a CI runner, Docker-in-Docker, an agent given the host's socket) that may not
+          # use the socket, or whose own daemon is not up yet, is the task's: the Docker CLI's and SDKs' words
+          unless=(r"permission denied|error during connect|trying to connect to the docker daemon socket",),
           hint=_DRAIN_THE_HOST,
           sources=(_GH + "aws/amazon-ecs-agent/issues/419", _GH + "aws/amazon-ecs-agent/issues/688",
                    _GH + "aws/amazon-ecs-agent/issues/574", _GH + "aws/amazon-ecs-init/issues/92",
                    _AGENT + "engine/task_manager.go")),
     # A Go panic in the agent's or ecs-init's own code (its stack names their packages, whose names, "eni" or "image",
     # the topic fallbacks would otherwise read: amazon-ecs-agent#2193); a pull command's panic stays the network rule's.
+    # The panicking goroutine's first frame must be the agent's own: an application that imports or vendors its packages
+    # (ecs_exporter, amazon-ecs-local-container-endpoints) names them deeper in its stack.
     _rule("host.agent_panic", "host.runtime_error", ("panic: runtime error",),
-          r"\bpanic: runtime error",
+          r"goroutine \d{1,9} \[running\]:\s{1,3}github\.com/aws/amazon-ecs-(?:agent|init)/(?!vendor/)",
           "the ECS agent on the host crashed: {tail}",
-          also=(r"github\.com/aws/amazon-ecs-(?:agent|init)",),
+          also=(r"\bpanic: runtime error",),
           unless=(r"pull command failed",),
           hint=_DRAIN_THE_HOST,
           sources=(_GH + "aws/amazon-ecs-agent/issues/2193",)),
@@ -808,15 +813,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_GH + "aws/copilot-cli/issues/2095",)),
     # --- ECS could not assume the task's role: nothing ran, and no finer category fits
     _rule("task.role_assume", "task.init_failed",
-          ("unable to assume", "execution role credentials"),
-          # (ECS's service-linked role missing from the account: "Unable to assume the service linked role"), or the
-          # agent never received the task execution role's credentials from ECS (agent/engine/task_manager.go)
-          r"(?:was )?unable to assume (?:the )?(?:service linked )?role"
-          r"|timed out waiting for (?:the )?execution role credentials",
+          ("unable to assume",),
+          # (ECS's service-linked role missing from the account: "Unable to assume the service linked role")
+          r"(?:was )?unable to assume (?:the )?(?:service linked )?role",
           "ECS could not assume the task's IAM role: {tail}",
           hint="Check the role's trust policy (ecs-tasks.amazonaws.com) and that the caller may iam:PassRole.",
-          sources=(_GH + "nextflow-io/nextflow/pull/2146", _DOCS + "using-service-linked-roles.html",
-                   _AGENT + "engine/task_manager.go")),
+          sources=(_GH + "nextflow-io/nextflow/pull/2146", _DOCS + "using-service-linked-roles.html")),
+    # The agent never received the task execution role's credentials, which ECS sends it over its ACS connection
+    # (agent/engine/task_manager.go: it waits for them before pulling the image or fetching secrets).
+    _rule("task.execution_credentials", "task.init_failed", ("execution role credentials",),
+          r"timed out waiting for (?:the )?execution role credentials",
+          "the ECS agent did not receive the task execution role's credentials: {tail}",
+          hint="ECS delivers them to the agent over its connection to the ECS service: check the agent's log and its "
+               "route to ecs.<region>.amazonaws.com, and that the task definition's executionRoleArn exists and trusts "
+               "ecs-tasks.amazonaws.com.",
+          sources=(_AGENT + "engine/task_manager.go",)),
     # Whoever asked ECS to start the task (a scheduler's role, a CI user, Step Functions) may not: RunTask or
     # CreateService refused, or passing the task's roles refused. The task never started; the caller's policy is the fix.
     _rule("task.caller_refused", "task.init_failed", ("not authorized to perform",),
