@@ -267,6 +267,9 @@ _NOT_A_CALLERS_WORDS = (
     r"|\b(?:aws|amazon|ecs)\b(?!(?: ecs)? (?:plug-?in|cli|tunnel|sdk|console|api|exec|tool|copilot|cdk)\b)")
 _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
 # the ECS agent's own pause image, loaded from the AMI and never pulled (not a user's image named like it)
+# Docker's storage driver mounting a container's own root filesystem: not a task volume (moby#10413, #12618)
+_STORAGE_DRIVER_MOUNT = (r"from driver (?:devicemapper|overlay2?|aufs|btrfs|zfs|vfs)\b|error mounting \W{0,3}/dev/mapper/docker-"
+                         r"|/var/lib/docker/(?:devicemapper|overlay2?|aufs|btrfs|zfs)/mnt/")
 _DRAIN_THE_HOST = ("Check Docker/containerd and the ECS agent on the container instance (systemctl status docker, "
                    "/var/log/ecs/ecs-agent.log); drain and replace the instance if they do not recover.")
 _AGENTS_PAUSE_IMAGE = r"(?<![\w/.-])amazon/amazon-ecs-pause:"
@@ -412,7 +415,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                   r"|error mounting \"?(?:proc|sysfs|cgroup2?|mqueue|devpts|shm|tmpfs)\"? to rootfs|nvidia-container-cli: mount error"
                   # ...nor the files Docker writes for each container (resolv.conf, hosts, hostname) or the agent's own
                   # binaries (ECS Exec's) missing from the host (runc rootfs_linux.go)
-                  r"|" + _HOST_FILE_MISSING,),
+                  r"|" + _HOST_FILE_MISSING + r"|" + _STORAGE_DRIVER_MOUNT,),
           sources=(_GH + "docker-archive/compose-cli/issues/1490", _GH + "aws/amazon-ecs-cli/issues/1083",
                    _GH + "NFDI4Chem/nmrkit/commit/352784ad882b7f27f322edc58c149aca6d555fe3",
                    _AGENT + "taskresource/fsxwindowsfileserver/fsxwindowsfileserver_windows.go",
@@ -662,7 +665,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
            "extraction snapshot", "parent snapshot", "rootfs component", "layer does not exist", "containerd-mount",
            "/var/lib/docker/overlay2/",
            "hcs::", "re-exec error", "bridge", "windows system call", "syscall did not complete", "attach namespace",
-           "unix.sock/", "docker.sock/", "timeout waiting for notification", "hns failed"),
+           "unix.sock/", "docker.sock/", "timeout waiting for notification", "hns failed", "from driver",
+           "/dev/mapper/docker-"),
           r"devicemapper|devmapper|dm_task_run|error creating (?:overlay|aufs) mount|cannot connect to the docker daemon"
           # containerd's snapshotter or Docker's layer store on the host is inconsistent (containerd#9260, unpacker.go)
           r"|failed to prepare extraction snapshot|parent snapshot \S{1,200} does not exist|failed to mount rootfs component"
@@ -693,7 +697,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|syscall did not complete within operation timeout"
           # the agent's own call to the local daemon dropped (EOF) as quoted without the agent's error type
           # (amazon-ecs-agent#1708: "Post http://unix.sock/v1.19/containers/…/start EOF")
-          r"|\b(?:post|get|delete) http://(?:unix\.sock|%2fvar%2frun%2fdocker\.sock|docker\.sock)/\S{1,300}:? eof\b",
+          r"|\b(?:post|get|delete) http://(?:unix\.sock|%2fvar%2frun%2fdocker\.sock|docker\.sock)/\S{1,300}:? eof\b"
+          # Docker's storage driver could not mount the container's own root filesystem, in Docker 1.x's words
+          # ("Error getting container … from driver devicemapper: Error mounting '/dev/mapper/docker-…'", moby#10413)
+          r"|" + _STORAGE_DRIVER_MOUNT,
           "the host's container runtime failed: {tail}",
           # ...unless HCS said the image's Windows version does not fit the host: the platform rules decide that
           unless=(r"operating system does not match|is incompatible with",),

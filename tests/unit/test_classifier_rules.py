@@ -1408,6 +1408,13 @@ SESSION_28_RUNTIME_SWEEP = [
     ("2019-02-05T23:37:54Z [INFO] CredentialsV2Request: ID not found. Request IP Address: 10.0.100.189:33724", "unknown"),
     ("May 14 11:30:26 ip-10-10-1-180 ecs-agent[649]: 2019-05-14T11:30:26Z [DEBUG] Task engine: event for container "
      "[9a29c91210ab] not managed, unable to map container id to task", "unknown"),
+    # Docker 1.x's storage driver failing to mount a container's own root filesystem (moby#10413, #12618; stop 28's
+    # probe of old wordings): not a task volume
+    ("CannotStartContainerError: API error (500): Cannot start container 60420bd54729: Error getting container "
+     "60420bd54729a8ed7b0ec066889b8bb3a3c2fdabfbb38b90ca2520862bf3672d from driver devicemapper: Error mounting "
+     "'/dev/mapper/docker-202:2-4072516-60420bd54729a8ed7b0ec066889b8bb3a3c2fdabfbb38b90ca2520862bf3672d' on "
+     "'/var/lib/docker/devicemapper/mnt/60420bd54729a8ed7b0ec066889b8bb3a3c2fdabfbb38b90ca2520862bf3672d': no such file "
+     "or directory", "host.runtime_error"),
     # ...while a bind mount of the task's own file under /var/lib/ecs/deps, an application image gone at create time
     # (even one named like the agent's pause image), a read-only /etc or an existing file in the image over Docker's
     # own files, and an AppArmor profile the task may have named, keep the task's categories (adversarial review)
