@@ -270,8 +270,9 @@ _DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
 # Docker's storage driver mounting a container's own root filesystem: not a task volume (moby#10413, #12618)
 _STORAGE_DRIVER_MOUNT = (r"from driver (?:devicemapper|overlay2?|aufs|btrfs|zfs|vfs)\b|error mounting \W{0,3}/dev/mapper/docker-"
                          r"|/var/lib/docker/(?:devicemapper|overlay2?|aufs|btrfs|zfs)/mnt/")
-_DRAIN_THE_HOST = ("Check Docker/containerd and the ECS agent on the container instance (systemctl status docker, "
-                   "/var/log/ecs/ecs-agent.log); drain and replace the instance if they do not recover.")
+# What to do about the host's runtime or agent failing (host.daemon_state and the rules beside it)
+_DRAIN_THE_HOST = ("Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
+                   "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).")
 _AGENTS_PAUSE_IMAGE = r"(?<![\w/.-])amazon/amazon-ecs-pause:"
 # runc could not mount a file that Docker writes for each container (resolv.conf, hosts, hostname) or the agent's ECS
 # Exec binaries because the file is missing from the host (runc libcontainer/rootfs_linux.go)
@@ -1093,8 +1094,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # ...or the agent itself lost the task's pause container (agent/api/task/task.go)
           + r"|could not find pause container|namespace pause container not found",
           "the host's container runtime failed: {tail}",
-          hint="Drain and replace the container instance (or restart Docker/containerd on it); check the instance's "
-               "kernel, Docker and agent logs (/var/log/ecs, journalctl -u docker).",
+          hint=_DRAIN_THE_HOST,
           sources=(_GH + "moby/moby/issues/23371", _GH + "moby/moby/issues/31849", _GH + "moby/moby/issues/42107",
                    _GH + "docker/for-linux/issues/680", _GH + "goharbor/harbor/issues/15944", _GH + "moby/moby/issues/26494",
                    _GH + "aws/amazon-ecs-agent/issues/1430",
