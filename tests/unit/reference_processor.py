@@ -34,10 +34,11 @@ def scan(lowered: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def match_builtin(texts):
+def match_builtin(texts, *, callers_may_speak: bool = True):
     """Every failure rule in order, then every benign rule in order; a rule runs on a text holding one of its needles.
 
-    A benign rule skips a text that reads as a failure (an error type or a failure's words).
+    A benign rule skips a text that reads as a failure (an error type or a failure's words). The rules that read a
+    StopTask caller's words read only the task's stoppedReason, and only where a caller may have stopped the task.
     """
     found = [scan(lowered) for _, _, lowered in texts]
     if not any(found):
@@ -47,7 +48,10 @@ def match_builtin(texts):
     benign_rules = [rule for rule in BUILTIN_RULES if rule.category in BENIGN_CATEGORIES]
     for rule in failure_rules + benign_rules:
         benign = rule.category in BENIGN_CATEGORIES
+        callers_words = rule in classifier._CALLERS_WORDS
         for (container, original, _), present, failure_like in zip(texts, found, reads_as_failure):
+            if callers_words and (container is not None or not callers_may_speak):
+                continue
             if rule.needles & present and not (benign and failure_like):
                 match = rule.match(original)
                 if match is not None:
