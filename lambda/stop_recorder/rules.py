@@ -13,6 +13,7 @@ import json
 import re
 import re._parser as _sre_parser  # CPython's own regex parser (3.11+): reads a pattern's structure
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Iterable
 
 try:  # bundled into the Lambda asset (lambda/requirements.txt): a C Aho-Corasick automaton, see NeedleScanner
@@ -207,21 +208,23 @@ _UPPER = range(ord("A"), ord("Z") + 1)
 
 def _case_safe(items) -> bool:
     """True if a parsed pattern gives the same answer case-sensitively on lowercase ASCII text as with IGNORECASE
-    on the text itself: its literals and class members are ASCII and never uppercase letters, no class range
-    reaches into A-Z, nothing switches IGNORECASE off (inline flags) and no backreference compares text.
-    Anything not known to be safe is not.
+    on the text itself: its literals and class members are never uppercase letters nor non-ASCII characters that
+    IGNORECASE lets match ASCII (`_reaches_ascii`), no class range reaches into A-Z, nothing switches IGNORECASE
+    off (inline flags) and no backreference compares text. Anything not known to be safe is not.
+    (Any other non-ASCII character, such as the 2024 wording's apostrophe, matches an ASCII text neither way.)
     """
     for op, arg in items:
         name = str(op)
         if name in ("LITERAL", "NOT_LITERAL"):
-            if arg > 127 or arg in _UPPER:
+            if arg in _UPPER or (arg > 127 and _reaches_ascii(arg, arg)):
                 return False
         elif name == "IN":
             for member, value in arg:
                 member = str(member)
-                if member == "LITERAL" and (value > 127 or value in _UPPER):
+                if member == "LITERAL" and (value in _UPPER or (value > 127 and _reaches_ascii(value, value))):
                     return False
-                if member == "RANGE" and (value[1] > 127 or (value[0] <= _UPPER[-1] and value[1] >= _UPPER[0])):
+                if member == "RANGE" and ((value[0] <= _UPPER[-1] and value[1] >= _UPPER[0])
+                                          or (value[1] > 127 and _reaches_ascii(max(value[0], 128), value[1]))):
                     return False
                 if member not in ("LITERAL", "RANGE", "CATEGORY", "NEGATE"):
                     return False
@@ -245,6 +248,18 @@ def _case_safe(items) -> bool:
     return True
 
 
+@cache
+def _reaches_ascii(low: int, high: int) -> bool:
+    """True if IGNORECASE lets a character in low..high (all non-ASCII) match an ASCII one.
+
+    Four do in CPython 3.11-3.13: the Kelvin sign matches "k", the long s "s", the dotted and dotless I "i". lower()
+    keeps them apart from those letters, so a case-sensitive search of the lowercase copy would answer differently.
+    The interpreter's own regex engine is asked, so a later Unicode version cannot slip past a list written here.
+    """
+    members = re.compile(f"[{re.escape(chr(low))}-{re.escape(chr(high))}]", re.IGNORECASE)
+    return any(members.fullmatch(chr(code)) for code in range(128))
+
+
 _GH = "https://github.com/"
 # A caller's stop in its own words (rule user.caller_reason): the verb, what was stopped, and who may not be the caller.
 _CALLER_VERB = r"(?:stop(?:ped|ping)?|kill(?:ed|ing)?|terminat(?:e|ed|ing)|cancell?(?:ed|ing)?|abort(?:ed|ing)?|shut ?down)"
@@ -253,7 +268,7 @@ _STOP_NOUN = r"(?:stop|terminat(?:e|ion)|shut ?down|cancell?ation|cancel|teardow
 _RUN_NOUN = (r"(?:jobs?|tasks?|runs?|steps?|executions?|flow(?: run)?s?|workflows?|migrations?|builds?|pipelines?|scripts?"
              r"|commands?|process(?:es)?)")
 # ...and who: a tool's or a person's name in ASCII words (no ':' or '.' that starts another clause)
-_CALLER_ACTOR = r"[A-Za-z0-9@][A-Za-z0-9_@/+' -]{0,60}"
+_CALLER_ACTOR = r"[a-z0-9@][a-z0-9_@/+' -]{0,60}"  # (IGNORECASE: a-z is A-Z too, and the rule stays case-safe)
 # The actor named must be a tool or a person: no word of the text may name the platform, a cause or a failure (a signal,
 # the kernel, memory, Spot, the instance, a health check, a time limit, ECS itself…). "Amazon ECS", "AWS" and "ECS" pass
 # only as part of a tool's name ("Jenkins Amazon ECS PlugIn", "ECS CLI", "AWS Tunnel").
@@ -487,8 +502,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule("network.connection_issue", "network.unreachable",
           ("connection issue between the task and", "check your network configuration", "check your task network configuration",
            "network connection between the task and", "there is a connection issue"),
-          r"connection issue between the task and (?P<service>[A-Z][\w ]{0,40}?)\s*(?:\.|$)|connection issue between the task and"
-          r"|network connection between the task and (?P<service_2>[A-Z][\w ]{0,40}?)\s*(?:\.|$)|network connection between the task and"
+          r"connection issue between the task and (?P<service>[a-z][\w ]{0,40}?)\s*(?:\.|$)|connection issue between the task and"
+          r"|network connection between the task and (?P<service_2>[a-z][\w ]{0,40}?)\s*(?:\.|$)|network connection between the task and"
           r"|" + _CANT + r" pull the image\. check your (?:task )?network configuration"
           r"|there is a connection issue[a-z ]{0,20}$",  # ECS's 255-character cut inside the sentence
           "task could not reach {service} at start",
@@ -1458,7 +1473,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                   r"|i/o|dial|connect\w{0,5}|handshake|tls|dns|headers|deadline|https?|socket|read|write|request|response"
                   r"|gateway|proxy|upstream|rpc|health\w{0,6}|heartbeat|pull\w{0,3}|image|docker\w{0,3}|transition"
                   r"|agent|lock|lease|no|not|never|before|within|without)\b"
-                  r"|not found|[A-Z]\w{0,60}(?:Error|Exception):",),
+                  r"|not found|[a-z]\w{0,60}(?:error|exception):",),
           sources=("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html",
                    _GH + "Signiant/task-cleanup/blob/e32c99a965850f6a03dde72abd263412b7dcf24d/task_cleanup.py")),
     # A caller's own words: whole reasons of the tools that stop the tasks they started, and "by user" phrasings.
@@ -1513,7 +1528,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"|^request(?:ed)? (?:to )?(?:stop|terminate|cancel|shut ?down)(?: (?:the |this )?(?:task|job|run)s?)?"
           r"(?: (?:by|via|from) " + _CALLER_ACTOR + r")?$"
           r"|^" + _STOP_NOUN + r" (?:was )?requested(?: by " + _CALLER_ACTOR + r")?$"
-          r"|^(?:the )?user (?:stopped|killed|terminated|cancell?ed|aborted)(?: (?:the |this )?[A-Za-z0-9_-]{1,30})?$"
+          r"|^(?:the )?user (?:stopped|killed|terminated|cancell?ed|aborted)(?: (?:the |this )?[a-z0-9_-]{1,30})?$"
           # the cluster, stack or environment that ran the task was deleted on purpose (cloud-nuke, IaC teardowns)
           r"|^(?:terminating|stopping|killing) (?:the )?(?:task|job)s? (?:due to|because of|for) (?:the )?"
           r"(?:cluster|stack|service|environment|tenant|application|app) (?:deletion|teardown|removal)$"
