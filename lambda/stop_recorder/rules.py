@@ -360,7 +360,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_DOCS + "resource-not-found-error.html", _AGENT + "asm/asm.go")),
     # --- network interface: wording is unique, and "rate exceeded" here is not a registry limit
     _rule("eni.provisioning", "network.interface_failed",
-          ("network interface", "networkinterface", "eni", "free addresses", "freeaddresses", "network namespace",
+          # (" eni" and "eni ", not "eni": every ENI wording below has a space beside it, and "eni" alone is inside
+          # every "denied")
+          ("network interface", "networkinterface", " eni", "eni ", "free addresses", "freeaddresses", "network namespace",
            "sufficient free ipv", "insufficientcidrblocks",
            "pause container namespace",
            "containernetworkingerror", "no ipv6 address found", "container resource provisioning", "cni plugin"),
