@@ -77,7 +77,7 @@ def signal_name(exit_code: int | None) -> str | None:
 
 def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify one stopped task; custom rules are tried before the built-in ones."""
-    task = _with_relayed_signals(task)
+    task = _with_relayed_signals(_as_typed(task))
     texts = _texts(task)
     hit = ((_match(texts, custom_rules) if custom_rules else None)
            or _oom_first(_match_builtin(texts, callers_may_speak=_callers_may_speak(task)), texts))
@@ -226,6 +226,82 @@ def explain(reason: str, custom_rules: Iterable[Rule] = ()) -> Classification:
     return classify(Task(stopped_reason=reason), custom_rules)
 
 
+def _as_typed(task: Task) -> Task:
+    """The task with its reasons as their authors typed them, before a web page, a chat, a terminal or an encoder
+    changed their characters (`_typed_text`); the task itself where nothing changed (ECS's own text, nearly always)."""
+    reason = task.stopped_reason and _typed_text(task.stopped_reason)
+    containers = task.containers
+    if any(c.reason and _typed_text(c.reason) is not c.reason for c in containers):
+        containers = tuple(replace(c, reason=_typed_text(c.reason)) if c.reason else c for c in containers)
+    if reason is task.stopped_reason and containers is task.containers:
+        return task
+    return replace(task, stopped_reason=reason, containers=containers)
+
+
+def _typed_text(text: str) -> str:
+    """The text without the marks a copy adds: typographic quotes, no-break and zero-width spaces, HTML entities,
+    JSON's \\u escapes, carriage returns, tabs and runs of spaces, Markdown's quote markers and code backticks.
+
+    Rules are written from what ECS, Docker and the agent write; a reason reaches us through issue pages, chat
+    notifiers, Step Functions and CloudWatch consoles, JSON logs and tickets, each of which adds its own marks.
+    Line breaks are kept: relayed lists are read line by line (`_RELAYED_EXIT_LIST`).
+    """
+    if text.isascii() and not any(mark in text for mark in _COPY_MARKS):
+        return text  # (most reasons: ECS's own text, for a few substring tests)
+    if "&" in text:
+        text = _HTML_ENTITY.sub(_unescaped_entity, text)
+    if "\\" in text:
+        text = _JSON_ESCAPE.sub(_unescaped_json, text)
+        if "\n" not in text:  # a multi-line paste printed as one JSON or Python string ("…failed.\\nStop code: …")
+            text = _ESCAPED_BREAK.sub(_unescaped_break, text)
+        if '\\"' in text and _BARE_QUOTE.search(text) is None:  # ...and its quotes, where every one is escaped
+            text = _ESCAPED_QUOTE.sub(r"\1", text)
+    if not text.isascii():
+        text = text.translate(_TYPOGRAPHY)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "`" in text:
+        text = text.replace("`", "")
+    if ">" in text:
+        text = _QUOTE_MARKER.sub("", text)
+    if "\t" in text or "  " in text:
+        text = _SPACE_RUN.sub(" ", text)
+    return text
+
+
+_COPY_MARKS = ("&", "\\", "\r", "`", "\t", "  ", ">")
+# An entity with its semicolon only: html.unescape alone would also read "&reg" in a URL's "&region=" as "®"
+_HTML_ENTITY = re.compile(r"&(?:[a-z]{2,8}|#[0-9]{1,7}|#x[0-9a-f]{1,6});", re.IGNORECASE)
+# (a lone surrogate stays escaped: it would make the record unencodable as UTF-8)
+_JSON_ESCAPE = re.compile(r"\\u(?!d[89a-f])([0-9a-f]{4})", re.IGNORECASE)
+# (only these three, and only in a text with no line break of its own: a Windows path's "C:\\ProgramData\\Amazon"
+# keeps its backslashes)
+_ESCAPED_BREAK = re.compile(r"\\[nrt]")
+_BARE_QUOTE = re.compile(r'(?<!\\)"')
+_ESCAPED_QUOTE = re.compile(r'\\(["\\])')  # (one level: a quote escaped twice keeps one backslash, as relays expect)
+_QUOTE_MARKER = re.compile(r"^[ \t]{0,3}(?:>[ \t]?){1,6}", re.MULTILINE)
+_SPACE_RUN = re.compile(r"[ \t]{2,}|\t")
+# Typographic quotes as ECS's straight ones, Unicode's spaces as a space, zero-width characters and the BOM dropped
+_TYPOGRAPHY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+                             "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u00b4": "'", "\u2032": "'",
+                             **dict.fromkeys((0x00a0, *range(0x2000, 0x200b), 0x202f, 0x205f, 0x3000), " "),
+                             **dict.fromkeys((0x200b, 0x200c, 0x200d, 0x2060, 0xfeff), None)})
+
+
+def _unescaped_entity(match: re.Match) -> str:
+    import html  # (a reason copied from a web page's source: rare, so not at cold start)
+
+    return html.unescape(match.group())
+
+
+def _unescaped_json(match: re.Match) -> str:
+    return chr(int(match.group(1), 16))
+
+
+def _unescaped_break(match: re.Match) -> str:
+    return " " if match.group() == "\\t" else "\n"
+
+
 def _with_relayed_signals(task: Task) -> Task:
     """The task with the stop code and container exit codes its reason relays, where the task itself has none.
 
@@ -294,9 +370,11 @@ _RELAYED_CONTAINERS_AT_MOST = 50  # a task has at most 10 containers; a paste wi
 # (fivexl/terraform-aws-ecs-events-to-slack: "Task containers and their exit code:\n - envoy: 0\n - app: 2")
 # (a heading that names the containers, so a list of "exit codes" that are not a task's is not read; "unknown" is what
 # the notifier prints for a container without one; two such lists are two tasks, and relay none)
+# (an item may end in a sentence's punctuation; a list with an item it cannot read relays nothing, not the items
+# before it: "- envoy: 0" read alone would call a crash a completion)
 _RELAYED_EXIT_LIST = re.compile(r"containers?\b[^\n]{0,80}exit codes?\W{0,3}\n((?:[ \t]{0,8}[-*•][ \t]{1,4}[\w.-]{1,255}:[ \t]{0,3}"
-                                r"(?:-?[0-9]{1,10}|unknown|none|null)[ \t]*(?:\n|$)){1,%d})" % _RELAYED_CONTAINERS_AT_MOST,
-                                re.IGNORECASE)
+                                r"(?:-?[0-9]{1,10}|unknown|none|null)[ \t]*[.,;]?[ \t]*(?:\n|$)){1,%d})(?![ \t]{0,8}[-*•])"
+                                % _RELAYED_CONTAINERS_AT_MOST, re.IGNORECASE)
 _RELAYED_EXIT_LIST_ITEM = re.compile(r"[-*•][ \t]{1,4}([\w.-]{1,255}):[ \t]{0,3}(?:(-?[0-9]{1,10})|\w+)")
 
 
@@ -491,7 +569,9 @@ def _as_ecs_wrote(text: str) -> str:
         if console is not None and console.end() < len(text):
             # the ECS console's last-status column: "STOPPED (CannotCreateContainerError: API error (500): Untar)", also
             # copied without its space ("STOPPED(Essential container in task exited)")
-            text = text[console.end():-1] if text.endswith(")") else text[console.end():]
+            # (and with a full stop after the bracket, as a sentence in a ticket ends)
+            text = text[console.end():].rstrip(" .")
+            text = text[:-1] if text.endswith(")") else text
     return _unwrapped(text) if text and (text[-1] in _WRAP_ENDS or text[0] in _WRAP_ENDS) else text
 
 

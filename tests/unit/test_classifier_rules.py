@@ -1305,6 +1305,12 @@ SESSION_27_PROBES = [
       "exited\nTask containers and their exit code:\n - app: 0\n\n") + ("*Task:* arn:aws:ecs:us-east-1:123456789012:task/"
       "prod/4567ef01\n:bangbang: Stop Reason: Essential container in task exited\nTask containers and their exit code:\n"
       " - app: 139\n"), "unknown"),
+    # (a sentence's full stop after the last item ends the list; it does not cut the item off it)
+    (":bangbang: Stop Code: EssentialContainerExited\n:bangbang: Stop Reason: Essential container in task exited\n"
+     "Task containers and their exit code:\n - envoy: 0\n - app: 2.", "container.crashed"),
+    # ...and an item the list cannot read makes it relay nothing: "- envoy: 0" alone would call the crash a completion
+    (":bangbang: Stop Code: EssentialContainerExited\n:bangbang: Stop Reason: Essential container in task exited\n"
+     "Task containers and their exit code:\n - envoy: 0\n - app: exited (2)", "unknown"),
     # ...and a list of exit codes that are not a task's containers is not read as one
     ("Essential container in task exited\nCommon exit codes:\n - SIGKILL: 137\n - SIGTERM: 143", "unknown"),
     # a task inside a Step Functions cause inside the state's output: its quotes escaped twice

@@ -1,0 +1,101 @@
+"""A reason reads the same however it was copied: web pages, chats, terminals and JSON logs change its characters.
+
+Rules are written from what ECS, Docker and the agent write. Users and tools hand us that text after an issue page
+turned quotes typographic or escaped them as HTML, a chat wrapped it in backticks or a Markdown quote, a console put
+no-break spaces in it, a terminal added carriage returns or tabs, or a JSON or Python log escaped its line breaks,
+quotes and non-ASCII characters. Each of these is applied to every public reason (tests/fixtures/stop_reasons.jsonl
+and the working corpus) and must not change its category (classifier._typed_text undoes them).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stop_recorder.classifier import _typed_text, explain
+from stop_recorder.local.corpus import load_corpus
+
+
+def _markdown_quote(text: str) -> str:
+    return "> " + text.replace("\n", "\n> ")
+
+
+PASTES = {
+    "typographic quotes": lambda t: re.sub(r'"([^"]*)"', "\u201c\\1\u201d", t).replace("'", "\u2019"),
+    "HTML entities": lambda t: html.escape(t, quote=True),
+    "no-break spaces": lambda t: t.replace(" ", "\u00a0"),
+    "double spaces": lambda t: t.replace(" ", "  "),
+    "tabs after colons": lambda t: t.replace(": ", ":\t"),
+    "zero-width spaces": lambda t: t.replace("Error", "Error\u200b").replace(":", "\ufeff:"),
+    "a code span": lambda t: "`" + t + "`",
+    "a code block": lambda t: "```\n" + t + "\n```",
+    "a Markdown quote": _markdown_quote,
+    "carriage returns": lambda t: t.replace("\n", "\r\n") + "\r\n",
+    "a JSON string's insides": lambda t: json.dumps(t)[1:-1],
+    "a JSON string's insides, non-ASCII escaped": lambda t: json.dumps(t.replace("'", "\u2019"))[1:-1],
+}
+
+
+def _public_reasons(stop_reasons) -> list[str]:
+    texts = [row["text"] for row in stop_reasons] + [row["text"] for row in load_corpus("working")]
+    return list(dict.fromkeys(texts))
+
+
+@pytest.mark.parametrize("paste", PASTES)
+def test_a_copied_reason_keeps_its_category(paste, stop_reasons):
+    change = PASTES[paste]
+    changed = [(text, explain(text).category, explain(change(text)).category) for text in _public_reasons(stop_reasons)
+               if change(text) != text]
+    assert len(changed) > 50  # (the change touches many reasons: the comparison is not vacuous)
+    assert [c for c in changed if c[1] != c[2]] == []
+
+
+def test_ecs_own_text_is_returned_as_is():
+    text = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref"
+    assert _typed_text(text) is text
+
+
+@pytest.mark.parametrize(("pasted", "typed"), [
+    ("can&#x27;t pull &quot;app&quot; &amp; more", "can't pull \"app\" & more"),
+    # an entity needs its semicolon: a URL's "&region=" is not "®ion="
+    ("https://example.com/?a=1&region=us-east-1", "https://example.com/?a=1&region=us-east-1"),
+    ("The task can\\u2019t pull the image", "The task can't pull the image"),
+    # a lone surrogate stays escaped, or the record could not be written as UTF-8
+    ("emoji \\ud83d\\ude00 here", "emoji \\ud83d\\ude00 here"),
+    ("failed.\\nStop code: UserInitiated.\\nExit Code\\t139", "failed.\nStop code: UserInitiated.\nExit Code 139"),
+    # a text with line breaks of its own keeps its backslashes (a Windows path, a regex)
+    ("line one\nC:\\ProgramData\\Amazon\\ECS\\nat.log", "line one\nC:\\ProgramData\\Amazon\\ECS\\nat.log"),
+    ('device \\"/dev/nvidia0\\": no such file', 'device "/dev/nvidia0": no such file'),
+    # ...but a quote escaped twice, a task inside a Step Functions cause, loses one level only
+    ('{\\\\\\"stopCode\\\\\\": 1}', '{\\"stopCode\\": 1}'),
+    ("> > CannotPullContainerError: x\n> more", "CannotPullContainerError: x\nmore"),
+    ("a\u00a0b\u2009c\u200bd\ufeff \u201cq\u201d", "a b cd \"q\""),
+    ("STOPPED (CannotCreateContainerError: API error (500): Untar)\r\n", "STOPPED (CannotCreateContainerError: API error (500): Untar)\n"),
+])
+def test_copy_marks_are_undone(pasted, typed):
+    assert _typed_text(pasted) == typed
+
+
+@given(st.text(max_size=300))
+def test_undoing_copy_marks_never_raises_or_lengthens_a_text_and_keeps_it_encodable(text):
+    typed = _typed_text(text)
+    assert len(typed) <= len(text)
+    if text.encode("utf-8", "surrogatepass") == text.encode("utf-8", "surrogatepass") and not any(
+            0xD800 <= ord(c) <= 0xDFFF for c in text):
+        typed.encode("utf-8")  # no surrogate is made up by unescaping
+
+
+@given(st.text(alphabet=st.sampled_from(list("&#x;\\u0027dAb\"`>\t \n\r")), max_size=200))
+def test_escapes_built_from_their_own_characters_never_raise(text):
+    assert len(_typed_text(text)) <= len(text)
+
+
+def test_console_status_with_a_sentences_full_stop():
+    # the ECS console's last-status column, pasted into a sentence
+    assert explain("STOPPED (CannotCreateContainerError: API error (500): Untar).").category == "host.runtime_error"
+    assert explain("`STOPPED (CannotCreateContainerError: API error (500): Untar)`").category == "host.runtime_error"
