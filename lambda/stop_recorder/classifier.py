@@ -14,6 +14,7 @@ gaps rescanned per occurrence); entity extraction reads a bounded window of a lo
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import string
 from dataclasses import dataclass, fields, replace
@@ -126,7 +127,9 @@ def _by_topic(task: Task, texts, verdict: Classification) -> Classification:
     """The verdict, or, where it says only "unknown" or "failed to start", what the failure's words are about."""
     if verdict.rule not in _TOPIC_MAY_REFINE:
         return verdict
-    if all(_ROUTINE_LOG_LINE.search(original) and not _FAILING_LOG_LINE.search(original) for _, original, _ in texts):
+    # (a routine log line's words are not a failure's: a text that is one has no topic, whatever the other texts say)
+    texts = [text for text in texts if not (_ROUTINE_LOG_LINE.search(text[1]) and not _FAILING_LOG_LINE.search(text[1]))]
+    if not texts:
         return verdict
     rules = _TOPICS_BEFORE_START if verdict.rule in _NEVER_STARTED else TOPIC_RULES
     hit = _match_topic(texts, rules)
@@ -548,12 +551,50 @@ def _texts(task: Task) -> list[tuple[Container | None, str, str]]:
     texts = []
     if task.stopped_reason:
         reason = _as_ecs_wrote(task.stopped_reason)
-        texts.append((None, reason, reason.lower()))
+        lowered = reason.lower()
+        quoted = _quoted_task_reason(reason) if ("edreason" in lowered or "ed_reason" in lowered) else None
+        if quoted is not None:
+            # A task pasted as JSON or a Python dict: its stoppedReason is read on its own, so rules anchored at the
+            # reason's start or end ("…has been retried 5 time(s):" with the cause cut) still see them, and the rest
+            # of the paste (its containers' reasons) without it.
+            value, reason = quoted
+            texts.append((None, value, value.lower()))
+            lowered = reason.lower()
+        texts.append((None, reason, lowered))
     for container in task.containers:
         if container.reason:
             reason = _as_ecs_wrote(container.reason)
             texts.append((container, reason, reason.lower()))
     return texts
+
+
+def _quoted_task_reason(text: str) -> tuple[str, str] | None:
+    """The stoppedReason of the one task a pasted JSON or Python dict quotes, as ECS wrote it, and the paste with the
+    value emptied; None for none or several."""
+    found = list(_QUOTED_TASK_REASON.finditer(text))
+    if not found or len({m.group(2) for m in found}) != 1:
+        return None
+    value = found[0].group(2)
+    pieces, start = [], 0
+    for match in found:  # (one task quoted again, as a Step Functions history does, is still one task)
+        pieces += (text[start:match.start(2)], value[0] * 2)
+        start = match.end(2)
+    rest = "".join(pieces) + text[start:]
+    if value[0] == '"':
+        try:
+            value = json.loads(value)
+        except ValueError:  # a Python repr in double quotes (its text holds a single quote), not JSON
+            value = value[1:-1].replace('\\"', '"')
+    else:
+        value = value[1:-1].replace("\\'", "'")
+    value = _as_ecs_wrote(value)
+    return (value, rest) if value else None
+
+
+# (one level of quoting: a task inside a Step Functions cause, escaped again, is read from the whole text as before;
+# the value must end where a JSON or dict value ends, so an apostrophe made straight inside 'can’t' does not end it)
+_QUOTED_TASK_REASON = re.compile(r"""(["'])(?i:stopped_?reason)\1\s{0,3}:\s{0,3}"""
+                                 r"""("(?:[^"\\\n]|\\.){1,2000}"|'(?:[^'\\\n]|\\.){1,2000}')(?=\s{0,3}(?:[,}\]]|$))""")
 
 
 def _as_ecs_wrote(text: str) -> str:

@@ -98,3 +98,37 @@ def test_console_status_with_a_sentences_full_stop():
     # the ECS console's last-status column, pasted into a sentence
     assert explain("STOPPED (CannotCreateContainerError: API error (500): Untar).").category == "host.runtime_error"
     assert explain("`STOPPED (CannotCreateContainerError: API error (500): Untar)`").category == "host.runtime_error"
+
+
+WRAPPED = {
+    "a task as JSON": lambda t: json.dumps({"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/0a1b", "stoppedReason": t,
+                                            "lastStatus": "STOPPED"}),
+    "a task as a Python dict": lambda t: repr({"stoppedReason": t, "lastStatus": "STOPPED"}),
+}
+
+
+@pytest.mark.parametrize("wrap", WRAPPED)
+def test_a_task_pasted_as_json_or_a_dict_reads_its_reason_on_its_own(wrap, stop_reasons):
+    # Rules anchored at a reason's end ("...has been retried 5 time(s):" with the cause cut, "API error (500): Untar")
+    # must still see it when the reason is a quoted value.
+    changed = [(text, explain(text).category, explain(WRAPPED[wrap](text)).category) for text in _public_reasons(stop_reasons)
+               if "\n" not in text and "stoppedReason" not in text]
+    assert [c for c in changed if c[1] != c[2]] == []
+
+
+def test_several_quoted_reasons_are_several_tasks():
+    from stop_recorder.classifier import _quoted_task_reason
+
+    assert _quoted_task_reason('[{"stoppedReason": "a"}, {"stoppedReason": "b"}]') is None
+    # one task quoted twice is one task, and the rest of the paste is read without its reason
+    assert _quoted_task_reason('{"stoppedReason": "a", "x": {"stoppedReason": "a"}}') == (
+        "a", '{"stoppedReason": "", "x": {"stoppedReason": ""}}')
+    # a straightened apostrophe inside a single-quoted value does not end it early: the whole paste is read instead
+    assert _quoted_task_reason("{'stoppedReason': 'The task can't pull the image.'}") is None
+
+
+def test_a_routine_log_line_has_no_topic_beside_other_texts():
+    # The agent's INFO line quoted in a JSON paste: the rest of the paste must not lend it a topic ("IP Address").
+    line = "2019-02-05T23:37:54Z [INFO] CredentialsV2Request: ID not found. Request IP Address: 10.0.100.189:33724"
+    assert explain(line).category == "unknown"
+    assert explain(json.dumps({"stoppedReason": line, "lastStatus": "STOPPED"})).category == "unknown"
