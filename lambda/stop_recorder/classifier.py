@@ -602,6 +602,12 @@ def _as_ecs_wrote(text: str) -> str:
     text = _one_spaced(text)
     if not text.isascii():
         text = text.translate(_STRAIGHT_QUOTES)
+    if text[:2] in _LIST_BULLETS:  # a list item in a ticket or a chat ("- CannotPullContainerError: …")
+        text = text[2:]
+    if text and (text[0] in _LOG_PREFIX_STARTS):
+        prefix = _LOG_PREFIX.match(text)
+        if prefix is not None and prefix.end() < len(text):
+            text = text[prefix.end():]
     if text and text[0] in _LABEL_STARTS:
         label = _RELAY_LABEL.match(text)
         if label is not None and label.end() < len(text):
@@ -630,6 +636,16 @@ def _one_spaced(text: str) -> str:
 # reports), not ECS's words; rules anchored at the start must still see the start.
 _RELAY_LABEL = re.compile(r"(?i)(?:stopped[ _]?reason|stop[ _]reason|status[ _]?reason|reason)\s{0,3}(?:[:=]|\s-)\s{0,3}")
 _LABEL_STARTS = frozenset("sSrR")
+_LIST_BULLETS = frozenset(("- ", "* ", "• ", "+ "))
+# ...and a log line's timestamp and error level before it ("2024-05-13 09:12:44,123 ERROR …", "[ERROR] …"): the logger's,
+# not ECS's. An INFO or DEBUG level stays, since a routine line's words are no failure's (_ROUTINE_LOG_LINE).
+_LOG_TIMESTAMP = r"\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?,?[ \t]{1,3}"
+_LOG_PREFIX = re.compile(r"(?:" + _LOG_TIMESTAMP + r")?\[(?i:error|err|warn|warning|fatal|crit|critical)\]:?[ \t]{1,3}"
+                         # (a bare level in capitals, after a timestamp or with a colon: Docker's "Error response from
+                         # daemon" and the agent's "Error: image … not found" are the reason itself)
+                         r"|(?:" + _LOG_TIMESTAMP + r"(?:(?:ERROR|WARN|WARNING|FATAL|CRITICAL):?[ \t]{1,3})?"
+                         r"|(?:ERROR|WARN|WARNING|FATAL|CRITICAL):[ \t]{1,3})")
+_LOG_PREFIX_STARTS = frozenset("0123456789[EWFC")
 _CONSOLE_STOPPED = re.compile(r"STOPPED ?\(")
 
 

@@ -38,6 +38,11 @@ PASTES = {
     "carriage returns": lambda t: t.replace("\n", "\r\n") + "\r\n",
     "a JSON string's insides": lambda t: json.dumps(t)[1:-1],
     "a JSON string's insides, non-ASCII escaped": lambda t: json.dumps(t.replace("'", "\u2019"))[1:-1],
+    # a logger's timestamp and error level, and a list item's bullet, before the reason
+    "a Python log line": lambda t: "2024-05-13 09:12:44,123 ERROR " + t,
+    "a bracketed level": lambda t: "2025-02-17T09:12:44Z [ERROR] " + t,
+    "a level alone": lambda t: "[error] " + t,
+    "a list item": lambda t: "- " + t,
 }
 
 
@@ -53,6 +58,19 @@ def test_a_copied_reason_keeps_its_category(paste, stop_reasons):
                if change(text) != text]
     assert len(changed) > 50  # (the change touches many reasons: the comparison is not vacuous)
     assert [c for c in changed if c[1] != c[2]] == []
+
+
+@pytest.mark.parametrize("reason", [
+    "Error response from daemon: manifest for app:1 not found",  # Docker's own words, not a log level
+    "Error: image myorg/app:latest not found",                   # the agent's old wording
+    "ERROR RESPONSE FROM DAEMON: x",                             # capitals without a colon or a timestamp
+    "2019-02-05T23:37:54Z [INFO] Managed task: stopped",         # a routine line keeps its level (its gate reads it)
+])
+def test_what_is_not_a_log_prefix_stays(reason):
+    from stop_recorder.classifier import _as_ecs_wrote
+
+    kept = _as_ecs_wrote(reason)
+    assert kept == reason or (kept.startswith("[INFO]") and reason.endswith(kept))
 
 
 def test_ecs_own_text_is_returned_as_is():
