@@ -234,8 +234,10 @@ def _as_typed(task: Task) -> Task:
     changed their characters (`_typed_text`); the task itself where nothing changed (ECS's own text, nearly always)."""
     reason = task.stopped_reason and _typed_text(task.stopped_reason)
     containers = task.containers
-    if any(c.reason and _typed_text(c.reason) is not c.reason for c in containers):
-        containers = tuple(replace(c, reason=_typed_text(c.reason)) if c.reason else c for c in containers)
+    for container in containers:
+        if container.reason and _typed_text(container.reason) is not container.reason:
+            containers = tuple(replace(c, reason=_typed_text(c.reason)) if c.reason else c for c in containers)
+            break
     if reason is task.stopped_reason and containers is task.containers:
         return task
     return replace(task, stopped_reason=reason, containers=containers)
@@ -249,8 +251,9 @@ def _typed_text(text: str) -> str:
     notifiers, Step Functions and CloudWatch consoles, JSON logs and tickets, each of which adds its own marks.
     Line breaks are kept: relayed lists are read line by line (`_RELAYED_EXIT_LIST`).
     """
-    if text.isascii() and not any(mark in text for mark in _COPY_MARKS):
-        return text  # (most reasons: ECS's own text, for a few substring tests)
+    if text.isascii() and not ("&" in text or "\\" in text or "\r" in text or "`" in text or "\t" in text
+                               or "  " in text or ">" in text):
+        return text  # (most reasons: ECS's own text, for seven substring tests: ~0.2 µs, a generator over them 0.55)
     if "&" in text:
         text = _HTML_ENTITY.sub(_unescaped_entity, text)
     if "\\" in text:
@@ -272,7 +275,6 @@ def _typed_text(text: str) -> str:
     return text
 
 
-_COPY_MARKS = ("&", "\\", "\r", "`", "\t", "  ", ">")
 # An entity with its semicolon only: html.unescape alone would also read "&reg" in a URL's "&region=" as "®"
 _HTML_ENTITY = re.compile(r"&(?:[a-z]{2,8}|#[0-9]{1,7}|#x[0-9a-f]{1,6});", re.IGNORECASE)
 # (a lone surrogate stays escaped: it would make the record unencodable as UTF-8)
