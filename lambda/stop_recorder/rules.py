@@ -260,6 +260,10 @@ def _reaches_ascii(low: int, high: int) -> bool:
     return any(members.fullmatch(chr(code)) for code in range(128))
 
 
+# An id, an ARN or the placeholder a person put in its place when pasting it ("<task-id>", "{account-id}", "****",
+# "arn:aws:elasticloadbalancing:<redacted>")
+_ID_OR_PLACEHOLDER = r"[\w:/.<>{}*-]{1,300}"
+
 _GH = "https://github.com/"
 # A caller's stop in its own words (rule user.caller_reason): the verb, what was stopped, and who may not be the caller.
 _CALLER_VERB = r"(?:stop(?:ped|ping)?|kill(?:ed|ing)?|terminat(?:e|ed|ing)|cancell?(?:ed|ing)?|abort(?:ed|ing)?|shut ?down)"
@@ -1224,7 +1228,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # The agent on the instance was disconnected when ECS tried to start the task (RunTask failure reason AGENT).
     _rule("host.agent_disconnected", "host.runtime_error",
           ("agent",),
-          r"^(?:taskfailedtostart: )?agent(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
+          r"^(?:taskfailedtostart: )?agent(?: \((?:container-instance )?" + _ID_OR_PLACEHOLDER + r"\))?\s*$"
           # ...and relayed as a RunTask failure's reason in the response (aws/amazon-ecs-agent#375), as
           # capacity.relayed_reason reads the other codes
           r"|" + _relayed_run_task_reason("agent"),
@@ -1248,7 +1252,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # no instance met the task's or service's placement constraints, in the scheduler's and in users' words
           r"|placement constraints? (?:unsatisfied|(?:(?:were|was|are|is|could) )?not (?:be )?(?:satisfied|met)\b)"
           # StartTask's MISSING and INACTIVE: the chosen container instance no longer exists or was deregistered
-          r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)(?: \((?:container-instance )?[\w:/.-]{1,200}\))?\s*$"
+          r"|^(?:taskfailedtostart: )?(?:location|attribute|missing|inactive)(?: \((?:container-instance )?" + _ID_OR_PLACEHOLDER
+          + r"\))?\s*$"
           # ...and the same word in a tool's line ("Failed to run ECS task: INACTIVE"); relayed inside a response, see
           # capacity.relayed_reason
           r"|failed to run (?:the )?ecs task: (?:location|attribute|missing|inactive)\b"
@@ -1561,14 +1566,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # (the docs write the prefix "service (name)"; the console and the API "(service name)")
           r"^(?:\(service [^)]{1,300}\)|service \([^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
           r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?"
-          r"|registered \d{1,6} targets? in \(target-group [\w:/.-]{1,300}\)\.?$"
+          r"|registered \d{1,6} targets? in \(target-group " + _ID_OR_PLACEHOLDER + r"\)\.?$"
           # ...and the lines of a deployment going well (service-event-messages.html), only as the whole text: a
           # paste that goes on after them may quote a failure the benign guard's words do not name
-          r"|has reached a steady state\.?$|has started \d{1,6} tasks?: (?:\(task [\w-]{1,64}\)\s?){1,20}\.?$"
+          r"|has reached a steady state\.?$|has started \d{1,6} tasks?: (?:\(task " + _ID_OR_PLACEHOLDER + r"\)\s?){1,20}\.?$"
           # ...and Availability Zone rebalancing, which the docs call information events
           # (service-rebalancing-event-messages-list.html)
           r"|is (?:not )?az balanced with [^.]{1,300}\.?(?: az rebalancing in progress\.?)?$"
-          r"|has started \d{1,6} tasks? in [\w-]{1,30} to az rebalance: (?:\(task [\w-]{1,64}\)\s?){1,20}\.?$"
+          r"|has started \d{1,6} tasks? in [\w-]{1,30} to az rebalance: (?:\(task " + _ID_OR_PLACEHOLDER + r"\)\s?){1,20}\.?$"
           r"|stopped az rebalancing\.?$)"
           # ...and the INFO service action events' names, pasted alone (ecs_service_events.html): only as the whole
           # text (a paste of several events may hold a failed task beside one), and not TASKS_STOPPED, which a health
@@ -1631,7 +1636,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           # the agent's own words for the same family on EC2, without the type: its resource-init wrapper
           # (ecs-agent/api/errors/errors.go), its SSM fetch (taskresource/ssmsecret) and its env-file S3 client
           # (taskresource/envFiles)
-          r"|resource cannot be initialized for task|fetching secret data from ssm parameter store in [\w-]{1,30}:"
+          r"|resource cannot be initialized for task|fetching secret data from ssm parameter store in [\w<>{}*-]{1,30}:"
           r"|unable to initialize s3 client for bucket",
           "ECS could not prepare the task: {tail}", family=True,
           sources=(_DOCS + "resource-initialization-error.html", _DOCS + "stopped-task-error-codes.html")),

@@ -150,3 +150,33 @@ def test_a_routine_log_line_has_no_topic_beside_other_texts():
     line = "2019-02-05T23:37:54Z [INFO] CredentialsV2Request: ID not found. Request IP Address: 10.0.100.189:33724"
     assert explain(line).category == "unknown"
     assert explain(json.dumps({"stoppedReason": line, "lastStatus": "STOPPED"})).category == "unknown"
+
+
+REDACTED = {
+    "account ids as <account-id>": lambda t: re.sub(r"(?<!\d)\d{12}(?!\d)", "<account-id>", t),
+    "account ids as {account-id}": lambda t: re.sub(r"(?<!\d)\d{12}(?!\d)", "{account-id}", t),
+    "account ids as stars": lambda t: re.sub(r"(?<!\d)\d{12}(?!\d)", "*" * 12, t),
+    "regions as <region>": lambda t: re.sub(r"\b(?:us|eu|ap|ca|sa|me|af)-(?:east|west|north|south|central|northeast|southeast)-\d\b",
+                                            "<region>", t),
+    "task ids as <task-id>": lambda t: re.sub(r"\b[0-9a-f]{32}\b", "<task-id>", t),
+    "ARNs cut to their service": lambda t: re.sub(r"arn:aws[\w-]*:([a-z0-9-]+):[^\s\"',)]*", r"arn:aws:\1:<redacted>", t),
+}
+
+
+@pytest.mark.parametrize("redact", REDACTED)
+def test_a_reason_with_its_names_redacted_keeps_its_category(redact, stop_reasons):
+    # People paste reasons with their account, region and ids replaced; the rules must not hang on the names' shapes.
+    change = REDACTED[redact]
+    changed = [(text, explain(text).category, explain(change(text)).category) for text in _public_reasons(stop_reasons)
+               if change(text) != text]
+    assert len(changed) > 5  # (the change touches some reasons: the comparison is not vacuous)
+    assert [c for c in changed if c[1] != c[2]] == []
+
+
+@pytest.mark.parametrize("event", [
+    "(service api-service) registered 2 targets in (target-group arn:aws:elasticloadbalancing:<redacted>)",
+    "(service api-service) has started 2 tasks: (task <task-id>).",
+    "(service checkout-api) has started 1 tasks in us-east-1b to AZ Rebalance: (task {task-id}).",
+])
+def test_a_service_event_with_placeholders_is_still_a_scaling_event(event):
+    assert explain(event).category == "service.scaling"
