@@ -1554,6 +1554,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           r"scaling activity initiated by|deployment ecs-svc|service scheduler|scale[- ]in"
           r"|due to az rebalancing",
           "replaced by the service scheduler: {tail}",
+          # (a service's event about its deployment, "(service x) (deployment ecs-svc/1) …", is read whole by
+          # service.events: cut before its verb, it may have gone on "deployment failed: tasks failed to start")
+          unless=(r"^(?:\(service [^)]{1,300}\)|service \([^)]{1,300}\)) ?\(deployment ",),
           sources=(_OLD_DOCS + "stopped-task-errors.md",)),
     # A service's own event lines (describe-services events, pasted where a stop reason goes): the scheduler
     # stopping, draining or deregistering the tasks it replaces. A line naming a failure is not claimed here.
@@ -1562,13 +1565,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # `explain` when someone pastes describe-services output.
     _rule("service.events", "service.scaling",
           ("running task", "pending task", "draining connections", "registered", "steady state", "has started",
-           "az balanced", "az rebalancing", "steady_state", "desired_count_updated"),
+           "az balanced", "az rebalancing", "steady_state", "desired_count_updated", "deployment completed"),
           # (the docs write the prefix "service (name)"; the console and the API "(service name)")
           r"^(?:\(service [^)]{1,300}\)|service \([^)]{1,300}\)|service [\w.-]{1,255}) (?:has stopped \d{1,6} running tasks?|stopped \d{1,6} pending tasks?"
           r"|has begun draining connections on \d{1,6} tasks?|deregistered \d{1,6} targets?"
           r"|registered \d{1,6} targets? in \(target-group " + _ID_OR_PLACEHOLDER + r"\)\.?$"
           # ...and the lines of a deployment going well (service-event-messages.html), only as the whole text: a
           # paste that goes on after them may quote a failure the benign guard's words do not name
+          r"|\(deployment [^)]{1,300}\) deployment completed\.?$"
           r"|has reached a steady state\.?$|has started \d{1,6} tasks?: (?:\(task " + _ID_OR_PLACEHOLDER + r"\)\s?){1,20}\.?$"
           # ...and Availability Zone rebalancing, which the docs call information events
           # (service-rebalancing-event-messages-list.html)

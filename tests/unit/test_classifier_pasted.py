@@ -180,3 +180,19 @@ def test_a_reason_with_its_names_redacted_keeps_its_category(redact, stop_reason
 ])
 def test_a_service_event_with_placeholders_is_still_a_scaling_event(event):
     assert explain(event).category == "service.scaling"
+
+
+@pytest.mark.parametrize("cut", [
+    "(service fleetshell-portal-service-v6kb01vb) (deployment ecs-svc/2905821670595576283) deployment fai...",
+    "(service checkout-api) (deployment ecs-svc/82629728061766128…",
+    "(service checkout-api) (deployment ecs-svc/8262972806176612824)",
+])
+def test_a_deployment_event_cut_before_its_verb_is_not_benign(cut):
+    # The whole line may have gone on "deployment failed: tasks failed to start": a scale-in is not certain.
+    assert explain(cut).category == "unknown"
+
+
+def test_a_completed_deployment_is_a_scaling_event():
+    assert explain("(service api-service) (deployment ecs-svc/1111111111111111111) deployment completed.").category == (
+        "service.scaling")
+    assert explain("Scaling activity initiated by (deployment ecs-svc/5169280574093855189)").category == "service.scaling"
