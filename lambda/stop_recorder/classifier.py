@@ -76,6 +76,22 @@ def signal_name(exit_code: int | None) -> str | None:
     return SIGNALS.get(exit_code) if exit_code is not None else None
 
 
+# A Windows container's process exits with an NTSTATUS when it dies of an exception, which Docker reports unsigned
+# (3221225477) and a paste often signed (-1073741819): [MS-ERREF] 2.3.1 NTSTATUS Values,
+# https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-erref/596a1078-e883-4972-9bbc-49e60bebca55
+_WINDOWS_STATUSES = {0xC0000005: "STATUS_ACCESS_VIOLATION", 0xC0000017: "STATUS_NO_MEMORY",
+                     0xC000001D: "STATUS_ILLEGAL_INSTRUCTION", 0xC00000FD: "STATUS_STACK_OVERFLOW",
+                     0xC000013A: "STATUS_CONTROL_C_EXIT", 0xC0000135: "STATUS_DLL_NOT_FOUND",
+                     0xC0000142: "STATUS_DLL_INIT_FAILED", 0xC0000409: "STATUS_STACK_BUFFER_OVERRUN"}
+
+
+def windows_status_name(exit_code: int | None) -> str | None:
+    """STATUS_ACCESS_VIOLATION for 3221225477 or -1073741819 and so on; None for other exit codes."""
+    if exit_code is None or not -(1 << 31) <= exit_code < (1 << 32):
+        return None
+    return _WINDOWS_STATUSES.get(exit_code & 0xFFFFFFFF)
+
+
 def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     """Classify one stopped task; custom rules are tried before the built-in ones."""
     task = _with_relayed_signals(_as_typed(task))
@@ -363,7 +379,8 @@ _RELAYED_BARE_EXIT_CODE = re.compile(r"""(?<![\w"'])(?i:exitCode)[ \t]{0,40}:[ \
 _RELAYED_TASK_ARN = re.compile(r"""["'](?i:taskArn)\\{0,7}["']\s{0,3}:\s{0,3}\\{0,7}["']([^"'\\]{1,300})""")
 # (ecs-deploy's "Task execution failed with exit code: 1" names no container: silinternational/ecs-deploy)
 _RELAYED_ESSENTIAL_EXIT = re.compile(r"(?:essential container in task exited\W{0,4}(?:with )?|task execution failed with )"
-                                     r"exit (?:code|status)\W{0,3}(-?[0-9]{1,10})(?![0-9])", re.IGNORECASE)
+                                     # (lazy: a greedy \W{0,3} would take a Windows code's minus sign)
+                                     r"exit (?:code|status)\W{0,3}?(-?[0-9]{1,10})(?![0-9])", re.IGNORECASE)
 # ...and Copilot's "container app in task 4082490e exited with status code 1" (internal/pkg/ecs/errors.go) and
 # ecspresso's "container: app, exit code: 1" (ecspresso.go)
 _RELAYED_CONTAINER_EXIT = re.compile(
@@ -715,6 +732,9 @@ def _by_exit_codes(task: Task) -> Classification:
         culprit = own_exit[0]
         signal = signal_name(culprit.exit_code)
         how = f"crashed with {signal} (exit {culprit.exit_code})" if signal else f"exited with code {culprit.exit_code}"
+        status = windows_status_name(culprit.exit_code)
+        if status:
+            how += f" (Windows {status}, 0x{culprit.exit_code & 0xFFFFFFFF:08X})"
         rule = "exit.signal" if signal else "exit.nonzero"
         return _build(task, "container.crashed", rule, f"container {culprit.name} {how}", culprit)
     router_crash = [r for r in routers if r.exit_code not in (None, 0, *_STOPPED_BY_ECS)]
@@ -959,6 +979,7 @@ _PLACEHOLDER_VALUES = {
     "exit_part": lambda c: f" (exit {c.container.exit_code})" if c.container and c.container.exit_code is not None else "",
     "instance_or": lambda c: c.groups.get("instance") or "hosting it",
     "dependency": lambda c: c.groups.get("dependency") or "another container",
+    "resource": lambda c: c.groups.get("resource") or "a",
 }
 
 

@@ -880,15 +880,36 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           sources=(_DOCS + "service-event-messages-list.html",)),
     # A Windows (or Linux domainless) gMSA credential spec the agent could not fetch, parse or use: the task's
     # credentialSpecs and the Active Directory setup behind them (agent/taskresource/credentialspec).
+    # (domainless gMSA: the agent writes the execution role's credentials under the Windows registry key
+    # HKLM\SOFTWARE\Amazon\ECS\CCG for the CCG plugin, and its errors name that key, not the credential spec)
     _rule("task.credentialspec", "task.init_failed",
-          ("credentialspec", "credential spec", "kerberos tickets"),
-          r"credentialspec|credential spec\b|failed to create kerberos tickets",
+          ("credentialspec", "credential spec", "kerberos tickets", "registry key", "child value for task",
+           "taskid from taskarn"),
+          r"credentialspec|credential spec\b|failed to create kerberos tickets|setting registry key for task"
+          r"|error creating registry key root|error creating \w{1,20} child value for task|failed to retrieve taskid from taskarn",
           "the task's gMSA credential spec could not be set up: {tail}",
           hint="Check the task definition's credentialSpecs (the SSM parameter or S3 object exists and is a valid "
                "credential spec), that the execution role may read it, and the instance's Active Directory/gMSA setup.",
-          also=(r"\b(?:fail\w{0,4}|errors?|unable|invalid|unsupported|cannot|can.t|not found|denied)\b",),
+          also=(r"\b(?:fail\w{0,4}|errors?|unable|invalid|unsupported|cannot|can.t|not found|not available|denied)\b",),
           sources=(_AGENT + "taskresource/credentialspec/credentialspec_windows.go",
                    _AGENT + "taskresource/credentialspec/credentialspec_linux.go")),
+    # The agent could not move one of the task's resources (its cgroup, a secret, private registry credentials, an env
+    # file, a gMSA credential spec, an FSx volume) to the state the task needs before its containers start; the
+    # resource's own error, when there was one, was logged, not written into the reason. A Docker volume says
+    # "volume [name]: …" instead, below. (agent/taskresource/*: ApplyTransition)
+    _rule("task.resource_transition", "task.init_failed", ("]: transition to",),
+          r"\bresource \[(?P<resource>[^\]\n]{1,255})\]: transition to \w{1,20} impossible",
+          "the ECS agent could not prepare the task's {resource} resource: {tail}",
+          hint="Look in the ECS agent's log on the container instance for the resource's own error (a secret, the "
+               "registry credentials, an env file, a credential spec, an FSx volume or the task's cgroup).",
+          sources=(_AGENT + "taskresource/ssmsecret/ssmsecret.go", _AGENT + "taskresource/cgroup/cgroup.go",
+                   _AGENT + "taskresource/credentialspec/credentialspec.go")),
+    _rule("volume.transition", "storage.mount_failed", ("]: transition to",),
+          r"\bvolume \[(?P<resource>[^\]\n]{1,255})\]: transition to \w{1,20} impossible",
+          "the ECS agent could not create the task's Docker volume {resource}: {tail}",
+          hint="Look in the ECS agent's log on the container instance for the volume driver's error; check the task "
+               "definition's dockerVolumeConfiguration (driver installed on the instance, driver options, scope).",
+          sources=(_AGENT + "taskresource/volume/dockervolume.go",)),
     # The agent refused the task's Service Connect configuration, or runs where Service Connect is not supported
     # (agent/acs/session/error.go spells its error type "UnrecogniedTaskError").
     _rule("task.service_connect_config", "task.init_failed",
@@ -1740,7 +1761,9 @@ TOPIC_RULES: tuple[Rule, ...] = (
            also=(r"compatib|\bplatform\b|architecture|os version|manifest list",)),
     _topic("image", "image.pull_failed",
            ("image", "pull", "registry", "manifest", "ecr", "docker hub", "dockerhub", "repository"),
-           r"\bimage\b|\bpull|registry|manifest|\becr\b|docker ?hub|repository", "the image could not be pulled"),
+           # (not a Windows registry key or value: the gMSA plugin's credentials live in one)
+           r"\bimage\b|\bpull|registry(?! ?(?:keys?|values?|hive)\b)|manifest|\becr\b|docker ?hub|repository",
+           "the image could not be pulled"),
     _topic("network", "network.unreachable",
            ("connect", "unreachable", "dns", "network", "resolv", "no route", "endpoint", "i/o"),
            # "resolv" only of names ("error resolving docker exposed ports" is the agent reading the task definition)

@@ -55,7 +55,7 @@ def test_fixture_sources_are_public_urls(stop_reasons):
     assert all(r["source"].startswith("https://") for r in stop_reasons)
 
 
-@pytest.mark.parametrize("index", range(100))
+@pytest.mark.parametrize("index", range(102))
 def test_public_message_classifies_to_its_rule(stop_reasons, index):
     fixture = stop_reasons[index]
     result = classify(as_task(fixture))
@@ -65,7 +65,7 @@ def test_public_message_classifies_to_its_rule(stop_reasons, index):
 
 
 def test_fixture_count_matches_parametrization(stop_reasons):
-    assert len(stop_reasons) == 100
+    assert len(stop_reasons) == 102
 
 
 def test_platform_mismatch_names_image_and_platform():
@@ -1325,6 +1325,30 @@ SESSION_27_PROBES = [
 # the cgroup driver and pivot_root, kernel features (seccomp, CFS, AppArmor, capabilities), Docker's own per-container
 # files and ECS Exec's binaries mounted into the rootfs, the agent's pause image gone, GPU CDI injection, and Windows
 # HCS/HNS resource failures.
+# Stop 30's probe of Windows stops (agent/taskresource/credentialspec/credentialspec_windows.go and credentialspec.go,
+# fsxwindowsfileserver_windows.go and volume/dockervolume.go at aws/amazon-ecs-agent@8dfceca6): the domainless gMSA
+# plugin's credentials live under a Windows *registry key*, which is not an image registry, and every task resource's
+# "transition to … impossible" is the agent failing to prepare the task.
+WINDOWS_PROBE = [
+    ("Error creating registry key root System\\CurrentControlSet\\Services\\AmazonECSCCGPlugin for task "
+     "arn:aws:ecs:us-east-1:123456789012:task/win/1a2b3c: Access is denied.", "task.init_failed"),
+    ("Unable to find execution role credentials while setting registry key for task "
+     "arn:aws:ecs:us-east-1:123456789012:task/win/1a2b3c", "task.init_failed"),
+    ("Error creating SESSIONTOKEN child value for task arn:aws:ecs:us-east-1:123456789012:task/win/1a2b3c:The system "
+     "cannot find the file specified.", "task.init_failed"),
+    ("credentialspec resource location not available", "task.init_failed"),
+    ("resource [credentialspec]: transition to CREATED impossible", "task.init_failed"),
+    ("resource [fsxvolume]: transition to CREATED impossible", "task.init_failed"),
+    ("volume [shared-data]: transition to CREATED impossible", "storage.mount_failed"),
+    ("TaskFailedToStart: resource [credentialspec]: transition to CREATED impossible", "task.init_failed"),
+    # ...while an image registry is still one
+    ("CannotPullContainerError: Error response from daemon: Get https://registry.example.com/v2/: net/http: request "
+     "canceled", "network.unreachable"),
+    ("CannotPullContainerError: failed to open the registry: access denied", "image.access_denied"),
+    ("ResourceInitializationError: failed to write registry value for the task: Access is denied.", "task.init_failed"),
+]
+
+
 SESSION_28_RUNTIME_SWEEP = [
     ('CannotStartContainerError: Error response from daemon: Could not mount "/mnt/efs/data" to container while the daemon is shutting down',
      "host.runtime_error"),
@@ -1453,7 +1477,7 @@ SESSION_28_RUNTIME_SWEEP = [
                          + DEPLOY_TOOL_PROBE + SECOND_REVIEW_OF_STOP_26
                          + SERVICE_EVENTS_PROBE + USERS_WORDS_PROBES
                          + BATCH_USERS_PROBE + PASTES_PROBE
-                         + AGENT_STRINGS_SWEEP + SESSION_27_PROBES + SESSION_28_RUNTIME_SWEEP)
+                         + AGENT_STRINGS_SWEEP + SESSION_27_PROBES + SESSION_28_RUNTIME_SWEEP + WINDOWS_PROBE)
 def test_a_message_gets_its_familys_category(text, category):
     assert explain(text).category == category
 
@@ -1929,3 +1953,30 @@ def test_a_linked_containers_crash_is_the_cause_not_the_link_that_then_failed():
                             Container(name="web", image="acme/web:1", reason="Cannot link to a non running container: "
                                       "/ecs-x-19-mongodb-aaf0 AS /ecs-x-19-web-b0c4/mongodb")))
     assert classify(task).category == "container.crashed"
+
+
+@pytest.mark.parametrize("pasted,code", [("Essential container in task exited. Exit code: -1073741819", -1073741819),
+                                         ("Essential container in task exited with exit code: -1", -1),
+                                         ("Essential container in task exited. Exit status -2", -2)])
+def test_a_pasted_negative_exit_code_keeps_its_sign(pasted, code):
+    """A Windows process that dies of an exception exits with a negative NTSTATUS; the minus is not punctuation."""
+    assert explain(pasted).culprit_exit_code == code
+
+
+@pytest.mark.parametrize("code,status", [(3221225477, "STATUS_ACCESS_VIOLATION, 0xC0000005"),
+                                         (-1073741819, "STATUS_ACCESS_VIOLATION, 0xC0000005"),
+                                         (3221225786, "STATUS_CONTROL_C_EXIT, 0xC000013A"),
+                                         (-1073740791, "STATUS_STACK_BUFFER_OVERRUN, 0xC0000409")])
+def test_a_windows_exception_exit_code_is_named(code, status):
+    task = Task(stopped_reason="Essential container in task exited", stop_code="EssentialContainerExited",
+                containers=(Container(name="app", image="mcr.microsoft.com/windows/servercore:ltsc2022", exit_code=code),))
+    result = classify(task)
+    assert (result.category, result.rule) == ("container.crashed", "exit.nonzero")
+    assert f"exited with code {code} (Windows {status})" in result.summary
+
+
+@pytest.mark.parametrize("code", [1, 2, 255, 1067, -1, 2**40, -(2**40)])
+def test_an_ordinary_exit_code_gets_no_windows_name(code):
+    from stop_recorder.classifier import windows_status_name
+
+    assert windows_status_name(code) is None
