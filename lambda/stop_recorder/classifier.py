@@ -400,6 +400,15 @@ _RELAYED_EXIT_LIST = re.compile(r"containers?\b[^\n]{0,80}exit codes?\W{0,3}\n((
 _RELAYED_EXIT_LIST_ITEM = re.compile(r"[-*•][ \t]{1,4}([\w.-]{1,255}):[ \t]{0,3}(?:(-?[0-9]{1,10})|\w+)")
 
 
+# The name a relayed "Essential container in task exited. Exit code: 1" gives the container it does not name.
+_ESSENTIAL_STAND_IN = "essential container"
+
+
+def _named(container: Container) -> str:
+    """How a summary names a container: "container app", or "the essential container" for the unnamed one."""
+    return "the essential container" if container.name == _ESSENTIAL_STAND_IN else f"container {container.name}"
+
+
 def _relayed_containers(reason: str) -> tuple[Container, ...]:
     """The containers and exit codes a pasted reason relays, or () when it relays none (or several tasks' worth)."""
     task_arns = {m.group(1) for m in itertools.islice(_RELAYED_TASK_ARN.finditer(reason), _RELAYED_CONTAINERS_AT_MOST)}
@@ -431,7 +440,7 @@ def _relayed_containers(reason: str) -> tuple[Container, ...]:
         return (Container(name="container-1", exit_code=int(bare[0].group(1))),)
     essential = _RELAYED_ESSENTIAL_EXIT.search(reason)
     if essential is not None:
-        return (Container(name="essential container", exit_code=int(essential.group(1))),)
+        return (Container(name=_ESSENTIAL_STAND_IN, exit_code=int(essential.group(1))),)
     return tuple(Container(name=m.group(1) or m.group(3), exit_code=0 if m.group(4) else int(m.group(2)))
                  for m in itertools.islice(_RELAYED_CONTAINER_EXIT.finditer(reason), _RELAYED_CONTAINERS_AT_MOST))
 
@@ -710,7 +719,7 @@ def _stop_request(task: Task, rule: Rule, match: re.Match, source: str) -> Class
     if killed:
         victim = next((c for c in killed if not c.is_log_router), killed[0])
         why = "a deployment or scale-in" if rule.category == "service.scaling" else "a stop request"
-        summary = (f"container {victim.name} did not exit within stopTimeout after SIGTERM during {why} "
+        summary = (f"{_named(victim)} did not exit within stopTimeout after SIGTERM during {why} "
                    f"and was killed (exit 137); its last log lines may be lost")
         return _build(task, "container.stop_timeout", f"{rule.id}+exit.137", summary, victim,
                       logs_may_be_lost=True, source=source)
@@ -736,7 +745,7 @@ def _by_exit_codes(task: Task) -> Classification:
         if status:
             how += f" (Windows {status}, 0x{culprit.exit_code & 0xFFFFFFFF:08X})"
         rule = "exit.signal" if signal else "exit.nonzero"
-        return _build(task, "container.crashed", rule, f"container {culprit.name} {how}", culprit)
+        return _build(task, "container.crashed", rule, f"{_named(culprit)} {how}", culprit)
     router_crash = [r for r in routers if r.exit_code not in (None, 0, *_STOPPED_BY_ECS)]
     completed = [c for c in apps if c.exit_code == 0]
     if not router_crash and not completed:
@@ -761,7 +770,7 @@ def _by_exit_codes(task: Task) -> Classification:
         # it: not a finished job for certain, and a benign verdict must be. Only a known sidecar's 137 reads as
         # the shutdown kill of a helper that ignored SIGTERM. Which of the two happened, the event does not say.
         return _build(task, "container.crashed", "exit.137_beside_exit_0",
-                      f"container {killed_app.name} was killed (exit 137) while {completed[0].name} exited 0: either it "
+                      f"{_named(killed_app)} was killed (exit 137) while {completed[0].name} exited 0: either it "
                       "was the essential container and was killed from inside, or it ignored SIGTERM at shutdown",
                       killed_app,
                       hint="Check which container is essential in the task definition. If it was this one, look for an "
@@ -773,7 +782,7 @@ def _by_exit_codes(task: Task) -> Classification:
         # named in the summary rather than guessed at.
         culprit = completed[0]
         killed = [c for c in (*routers, *apps) if c.exit_code == 137]
-        summary = f"container {culprit.name} exited 0: the task completed"
+        summary = f"{_named(culprit)} exited 0: the task completed"
         if killed:
             what = "log router" if killed[0].is_log_router else "container"
             summary += (f"; {what} {killed[0].name} was killed (exit 137) at shutdown, "
@@ -786,7 +795,7 @@ def _by_exit_codes(task: Task) -> Classification:
         killed = next((c for c in signalled if c.exit_code == 137 and not _oom(c)), None)
         if killed is not None:
             return _build(task, "container.stop_timeout", "stopcode.ServiceSchedulerInitiated+exit.137",
-                          f"container {killed.name} did not exit within stopTimeout after the service scheduler's SIGTERM "
+                          f"{_named(killed)} did not exit within stopTimeout after the service scheduler's SIGTERM "
                           "and was killed (exit 137); its last log lines may be lost", killed, logs_may_be_lost=True)
         signalled = []
     if signalled:
@@ -797,7 +806,7 @@ def _by_exit_codes(task: Task) -> Classification:
             hint = ("137 without a stop request is SIGKILL from inside the task: usually the kernel OOM killer "
                     "on a child process. Check memory; otherwise read the last log lines.")
         return _build(task, "container.crashed", f"exit.{culprit.exit_code}",
-                      f"container {culprit.name} was killed by {signal} (exit {culprit.exit_code}) without a stop request",
+                      f"{_named(culprit)} was killed by {signal} (exit {culprit.exit_code}) without a stop request",
                       culprit, hint=hint)
     if task.stopped_reason and _as_ecs_wrote(task.stopped_reason).lower().startswith(ESSENTIAL_EXITED):
         return _build(task, "unknown", "essential.no_details", _ESSENTIAL_SUMMARY, None, hint=_ESSENTIAL_HINT)

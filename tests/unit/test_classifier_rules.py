@@ -1980,3 +1980,10 @@ def test_an_ordinary_exit_code_gets_no_windows_name(code):
     from stop_recorder.classifier import windows_status_name
 
     assert windows_status_name(code) is None
+
+
+def test_a_relayed_exit_code_without_a_name_reads_as_the_essential_container():
+    """Not "container essential container": the stand-in name is not a container's name (stop 30's Q&A probe)."""
+    assert explain("Essential container in task exited. Exit code: 137").summary.startswith(
+        "the essential container was killed by SIGKILL (exit 137)")
+    assert explain("Essential container in task exited. Exit code: 1").summary == "the essential container exited with code 1"
