@@ -97,7 +97,8 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     task = _with_relayed_signals(_as_typed(task))
     texts = _texts(task)
     hit = ((_match(texts, custom_rules) if custom_rules else None)
-           or _oom_first(_match_builtin(texts, callers_may_speak=_callers_may_speak(task)), texts))
+           or _oom_first(_match_builtin(texts, callers_may_speak=_callers_may_speak(task), whole_reason=task.stopped_reason),
+                         texts))
     by_code = _by_stop_code(task, hit)
     if by_code is not None:
         return _by_topic(task, texts, by_code)
@@ -295,9 +296,9 @@ def _typed_text(text: str) -> str:
 _HTML_ENTITY = re.compile(r"&(?:[a-z]{2,8}|#[0-9]{1,7}|#x[0-9a-f]{1,6});", re.IGNORECASE)
 # (a lone surrogate stays escaped: it would make the record unencodable as UTF-8)
 _JSON_ESCAPE = re.compile(r"\\u(?!d[89a-f])([0-9a-f]{4})", re.IGNORECASE)
-# (only these three, and only in a text with no line break of its own: a Windows path's "C:\\ProgramData\\Amazon"
-# keeps its backslashes)
-_ESCAPED_BREAK = re.compile(r"\\[nrt]")
+# (only these three, and only in a text with no line break of its own; a Windows path, "C:\nginx\nginx.exe", and an
+# escaped backslash, "C:\\run.bat" in JSON, are matched first and kept as they are)
+_ESCAPED_BREAK = re.compile(r"(?<![\w\\])[a-z]:\\[^\s\"']*|\\\\|\\[nrt]", re.IGNORECASE)
 _BARE_QUOTE = re.compile(r'(?<!\\)"')
 _ESCAPED_QUOTE = re.compile(r'\\(["\\])')  # (one level: a quote escaped twice keeps one backslash, as relays expect)
 _QUOTE_MARKER = re.compile(r"^[ \t]{0,3}(?:>[ \t]?){1,6}", re.MULTILINE)
@@ -320,7 +321,10 @@ def _unescaped_json(match: re.Match) -> str:
 
 
 def _unescaped_break(match: re.Match) -> str:
-    return " " if match.group() == "\\t" else "\n"
+    escape = match.group()
+    if len(escape) != 2 or escape[1] == "\\" or escape[1] == ":":
+        return escape  # (a Windows path or an escaped backslash)
+    return " " if escape == "\\t" else "\n"
 
 
 def _with_relayed_signals(task: Task) -> Task:
@@ -505,7 +509,7 @@ def _blanked(match: re.Match) -> str:
     return "_" * (match.end() - match.start())
 
 
-def _match_builtin(texts, *, callers_may_speak: bool = True):
+def _match_builtin(texts, *, callers_may_speak: bool = True, whole_reason: str | None = None):
     """Built-in rules in order, skipping every rule none of whose needles occur in the text.
 
     A benign verdict must be certain, because a failure called benign never alerts. So a benign rule (a stop
@@ -514,6 +518,10 @@ def _match_builtin(texts, *, callers_may_speak: bool = True):
     rule that matches, even one ordered after it (a prefix family): "Task failed to start: the task timed out"
     is a start failure, not a caller's timeout. The rules that read a StopTask caller's own words read only the task's
     stoppedReason, and only where a caller may have stopped it (_callers_may_speak).
+
+    The task's own texts are parts of one reason (a pasted task's stoppedReason read apart from the rest of the JSON, a
+    reason without the "[ERROR]" of the logger that printed it): whether they read as a failure is asked of the whole
+    reason, so a failure named in one part of a paste keeps a benign rule off every part.
     """
     found = [BUILTIN_SCANNER.scan(lowered) for _, _, lowered in texts]
     if not any(found):
@@ -536,7 +544,8 @@ def _match_builtin(texts, *, callers_may_speak: bool = True):
                 continue
             if benign:
                 if failure_like[index] is None:
-                    failure_like[index] = _READS_AS_FAILURE.search(original) is not None
+                    failure_like[index] = _READS_AS_FAILURE.search(
+                        original if container is not None or whole_reason is None else whole_reason) is not None
                 if failure_like[index]:
                     continue
             match = rule.find(original, lowered)
@@ -565,7 +574,7 @@ _RULES_BY_NEEDLE = _rules_by_needle(BUILTIN_RULES)
 # "killed" and "terminated" are not here: callers write them in their own StopTask reasons (Airflow's ECS operator stops a task with "Task killed by the user").
 _READS_AS_FAILURE = re.compile(r"\b[A-Z][a-z]\w{0,60}(?:Error|Exception)\b:|(?i:\bexit(?:ed with)? code:? [1-9])"
                                # (an underscore is a word break here: SERVICE_DEPLOYMENT_FAILED names a failure)
-                               r"|(?i:(?<![a-z0-9])(?:fail(?:ed|s|ure)?|error|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out[ -]of[ -]memory|oom"
+                               r"|(?i:(?<![a-z0-9])(?:fail(?:ed|s|ure)?|error|fatal|critical|unable|cannot|can[’']t|could ?n[o'’]t|denied|exception|out[ -]of[ -]memory|oom"
                                r"|circuit breaker|missing|crash(?:ed|es)?|refused|unhealthy|invalid|non-?zero"
                                # a deployment the circuit breaker or an alarm rolled back failed ("(service x) rolling back
                                # to deployment ecs-svc/…", service-event-messages.html): never a scale-in

@@ -34,16 +34,20 @@ def scan(lowered: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def match_builtin(texts, *, callers_may_speak: bool = True):
+def match_builtin(texts, *, callers_may_speak: bool = True, whole_reason: str | None = None):
     """Every failure rule in order, then every benign rule in order; a rule runs on a text holding one of its needles.
 
-    A benign rule skips a text that reads as a failure (an error type or a failure's words). The rules that read a
+    A benign rule skips a text that reads as a failure (an error type or a failure's words; for the task's own texts,
+    the whole reason's). The rules that read a
     StopTask caller's words read only the task's stoppedReason, and only where a caller may have stopped the task.
     """
     found = [scan(lowered) for _, _, lowered in texts]
     if not any(found):
         return None
-    reads_as_failure = [classifier._READS_AS_FAILURE.search(original) is not None for _, original, _ in texts]
+    # (the task's own texts, parts of one reason, read as a failure when the whole reason does)
+    reads_as_failure = [classifier._READS_AS_FAILURE.search(
+        original if container is not None or whole_reason is None else whole_reason) is not None
+        for container, original, _ in texts]
     failure_rules = [rule for rule in BUILTIN_RULES if rule.category not in BENIGN_CATEGORIES]
     benign_rules = [rule for rule in BUILTIN_RULES if rule.category in BENIGN_CATEGORIES]
     for rule in failure_rules + benign_rules:
