@@ -97,7 +97,9 @@ def classify(task: Task, custom_rules: Iterable[Rule] = ()) -> Classification:
     task = _with_relayed_signals(_as_typed(task))
     texts = _texts(task)
     hit = ((_match(texts, custom_rules) if custom_rules else None)
-           or _oom_first(_match_builtin(texts, callers_may_speak=_callers_may_speak(task), whole_reason=task.stopped_reason),
+           or _oom_first(_match_builtin(texts, callers_may_speak=_callers_may_speak(task),
+                                        # (one-spaced as the rules' texts are: a pasted "rolling\nback" is "rolling back")
+                                        whole_reason=_one_spaced(task.stopped_reason) if task.stopped_reason else None),
                          texts))
     by_code = _by_stop_code(task, hit)
     if by_code is not None:

@@ -228,6 +228,17 @@ def test_a_failure_named_anywhere_in_a_paste_is_never_benign(paste):
     assert explain(paste).category not in BENIGN_CATEGORIES
 
 
+@pytest.mark.parametrize("reason", [
+    "(service web) rolling\nback to deployment ecs-svc/5482803233485152419.",
+    "(service web) rolling \r\n back to deployment ecs-svc/5482803233485152419.",
+    "[ERROR]\tTask stopped by user",
+    '{"stoppedReason": "Task stopped by user",\n "notes": "circuit\n  breaker tripped"}',
+])
+def test_a_failure_broken_across_lines_is_never_benign(reason):
+    """The whole reason is asked as ECS wrote it, one-spaced: a pasted line break is a space (CI, stop 30)."""
+    assert explain(reason).category not in BENIGN_CATEGORIES
+
+
 @pytest.mark.parametrize("paste", ['{"stoppedReason": "Task stopped by user", "stopCode": "UserInitiated"}',
                                    "[WARN] Task stopped by user", "2024-05-13 09:12:44 Task stopped by user"])
 def test_a_paste_that_names_no_failure_stays_benign(paste):
